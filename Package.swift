@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "wishes",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Wishes", targets: ["Wishes"]),
+        .executable(name: "MakeAWish", targets: ["MakeAWish"]),
+        .executable(name: "CountToThree", targets: ["CountToThree"]),
+        .executable(name: "Web", targets: ["Web"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        .target(
+            name: "Wishes",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "MakeAWish",
+            dependencies: ["Wishes"]
+        ),
+        .executableTarget(
+            name: "CountToThree",
+            dependencies: ["Wishes"]
+        ),
+        .executableTarget(
+            name: "Web",
+            dependencies: [
+                "Wishes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "WishesTests",
+            dependencies: ["Wishes"],
+            exclude: ["Fixtures", "Scripts"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

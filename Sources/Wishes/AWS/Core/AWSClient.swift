@@ -1,0 +1,160 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Signs, sends and retries calls to AWS over one pooled HTTP client.
+///
+/// Every call has a timeout; failures come back as `AWSClientError`. The service clients (SQS, S3,
+/// ECS) build requests and read answers; this type owns everything they share.
+public struct AWSClient: Sendable {
+    public let configuration: AWSConfiguration
+    public let httpClient: HTTPClient
+    public let credentialProvider: any CredentialProvider
+    public var retry: RetryPolicy
+    /// The limit of one attempt when the request names none.
+    public var timeout: Duration
+    /// The largest response body accepted; larger ones fail rather than fill memory.
+    public var maxResponseBytes: Int
+    public var logger: Logger
+    let clock: any WallClock
+
+    public init(
+        configuration: AWSConfiguration,
+        httpClient: HTTPClient,
+        credentialProvider: any CredentialProvider,
+        retry: RetryPolicy = .standard,
+        timeout: Duration = .seconds(15),
+        maxResponseBytes: Int = 64 << 20,
+        logger: Logger = Logger(label: "wishes.aws"),
+        clock: any WallClock = SystemClock()
+    ) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.credentialProvider = credentialProvider
+        self.retry = retry
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// An HTTP client configured as the AWS SDKs configure theirs: pooled keep-alive connections,
+    /// connect and read timeouts, no automatic redirects.
+    public static func makeHTTPClient(maxConnectionsPerHost: Int = 32) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: .seconds(60)),
+            connectionPool: .init(idleTimeout: .seconds(50), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost),
+            decompression: .disabled
+        )
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// Sends `request`, retrying what the standard mode retries. Returns only 2xx/3xx answers.
+    public func send(_ request: AWSRequest) async throws(AWSClientError) -> AWSResponse {
+        var attempt = 1
+        var retryCost: Int?
+        while true {
+            let failure: AWSClientError
+            var wasTimeout = false
+            do {
+                let response = try await sendOnce(request)
+                if response.status < 400 {
+                    retry.quota.release(retryCost ?? 1)
+                    return response
+                }
+                failure = .service(AWSErrorParser.parse(response, service: request.service, operation: request.operation))
+            } catch {
+                failure = error
+                if case .timeout = error { wasTimeout = true }
+            }
+            guard attempt < retry.maxAttempts, Self.isRetryable(failure),
+                  let cost = retry.quota.acquire(timeout: wasTimeout) else {
+                throw failure
+            }
+            retryCost = cost
+            let delay = retry.delay(beforeAttempt: attempt)
+            logger.debug("retrying AWS call", metadata: [
+                "service": "\(request.service.rawValue)", "operation": "\(request.operation)",
+                "attempt": "\(attempt + 1)", "error": "\(failure)",
+            ])
+            try? await Task.sleep(for: delay)
+            attempt += 1
+        }
+    }
+
+    static func isRetryable(_ error: AWSClientError) -> Bool {
+        switch error {
+        case .service(let serviceError): serviceError.isThrottling || serviceError.isTransient
+        case .transport, .timeout: true
+        case .invalidResponse, .credentials: false
+        }
+    }
+
+    func sendOnce(_ request: AWSRequest) async throws(AWSClientError) -> AWSResponse {
+        let credentials: Credentials
+        do {
+            credentials = try await credentialProvider.credentials()
+        } catch let error as CredentialError {
+            throw .credentials(error)
+        } catch {
+            throw .credentials(.invalidResponse(source: "the credential provider", reason: "\(error)"))
+        }
+        var endpoint = configuration.endpoint(for: request.service)
+        if let prefix = request.hostPrefix { endpoint = endpoint.withHost(prefix + endpoint.host) }
+        var signable = SignableRequest(
+            method: request.method,
+            host: endpoint.hostHeader,
+            path: endpoint.basePath + request.path,
+            query: request.query,
+            headers: request.headers
+        )
+        let payloadHash = SHA256.hash(data: request.body).hexString
+        if request.service == .s3 { signable.setHeader("x-amz-content-sha256", payloadHash) }
+        let signer = SigV4Signer(service: request.service.signingName, region: configuration.region)
+        signer.sign(&signable, payloadHash: payloadHash, credentials: credentials, date: clock.now)
+
+        let query = signable.queryString
+        var http = HTTPClientRequest(url: "\(endpoint.scheme)://\(endpoint.hostHeader)\(signable.path)\(query.isEmpty ? "" : "?" + query)")
+        http.method = HTTPMethod(rawValue: request.method)
+        for header in signable.headers { http.headers.add(name: header.name, value: header.value) }
+        http.headers.replaceOrAdd(name: "User-Agent", value: "wishes/1.0")
+        if !request.body.isEmpty || ["PUT", "POST"].contains(request.method) {
+            http.body = .bytes(ByteBuffer(bytes: request.body))
+        }
+        let limit = request.timeout ?? timeout
+        do {
+            let response = try await httpClient.execute(http, timeout: TimeAmount(limit))
+            let body = try await response.body.collect(upTo: maxResponseBytes)
+            return AWSResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { ($0.name, $0.value) },
+                body: Array(buffer: body)
+            )
+        } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
+            throw .timeout(service: request.service, operation: request.operation, seconds: limit.seconds)
+        } catch let error as NIOTooManyBytesError {
+            throw .invalidResponse(service: request.service, operation: request.operation, reason: "body larger than \(error.maxBytes ?? maxResponseBytes) bytes")
+        } catch {
+            throw .transport(service: request.service, operation: request.operation, reason: "\(error)")
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

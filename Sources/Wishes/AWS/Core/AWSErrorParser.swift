@@ -1,0 +1,52 @@
+import Foundation
+
+/// Reads the error out of a failed response, whichever protocol the service speaks:
+/// JSON (`__type`, or the SQS query-compatible `x-amzn-query-error` header) or XML (`<Error><Code>`).
+enum AWSErrorParser {
+    static func parse(_ response: AWSResponse, service: AWSService, operation: String) -> AWSServiceError {
+        let requestID = response.header("x-amzn-requestid") ?? response.header("x-amz-request-id")
+        var code: String?
+        var message = ""
+        if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] {
+            if code == nil, let type = object["__type"] as? String ?? object["code"] as? String {
+                // `com.amazonaws.sqs#QueueDoesNotExist` and `aws.ecs#ClientException:extra` both mean the last word.
+                let afterHash = type.split(separator: "#").last.map(String.init) ?? type
+                code = afterHash.split(separator: ":").first.map(String.init)
+            }
+            message = object["message"] as? String ?? object["Message"] as? String ?? ""
+        } else if let tree = try? XMLTree.parse(response.body), let error = tree.name == "Error" ? tree : tree.child("Errors")?.child("Error") ?? tree.child("Error") {
+            code = error.child("Code")?.text
+            message = error.child("Message")?.text ?? ""
+        }
+        // SQS's query-compatible code (`AWS.SimpleQueueService.NonExistentQueue`) only when JSON named none.
+        if code == nil, let queryError = response.header("x-amzn-query-error"), let first = queryError.split(separator: ";").first {
+            code = String(first)
+        }
+        if let header = response.header("x-amzn-errortype"), code == nil {
+            code = header.split(separator: ":").first.map(String.init)
+        }
+        return AWSServiceError(
+            service: service,
+            operation: operation,
+            code: code ?? Self.codeForStatus(response.status),
+            message: message,
+            statusCode: response.status,
+            requestID: requestID
+        )
+    }
+
+    /// HEAD answers have no body; S3's status codes say enough.
+    static func codeForStatus(_ status: Int) -> String {
+        switch status {
+        case 304: "NotModified"
+        case 400: "BadRequest"
+        case 403: "Forbidden"
+        case 404: "NotFound"
+        case 409: "Conflict"
+        case 412: "PreconditionFailed"
+        case 429: "TooManyRequestsException"
+        case 503: "ServiceUnavailable"
+        default: "HTTP\(status)"
+        }
+    }
+}

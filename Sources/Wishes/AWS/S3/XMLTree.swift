@@ -1,0 +1,143 @@
+/// A small XML reader for S3's answers: elements, text, entities, CDATA, comments.
+///
+/// Written here instead of FoundationXML so that the binaries link statically without libxml2
+/// (Lambda's Amazon Linux has none to lend).
+public struct XMLTree: Sendable, Equatable {
+    public var name: String
+    public var text: String
+    public var children: [XMLTree]
+
+    public enum ParseError: Error, Equatable {
+        case malformed(String, offset: Int)
+    }
+
+    public func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+    public func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> XMLTree {
+        var parser = Parser(bytes: bytes)
+        return try parser.document()
+    }
+
+    struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+
+        func fail(_ reason: String) -> ParseError { .malformed(reason, offset: index) }
+
+        func starts(with literal: String) -> Bool {
+            let utf8 = Array(literal.utf8)
+            return index + utf8.count <= bytes.count && Array(bytes[index..<index + utf8.count]) == utf8
+        }
+
+        mutating func skip(past literal: String) throws(ParseError) {
+            let utf8 = Array(literal.utf8)
+            while index + utf8.count <= bytes.count {
+                if Array(bytes[index..<index + utf8.count]) == utf8 { index += utf8.count; return }
+                index += 1
+            }
+            throw fail("unterminated construct, expected \(literal)")
+        }
+
+        mutating func skipMisc() throws(ParseError) {
+            while index < bytes.count {
+                if isSpace(bytes[index]) { index += 1 }
+                else if starts(with: "<?") { try skip(past: "?>") }
+                else if starts(with: "<!--") { try skip(past: "-->") }
+                else if starts(with: "<!DOCTYPE") { try skip(past: ">") }
+                else { return }
+            }
+        }
+
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+        mutating func document() throws(ParseError) -> XMLTree {
+            try skipMisc()
+            let root = try element()
+            try skipMisc()
+            guard index == bytes.count else { throw fail("content after the root element") }
+            return root
+        }
+
+        mutating func name() throws(ParseError) -> String {
+            let start = index
+            while index < bytes.count, !isSpace(bytes[index]), ![UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "=")].contains(bytes[index]) {
+                index += 1
+            }
+            guard index > start else { throw fail("expected a name") }
+            return String(decoding: bytes[start..<index], as: UTF8.self)
+        }
+
+        mutating func element() throws(ParseError) -> XMLTree {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "<") else { throw fail("expected an element") }
+            index += 1
+            let tag = try name()
+            // Attributes (S3 sends only xmlns) are skipped, quoted values included.
+            while index < bytes.count, bytes[index] != UInt8(ascii: ">"), bytes[index] != UInt8(ascii: "/") {
+                if bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "'") {
+                    let quote = bytes[index]
+                    index += 1
+                    while index < bytes.count, bytes[index] != quote { index += 1 }
+                }
+                index += 1
+            }
+            guard index < bytes.count else { throw fail("unterminated tag <\(tag)>") }
+            if bytes[index] == UInt8(ascii: "/") {
+                index += 1
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else { throw fail("bad empty tag <\(tag)/>") }
+                index += 1
+                return XMLTree(name: tag, text: "", children: [])
+            }
+            index += 1
+            var text: [UInt8] = []
+            var children: [XMLTree] = []
+            while true {
+                guard index < bytes.count else { throw fail("unclosed element <\(tag)>") }
+                if starts(with: "</") {
+                    index += 2
+                    let closing = try name()
+                    guard closing == tag else { throw fail("</\(closing)> closes <\(tag)>") }
+                    while index < bytes.count, isSpace(bytes[index]) { index += 1 }
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ">") else { throw fail("bad closing tag") }
+                    index += 1
+                    return XMLTree(name: tag, text: String(decoding: text, as: UTF8.self), children: children)
+                } else if starts(with: "<![CDATA[") {
+                    index += 9
+                    let start = index
+                    try skip(past: "]]>")
+                    text.append(contentsOf: bytes[start..<index - 3])
+                } else if starts(with: "<!--") || starts(with: "<?") {
+                    try skipMisc()
+                } else if bytes[index] == UInt8(ascii: "<") {
+                    children.append(try element())
+                } else if bytes[index] == UInt8(ascii: "&") {
+                    text.append(contentsOf: try entity())
+                } else {
+                    text.append(bytes[index])
+                    index += 1
+                }
+            }
+        }
+
+        mutating func entity() throws(ParseError) -> [UInt8] {
+            let start = index + 1
+            guard let end = bytes[start...].prefix(12).firstIndex(of: UInt8(ascii: ";")) else { throw fail("bad entity") }
+            let body = String(decoding: bytes[start..<end], as: UTF8.self)
+            index = end + 1
+            switch body {
+            case "amp": return [UInt8(ascii: "&")]
+            case "lt": return [UInt8(ascii: "<")]
+            case "gt": return [UInt8(ascii: ">")]
+            case "quot": return [UInt8(ascii: "\"")]
+            case "apos": return [UInt8(ascii: "'")]
+            default:
+                let scalar: UInt32?
+                if body.hasPrefix("#x") || body.hasPrefix("#X") { scalar = UInt32(body.dropFirst(2), radix: 16) }
+                else if body.hasPrefix("#") { scalar = UInt32(body.dropFirst()) }
+                else { scalar = nil }
+                guard let scalar, let unicode = Unicode.Scalar(scalar) else { throw fail("unknown entity &\(body);") }
+                return Array(String(Character(unicode)).utf8)
+            }
+        }
+    }
+}

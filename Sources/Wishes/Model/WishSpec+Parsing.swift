@@ -1,0 +1,266 @@
+import Foundation
+
+extension WishSpec {
+    public static let maxWishLength = 1_000
+    public static let maxNameLength = 128
+    public static let maxDependencies = 20
+    public static let maxArraySize = 10_000
+    public static let maxEnvironmentVariables = 100
+    public static let maxCommandArguments = 100
+    /// ECS allows 8,192 characters of overrides in all; the rest is kept for the dispatcher's own variables.
+    public static let maxOverrideBytes = 6_144
+    public static let maxTimeoutSeconds = 14 * 24 * 3600
+    public static let maxNotBeforeHorizon: TimeInterval = 365 * 24 * 3600
+    static let reservedPrefixes = ["WISH_", "AWS_BATCH_", "ECS_"]
+    static let fields: Set<String> = [
+        "wish", "name", "command", "environment", "vcpus", "memory", "queue", "attempts",
+        "timeoutSeconds", "arraySize", "dependsOn", "notBefore", "callbackUrl",
+    ]
+
+    /// Parses and checks a JSON body; the error lists every problem, not just the first.
+    public static func parse(json bytes: [UInt8], now: Date) throws(WishValidationError) -> WishSpec {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
+            throw WishValidationError(problems: [.init(field: "body", rule: "must be a JSON object")])
+        }
+        guard case .object(let object) = value else {
+            throw WishValidationError(problems: [.init(field: "body", rule: "must be a JSON object, not \(value.typeName)")])
+        }
+        return try parse(object: object, now: now)
+    }
+
+    public static func parse(object: [String: JSONValue], now: Date) throws(WishValidationError) -> WishSpec {
+        var checker = Checker(object: object)
+        for key in object.keys.sorted() where !fields.contains(key) {
+            checker.fail(key, "unknown field (known: \(fields.sorted().joined(separator: ", ")))")
+        }
+        var spec = WishSpec(wish: "")
+        let command = checker.command()
+        spec.command = command
+        if let wish = checker.string("wish", maxLength: maxWishLength) {
+            spec.wish = wish
+        } else if object["wish"] == nil, command == nil {
+            checker.fail("wish", "required unless command is given")
+        }
+        if let name = checker.string("name", maxLength: maxNameLength) {
+            if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }) {
+                checker.fail("name", "must be 1 to \(maxNameLength) characters of A-Z, a-z, 0-9, _ and -")
+            } else {
+                spec.name = name
+            }
+        }
+        spec.environment = checker.environment()
+        if let overrides = try? JSONEncoder().encode(OverrideSize(command: command, environment: spec.environment)),
+           overrides.count > maxOverrideBytes {
+            checker.fail("command", "command and environment together take \(overrides.count) bytes; ECS overrides allow \(maxOverrideBytes)")
+        }
+        let vcpus = checker.number("vcpus") ?? defaultVCPUs
+        let memory = checker.integer("memory", in: 1...Int.max) ?? defaultMemory
+        if let allowed = FargateSize.allowedMemory(vcpus: vcpus) {
+            if !allowed.contains(memory) {
+                checker.fail("memory", "\(memory) MiB is not a Fargate size for \(vcpus.formatted()) vCPU; allowed: \(allowed.map(String.init).joined(separator: ", "))")
+            }
+        } else if object["vcpus"] != nil {
+            checker.fail("vcpus", "must be one of Fargate's values: \(FargateSize.table.map { $0.vcpus.formatted() }.joined(separator: ", "))")
+        }
+        spec.vcpus = vcpus
+        spec.memory = memory
+        if let queue = checker.string("queue", maxLength: 64) {
+            if let value = WishQueue(rawValue: queue) { spec.queue = value } else {
+                checker.fail("queue", "must be one of \(WishQueue.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        spec.attempts = checker.integer("attempts", in: 1...10) ?? 1
+        spec.timeoutSeconds = checker.integer("timeoutSeconds", in: 60...maxTimeoutSeconds)
+        spec.arraySize = checker.integer("arraySize", in: 2...maxArraySize)
+        spec.dependsOn = checker.dependencies()
+        if let text = checker.string("notBefore", maxLength: 64) {
+            if let date = RFC3339.parse(text) {
+                if date.timeIntervalSince(now) > maxNotBeforeHorizon {
+                    checker.fail("notBefore", "must be within a year from now")
+                } else {
+                    spec.notBefore = date
+                }
+            } else {
+                checker.fail("notBefore", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+            }
+        }
+        if let url = checker.string("callbackUrl", maxLength: 2048) {
+            if CallbackURL.isValid(url) { spec.callbackUrl = url } else {
+                checker.fail("callbackUrl", "must be an absolute http:// or https:// URL with a host")
+            }
+        }
+        if !checker.problems.isEmpty { throw WishValidationError(problems: checker.problems) }
+        return spec
+    }
+
+    private struct OverrideSize: Encodable {
+        var command: [String]?
+        var environment: [EnvironmentVariable]?
+    }
+
+    /// Reads fields of the right type, recording a problem for each wrong one.
+    struct Checker {
+        let object: [String: JSONValue]
+        var problems: [WishValidationError.Problem] = []
+
+        mutating func fail(_ field: String, _ rule: String) {
+            problems.append(.init(field: field, rule: rule))
+        }
+
+        mutating func string(_ field: String, maxLength: Int) -> String? {
+            switch object[field] {
+            case nil, .null: return nil
+            case .string(let value):
+                guard value.count <= maxLength else {
+                    fail(field, "must be at most \(maxLength) characters, not \(value.count)")
+                    return nil
+                }
+                return value
+            case let other?:
+                fail(field, "must be a string, not \(other.typeName)")
+                return nil
+            }
+        }
+
+        mutating func number(_ field: String) -> Double? {
+            switch object[field] {
+            case nil, .null: return nil
+            case .number(let value): return value
+            case let other?:
+                fail(field, "must be a number, not \(other.typeName)")
+                return nil
+            }
+        }
+
+        mutating func integer(_ field: String, in range: ClosedRange<Int>) -> Int? {
+            guard let value = number(field) else { return nil }
+            guard value == value.rounded(), let int = Int(exactly: value), range.contains(int) else {
+                let upper = range.upperBound == Int.max ? "" : " to \(range.upperBound)"
+                fail(field, "must be a whole number from \(range.lowerBound)\(upper), not \(value.formatted())")
+                return nil
+            }
+            return int
+        }
+
+        mutating func command() -> [String]? {
+            switch object["command"] {
+            case nil, .null: return nil
+            case .array(let items):
+                guard !items.isEmpty, items.count <= WishSpec.maxCommandArguments else {
+                    fail("command", "must hold 1 to \(WishSpec.maxCommandArguments) arguments")
+                    return nil
+                }
+                var result: [String] = []
+                for (index, item) in items.enumerated() {
+                    guard case .string(let text) = item, !text.isEmpty, !text.contains("\0") else {
+                        fail("command[\(index)]", "must be a non-empty string without NUL")
+                        continue
+                    }
+                    result.append(text)
+                }
+                return result.count == items.count ? result : nil
+            case let other?:
+                fail("command", "must be an array of strings, not \(other.typeName)")
+                return nil
+            }
+        }
+
+        mutating func environment() -> [EnvironmentVariable]? {
+            switch object["environment"] {
+            case nil, .null: return nil
+            case .array(let items):
+                guard items.count <= WishSpec.maxEnvironmentVariables else {
+                    fail("environment", "must hold at most \(WishSpec.maxEnvironmentVariables) variables")
+                    return nil
+                }
+                var result: [EnvironmentVariable] = []
+                var seen: Set<String> = []
+                for (index, item) in items.enumerated() {
+                    let field = "environment[\(index)]"
+                    guard case .object(let pair) = item, case .string(let name)? = pair["name"],
+                          case .string(let value)? = pair["value"], pair.count == 2 else {
+                        // The value is never echoed back: it may be a secret.
+                        fail(field, "must be an object with string fields name and value")
+                        continue
+                    }
+                    if !EnvironmentName.isValid(name) {
+                        fail("\(field).name", "must match [A-Za-z_][A-Za-z0-9_]* and be at most 256 characters")
+                    } else if let prefix = WishSpec.reservedPrefixes.first(where: { name.hasPrefix($0) }) {
+                        fail("\(field).name", "names starting with \(prefix) are reserved for the system")
+                    } else if !seen.insert(name).inserted {
+                        fail("\(field).name", "\(name) is given twice")
+                    } else if value.contains("\0") {
+                        fail("\(field).value", "must not contain NUL")
+                    } else {
+                        result.append(EnvironmentVariable(name: name, value: value))
+                    }
+                }
+                return result
+            case let other?:
+                fail("environment", "must be an array of {name, value} objects, not \(other.typeName)")
+                return nil
+            }
+        }
+
+        mutating func dependencies() -> [WishID]? {
+            switch object["dependsOn"] {
+            case nil, .null: return nil
+            case .array(let items):
+                guard items.count <= WishSpec.maxDependencies else {
+                    fail("dependsOn", "must name at most \(WishSpec.maxDependencies) wishes, not \(items.count)")
+                    return nil
+                }
+                var ids: [WishID] = []
+                for (index, item) in items.enumerated() {
+                    // Both a plain id and AWS Batch's `{"jobId": ...}` are accepted.
+                    var text: String?
+                    if case .string(let value) = item { text = value }
+                    if case .object(let dependency) = item, case .string(let value)? = dependency["jobId"] { text = value }
+                    guard let text, let id = WishID(text) else {
+                        fail("dependsOn[\(index)]", "must be a wish id")
+                        continue
+                    }
+                    if ids.contains(id) { fail("dependsOn[\(index)]", "\(id) is named twice") } else { ids.append(id) }
+                }
+                return ids
+            case let other?:
+                fail("dependsOn", "must be an array of wish ids, not \(other.typeName)")
+                return nil
+            }
+        }
+    }
+}
+
+enum EnvironmentName {
+    static func isValid(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.count <= 256 else { return false }
+        func letter(_ c: Unicode.Scalar) -> Bool { ("A"..."Z").contains(c) || ("a"..."z").contains(c) || c == "_" }
+        return letter(first) && name.unicodeScalars.allSatisfy { letter($0) || ("0"..."9").contains($0) }
+    }
+}
+
+enum CallbackURL {
+    static func isValid(_ text: String) -> Bool {
+        guard let endpoint = Endpoint(url: text.split(separator: "?", maxSplits: 1).first.map(String.init) ?? text),
+              !endpoint.host.isEmpty else { return false }
+        return !text.contains(where: { $0.isWhitespace || $0.isNewline })
+    }
+}
+
+/// RFC 3339 timestamps, with or without fractional seconds, any offset.
+public enum RFC3339 {
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        // ISO8601FormatStyle wants Z; RFC 3339 also allows +hh:mm offsets.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    public static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,21 @@
+/// Everything wrong with a submitted wish, each problem naming its field and the rule it broke.
+public struct WishValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Problem: Sendable, Equatable, Codable {
+        public var field: String
+        public var rule: String
+        public init(field: String, rule: String) {
+            self.field = field
+            self.rule = rule
+        }
+    }
+
+    public var problems: [Problem]
+
+    public init(problems: [Problem]) {
+        self.problems = problems
+    }
+
+    public var description: String {
+        "invalid wish: " + problems.map { "\($0.field): \($0.rule)" }.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,56 @@
+/// Every S3 key Wishes uses, in one place.
+///
+/// ```
+/// wishes/{id}/spec.json                      the spec as shown (environment values removed)
+/// wishes/{id}/secrets.json                   environment values, read by the dispatcher only
+/// wishes/{id}/status.json                    the merged status
+/// wishes/{id}/attempts/{n}/claim             the exactly-once claim of attempt n (If-None-Match)
+/// wishes/{id}/attempts/{n}/output            the attempt's stdout and stderr
+/// wishes/{id}/attempts/{n}/result.json       how the attempt ended
+/// wishes/{id}/children/{index}/...           the same, per array child
+/// index/{newest-first}-{id}                  one empty object per wish, for newest-first listing
+/// idempotency/{sha256(key)}                  the wish an Idempotency-Key created
+/// ```
+public struct S3Layout: Sendable, Equatable {
+    /// Prepended to every key, so one bucket can hold several deployments.
+    public var prefix: String
+
+    public init(prefix: String = "") {
+        self.prefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
+    }
+
+    public func wishPrefix(_ id: WishID) -> String { "\(prefix)wishes/\(id)/" }
+
+    func base(_ subject: WishSubject) -> String {
+        guard let index = subject.arrayIndex else { return wishPrefix(subject.id) }
+        return wishPrefix(subject.id) + "children/\(Self.pad(index, 5))/"
+    }
+
+    public func spec(_ id: WishID) -> String { wishPrefix(id) + "spec.json" }
+    public func secrets(_ id: WishID) -> String { wishPrefix(id) + "secrets.json" }
+    public func status(_ subject: WishSubject) -> String { base(subject) + "status.json" }
+    public func claim(_ subject: WishSubject, attempt: Int) -> String { base(subject) + "attempts/\(attempt)/claim" }
+    public func output(_ subject: WishSubject, attempt: Int) -> String { base(subject) + "attempts/\(attempt)/output" }
+    public func result(_ subject: WishSubject, attempt: Int) -> String { base(subject) + "attempts/\(attempt)/result.json" }
+    public func childrenPrefix(_ id: WishID) -> String { wishPrefix(id) + "children/" }
+    public func idempotency(keyHash: String) -> String { "\(prefix)idempotency/\(keyHash)" }
+
+    public var indexPrefix: String { "\(prefix)index/" }
+
+    /// Sorts newest first: the id's time counted down from the largest 48-bit value.
+    public func indexEntry(_ id: WishID) -> String {
+        let millis = UInt64(id.date.timeIntervalSince1970 * 1000) & 0xFFFF_FFFF_FFFF
+        return indexPrefix + Self.pad(Int(0xFFFF_FFFF_FFFF - millis), 15) + "-" + id.rawValue
+    }
+
+    /// The id an index key names, or nil for a key that is not one.
+    public func id(fromIndexKey key: String) -> WishID? {
+        guard key.hasPrefix(indexPrefix), let dash = key.lastIndex(of: "-") else { return nil }
+        return WishID(String(key[key.index(after: dash)...]))
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Reads and writes `status.json` with compare-and-swap (S3 `If-Match` / `If-None-Match`), so
+/// concurrent writers merge their reports instead of overwriting each other.
+public struct StatusStore: Sendable {
+    public let s3: S3Client
+    public let bucket: String
+    public let layout: S3Layout
+    /// Lost races retried before giving up; each one means another writer made progress.
+    public var maxRaces = 20
+
+    public init(s3: S3Client, bucket: String, layout: S3Layout) {
+        self.s3 = s3
+        self.bucket = bucket
+        self.layout = layout
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.format(date))
+        }
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = RFC3339.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an RFC 3339 time: \(text)"))
+            }
+            return date
+        }
+        return decoder
+    }()
+
+    public func read(_ subject: WishSubject) async throws -> WishStatus? {
+        try await readVersion(subject).map(\.status)
+    }
+
+    func readVersion(_ subject: WishSubject) async throws -> (status: WishStatus, etag: String?)? {
+        guard let object = try await s3.getObjectIfExists(bucket: bucket, key: layout.status(subject)) else { return nil }
+        return (try Self.decoder.decode(WishStatus.self, from: Data(object.body)), object.etag)
+    }
+
+    /// Merges `report` into the stored status and returns what is stored now.
+    @discardableResult
+    public func merge(_ report: WishStatus) async throws -> WishStatus {
+        let subject = WishSubject(id: report.id, arrayIndex: report.arrayIndex)
+        for race in 0..<maxRaces {
+            let current = try await readVersion(subject)
+            let merged = current.map { $0.status.merged(with: report) } ?? report
+            if let current, merged == current.status { return merged }
+            do {
+                try await s3.putObject(
+                    bucket: bucket, key: layout.status(subject), body: Array(try Self.encoder.encode(merged)),
+                    contentType: "application/json",
+                    precondition: current.map { .matches(etag: $0.etag ?? "*") } ?? .noneExists
+                )
+                return merged
+            } catch let error as AWSClientError where error.isCode("PreconditionFailed") || error.isCode("ConditionalRequestConflict") {
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0...(5 << min(race, 6)))))
+            }
+        }
+        throw StatusStoreError.tooManyRaces(subject: subject, races: maxRaces)
+    }
+}
+
+public enum StatusStoreError: Error, CustomStringConvertible {
+    case tooManyRaces(subject: WishSubject, races: Int)
+
+    public var description: String {
+        switch self {
+        case .tooManyRaces(let subject, let races):
+            "status of \(subject) changed under us \(races) times in a row; try again"
+        }
+    }
+}

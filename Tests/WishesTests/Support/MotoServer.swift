@@ -1,0 +1,75 @@
+import Foundation
+import Wishes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real moto server on loopback, started once per test process and killed when it exits.
+actor MotoServer {
+    static let shared = MotoServer()
+
+    private var started: Endpoint?
+
+    /// The server's endpoint, starting it on first use.
+    func endpoint() async throws -> Endpoint {
+        if let started { return started }
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        motoPID = process.processIdentifier
+        atexit { if motoPID > 0 { kill(motoPID, SIGTERM) } }
+        let endpoint = Endpoint(scheme: "http", host: "127.0.0.1", port: Int(port), isAWS: false)
+        for _ in 0..<200 {
+            if canConnect(port: port) {
+                started = endpoint
+                return endpoint
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestError("moto server did not start on port \(port); see \(log.path)")
+    }
+}
+
+nonisolated(unsafe) var motoPID: Int32 = 0
+
+struct TestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Asks the kernel for a free loopback port.
+func freePort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw TestError("cannot find a free port") }
+    return UInt16(bigEndian: address.sin_port)
+}
+
+func canConnect(port: UInt16) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = port.bigEndian
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
