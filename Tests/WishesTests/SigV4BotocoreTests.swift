@@ -111,9 +111,9 @@ struct SigV4BotocoreTests {
         return Result(authorization: signer.sign(&request, payloadHash: hash, credentials: credentials, date: date).authorization)
     }
 
-    @Test func headerSignaturesEqualBotocores() throws {
+    @Test func headerSignaturesEqualBotocores() async throws {
         let cases = Self.generate(count: 400, presign: false, seed: 42)
-        let theirs = try Python.run("botocore_sign.py", input: cases, as: [Result].self)
+        let theirs = try await Python.run("botocore_sign.py", input: cases, as: [Result].self)
         #expect(theirs.count == cases.count)
         var mismatches = 0
         for (testCase, expected) in zip(cases, theirs) {
@@ -126,9 +126,9 @@ struct SigV4BotocoreTests {
         #expect(mismatches == 0)
     }
 
-    @Test func presignedURLsEqualBotocores() throws {
+    @Test func presignedURLsEqualBotocores() async throws {
         let cases = Self.generate(count: 100, presign: true, seed: 7)
-        let theirs = try Python.run("botocore_sign.py", input: cases, as: [Result].self)
+        let theirs = try await Python.run("botocore_sign.py", input: cases, as: [Result].self)
         for (testCase, expected) in zip(cases, theirs) {
             #expect(try Self.ours(testCase).signature == expected.signature, "presigned \(testCase.path) \(testCase.query)")
         }

@@ -22,7 +22,7 @@ public struct WishID: Sendable, Hashable, Comparable, Codable, CustomStringConve
     }
 
     public static func generate(at date: Date, using generator: inout some RandomNumberGenerator) -> WishID {
-        let millis = UInt64(max(0, date.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
+        let millis = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded())) & 0xFFFF_FFFF_FFFF
         var chars: [UInt8] = []
         chars.reserveCapacity(26)
         for shift in stride(from: 45, through: 0, by: -5) {

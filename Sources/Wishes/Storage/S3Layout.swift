@@ -39,7 +39,7 @@ public struct S3Layout: Sendable, Equatable {
 
     /// Sorts newest first: the id's time counted down from the largest 48-bit value.
     public func indexEntry(_ id: WishID) -> String {
-        let millis = UInt64(id.date.timeIntervalSince1970 * 1000) & 0xFFFF_FFFF_FFFF
+        let millis = UInt64((id.date.timeIntervalSince1970 * 1000).rounded()) & 0xFFFF_FFFF_FFFF
         return indexPrefix + Self.pad(Int(0xFFFF_FFFF_FFFF - millis), 15) + "-" + id.rawValue
     }
 

@@ -8,11 +8,18 @@ import Glibc
 actor MotoServer {
     static let shared = MotoServer()
 
-    private var started: Endpoint?
+    private var starting: Task<Endpoint, any Error>?
 
-    /// The server's endpoint, starting it on first use.
+    /// The server's endpoint, starting it on first use. Concurrent first callers share one
+    /// start: the actor is reentrant across the wait, so the start itself is what is kept.
     func endpoint() async throws -> Endpoint {
-        if let started { return started }
+        if let starting { return try await starting.value }
+        let task = Task { try await Self.start() }
+        starting = task
+        return try await task.value
+    }
+
+    private static func start() async throws -> Endpoint {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -27,10 +34,7 @@ actor MotoServer {
         atexit { if motoPID > 0 { kill(motoPID, SIGTERM) } }
         let endpoint = Endpoint(scheme: "http", host: "127.0.0.1", port: Int(port), isAWS: false)
         for _ in 0..<200 {
-            if canConnect(port: port) {
-                started = endpoint
-                return endpoint
-            }
+            if canConnect(port: port) { return endpoint }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestError("moto server did not start on port \(port); see \(log.path)")

@@ -4,7 +4,7 @@ import Foundation
 enum Python {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scripts")
 
-    static func run<Output: Decodable>(_ script: String, input: some Encodable, environment: [String: String] = [:], as: Output.Type = Output.self) throws -> Output {
+    static func run<Output: Decodable & Sendable>(_ script: String, input: some Encodable, environment: [String: String] = [:], as: Output.Type = Output.self) async throws -> Output {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wishes-py-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -19,7 +19,7 @@ enum Python {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
-        process.waitUntilExit()
+        try await offPool { process.waitUntilExit() }
         guard process.terminationStatus == 0 else {
             let stderr = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
             throw TestError("\(script) exited \(process.terminationStatus): \(stderr.suffix(2000))")

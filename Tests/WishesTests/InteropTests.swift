@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import Wishes
+
+/// What we write, boto3 reads; what boto3 writes, we read.
+@Suite(.serialized) struct InteropTests {
+    struct Request: Codable { var mode: String; var bucket: String; var queueUrl: String; var keys: [String] }
+    struct ReadBack: Codable {
+        struct Object: Codable { var body: String; var contentType: String; var metadata: [String: String] }
+        struct Message: Codable { var body: String; var attributes: [String: String] }
+        var objects: [String: Object]?
+        var listed: [String]?
+        var messages: [Message]?
+    }
+
+    static let keys = ["wishes/01abc/spec.json", "with space+plus/ü 日本.txt"]
+
+    @Test func boto3ReadsWhatWeWrote() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            try await aws.withQueue { queue in
+                for key in Self.keys {
+                    try await aws.s3.putObject(bucket: bucket, key: key, body: Array("we wrote \(key)".utf8), contentType: "application/json", metadata: ["wish-id": "01abc"])
+                }
+                try await aws.sqs.sendMessage(queueURL: queue, .init(id: "1", body: "{\"wish\":\"ünïcode ✨\"}", attributes: ["wishId": .init(string: "01abc")]))
+                let read = try await Python.run("boto3_interop.py", input: Request(mode: "read", bucket: bucket, queueUrl: queue, keys: Self.keys),
+                                          environment: aws.pythonEnvironment, as: ReadBack.self)
+                for key in Self.keys {
+                    #expect(read.objects?[key]?.body == "we wrote \(key)")
+                    #expect(read.objects?[key]?.contentType == "application/json")
+                    #expect(read.objects?[key]?.metadata == ["wish-id": "01abc"])
+                }
+                #expect(read.listed?.sorted() == Self.keys.sorted())
+                #expect(read.messages?.first?.body == "{\"wish\":\"ünïcode ✨\"}")
+                #expect(read.messages?.first?.attributes == ["wishId": "01abc"])
+            }
+        }
+    }
+
+    @Test func weReadWhatBoto3Wrote() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            try await aws.withQueue { queue in
+                _ = try await Python.run("boto3_interop.py", input: Request(mode: "write", bucket: bucket, queueUrl: queue, keys: Self.keys),
+                                   environment: aws.pythonEnvironment, as: ReadBack.self)
+                for key in Self.keys {
+                    let object = try await aws.s3.getObject(bucket: bucket, key: key)
+                    #expect(object.text == "boto3 wrote \(key)")
+                    #expect(object.contentType == "text/x-boto3")
+                    #expect(object.metadata == ["writer": "boto3"])
+                }
+                #expect(try await aws.s3.listAllObjects(bucket: bucket).map(\.key).sorted() == Self.keys.sorted())
+                let message = try #require(try await aws.sqs.receiveMessages(queueURL: queue, waitTimeSeconds: 1).first)
+                #expect(message.Body == "from boto3 ✨")
+                #expect(message.MessageAttributes?["writer"]?.StringValue == "boto3")
+            }
+        }
+    }
+}
+
+/// ECS request bodies against botocore's model: moto's Fargate RunTask is broken, so the model is the referee.
+struct ECSModelTests {
+    struct Checked: Codable { var target: String; var contentType: String; var body: String }
+    struct Verdict: Codable { var operation: String; var errors: [String] }
+
+    static func requests() throws -> [AWSRequest] {
+        let ecs = ECSClient(client: AWSClient(configuration: AWSConfiguration(region: "us-east-1"), httpClient: TestAWS.httpClient,
+                                              credentialProvider: StaticCredentialProvider(TestAWS.credentials)))
+        let full = ECS.RunTaskInput(
+            cluster: "wishes", taskDefinition: "count-to-three:3", count: 1, clientToken: "01abc-1-0",
+            capacityProviderStrategy: [.init(capacityProvider: "FARGATE_SPOT", weight: 1, base: 0)],
+            networkConfiguration: .init(awsvpcConfiguration: .init(subnets: ["subnet-1"], securityGroups: ["sg-1"], assignPublicIp: "ENABLED")),
+            overrides: .init(containerOverrides: [.init(name: "count-to-three", command: ["./build.sh", "x"],
+                                                        environment: [.init(name: "WISH_ID", value: "01abc")], cpu: 256, memory: 512)],
+                             cpu: "256", memory: "512"),
+            tags: [.init(key: "wish-id", value: "01abc")], startedBy: "wishes/01abc", group: "wish:01abc",
+            propagateTags: "TASK_DEFINITION", enableECSManagedTags: true
+        )
+        let minimal = ECS.RunTaskInput(taskDefinition: "count-to-three", launchType: "FARGATE")
+        struct Describe: Encodable { var cluster: String?; var tasks: [String]; var include = ["TAGS"] }
+        struct Stop: Encodable { var cluster: String?; var task: String; var reason: String? }
+        return [
+            try ecs.request("RunTask", full),
+            try ecs.request("RunTask", minimal),
+            try ecs.request("DescribeTasks", Describe(cluster: "wishes", tasks: ["arn:aws:ecs:us-east-1:1:task/wishes/abc"])),
+            try ecs.request("StopTask", Stop(cluster: "wishes", task: "abc", reason: "timed out after 60 s")),
+            try ecs.request("ListTasks", ECS.ListTasksInput(cluster: "wishes", startedBy: "wishes/01abc", desiredStatus: "RUNNING", maxResults: 100)),
+            try ecs.request("ListTasks", ECS.ListTasksInput(cluster: "wishes", family: "count-to-three", nextToken: "t")),
+        ]
+    }
+
+    @Test func everyRequestShapeIsValidForBotocoresModel() async throws {
+        let requests = try Self.requests()
+        let checked = requests.map { request in
+            Checked(target: request.headers.first { $0.name == "X-Amz-Target" }?.value ?? "",
+                    contentType: request.headers.first { $0.name == "Content-Type" }?.value ?? "",
+                    body: String(decoding: request.body, as: UTF8.self))
+        }
+        let verdicts = try await Python.run("botocore_validate_ecs.py", input: checked, as: [Verdict].self)
+        #expect(verdicts.count == requests.count)
+        for verdict in verdicts {
+            #expect(verdict.errors.isEmpty, "\(verdict.operation): \(verdict.errors)")
+        }
+    }
+
+    @Test func theModelRefereeRejectsABadShape() async throws {
+        // A wrong type must be caught, or the test above proves nothing.
+        let bad = Checked(target: "AmazonEC2ContainerServiceV20141113.RunTask", contentType: "application/x-amz-json-1.1",
+                          body: "{\"taskDefinition\": 5, \"count\": \"one\"}")
+        let verdicts = try await Python.run("botocore_validate_ecs.py", input: [bad], as: [Verdict].self)
+        #expect(verdicts.first?.errors.isEmpty == false)
+    }
+}
