@@ -5,11 +5,24 @@ argv[1]: mode — `throttle-then-ok` (two 400 ThrottlingException, then 200), `h
 argv[2]: a file to write the port to once listening. Serves until killed; writes each request's path to stderr.
 """
 import json
+import os
+import threading
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 mode = sys.argv[1]
+parent = os.getppid()
+
+
+def watch_parent():
+    # The test process may die without stopping us; never outlive it.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+threading.Thread(target=watch_parent, daemon=True).start()
 count = {"n": 0}
 
 
@@ -53,6 +66,5 @@ class Handler(BaseHTTPRequestHandler):
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 with open(sys.argv[2] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
-import os
 os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 server.serve_forever()

@@ -23,6 +23,8 @@ final class BadPeer: Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Python.scripts.appendingPathComponent("misbehaving_server.py").path, mode, portFile.path]
         process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         defer { try? FileManager.default.removeItem(at: portFile) }
         for _ in 0..<200 {

@@ -23,7 +23,8 @@ actor MotoServer {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)]
+        process.arguments = ["python3", Python.repository.appendingPathComponent("scripts/lib/moto_server.py").path, "-H", "127.0.0.1", "-p", String(port)]
+        process.standardInput = FileHandle.nullDevice
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)

@@ -3,6 +3,8 @@ import Foundation
 /// Runs one of the referee scripts in `Scripts/` (botocore, boto3) with JSON in and JSON out.
 enum Python {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scripts")
+    /// The checkout's top folder.
+    static let repository = scripts.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func run<Output: Decodable & Sendable>(_ script: String, input: some Encodable, environment: [String: String] = [:], as: Output.Type = Output.self) async throws -> Output {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wishes-py-\(UUID().uuidString)")
@@ -18,6 +20,8 @@ enum Python {
         process.arguments = ["python3", scripts.appendingPathComponent(script).path, inputFile.path, outputFile.path]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardError = try FileHandle(forWritingTo: errorFile)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
         try await offPool { process.waitUntilExit() }
         guard process.terminationStatus == 0 else {

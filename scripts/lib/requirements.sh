@@ -1,0 +1,21 @@
+# Installs what the run and test scripts need, only if it is missing. Sourced, not run.
+
+ensure_swift_path() {
+  if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+  fi
+  command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH: install Swift 6 (https://swift.org/install)" >&2; exit 1; }
+}
+
+ensure_python_tools() {
+  local missing=()
+  python3 -c 'import moto.server, flask_cors' 2>/dev/null || missing+=("moto[server]>=5.0")
+  python3 -c 'import boto3' 2>/dev/null || missing+=("boto3")
+  command -v aws >/dev/null 2>&1 || missing+=("awscli")
+  command -v cfn-lint >/dev/null 2>&1 || missing+=("cfn-lint")
+  python3 -c 'import openapi_spec_validator' 2>/dev/null || missing+=("openapi-spec-validator")
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing with pip: ${missing[*]}" >&2
+    python3 -m pip install --quiet "${missing[@]}"
+  fi
+}
