@@ -14,7 +14,7 @@ extension WishSpec {
     static let reservedPrefixes = ["WISH_", "AWS_BATCH_", "ECS_"]
     static let fields: Set<String> = [
         "wish", "name", "command", "environment", "vcpus", "memory", "queue", "attempts",
-        "timeoutSeconds", "arraySize", "dependsOn", "notBefore", "callbackUrl",
+        "timeoutSeconds", "arraySize", "dependsOn", "notBefore", "callbackUrl", "evaluateOnExit",
     ]
 
     /// Parses and checks a JSON body; the error lists every problem, not just the first.
@@ -89,6 +89,7 @@ extension WishSpec {
                 checker.fail("callbackUrl", "must be an absolute http:// or https:// URL with a host")
             }
         }
+        spec.evaluateOnExit = checker.exitRules()
         if !checker.problems.isEmpty { throw WishValidationError(problems: checker.problems) }
         return spec
     }
@@ -198,6 +199,50 @@ extension WishSpec {
                 return result
             case let other?:
                 fail("environment", "must be an array of {name, value} objects, not \(other.typeName)")
+                return nil
+            }
+        }
+
+        mutating func exitRules() -> [ExitRule]? {
+            switch object["evaluateOnExit"] {
+            case nil, .null: return nil
+            case .array(let items):
+                guard items.count <= ExitRule.maxRules else {
+                    fail("evaluateOnExit", "must hold at most \(ExitRule.maxRules) rules, not \(items.count)")
+                    return nil
+                }
+                var rules: [ExitRule] = []
+                for (index, item) in items.enumerated() {
+                    let field = "evaluateOnExit[\(index)]"
+                    guard case .object(let rule) = item else { fail(field, "must be an object"); continue }
+                    var parsed = ExitRule(action: .retry)
+                    for key in rule.keys.sorted() where !["onExitCode", "onReason", "onStatusReason", "action"].contains(key) {
+                        fail("\(field).\(key)", "unknown field (known: action, onExitCode, onReason, onStatusReason)")
+                    }
+                    switch rule["action"] {
+                    case .string(let action)?:
+                        if let value = ExitRule.Action(rawValue: action.uppercased()) { parsed.action = value } else { fail("\(field).action", "must be RETRY or EXIT") }
+                    default: fail("\(field).action", "required: RETRY or EXIT")
+                    }
+                    func pattern(_ key: String) -> String? {
+                        guard let value = rule[key] else { return nil }
+                        guard case .string(let text) = value, !text.isEmpty, text.count <= ExitRule.maxPatternLength else {
+                            fail("\(field).\(key)", "must be a pattern of 1 to \(ExitRule.maxPatternLength) characters")
+                            return nil
+                        }
+                        return text
+                    }
+                    parsed.onExitCode = pattern("onExitCode")
+                    parsed.onReason = pattern("onReason")
+                    parsed.onStatusReason = pattern("onStatusReason")
+                    if let code = parsed.onExitCode, !code.dropLast(code.hasSuffix("*") ? 1 : 0).allSatisfy(\.isNumber) {
+                        fail("\(field).onExitCode", "must be digits, optionally ending in *")
+                    }
+                    rules.append(parsed)
+                }
+                return rules
+            case let other?:
+                fail("evaluateOnExit", "must be an array of rules, not \(other.typeName)")
                 return nil
             }
         }

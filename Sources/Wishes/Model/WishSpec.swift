@@ -15,6 +15,8 @@ public struct WishSpec: Sendable, Codable, Equatable {
     public var dependsOn: [WishID]?
     public var notBefore: Date?
     public var callbackUrl: String?
+    /// AWS Batch's `retryStrategy.evaluateOnExit`: which failures are retried.
+    public var evaluateOnExit: [ExitRule]?
 
     public struct EnvironmentVariable: Sendable, Codable, Equatable {
         public var name: String
@@ -33,8 +35,9 @@ public struct WishSpec: Sendable, Codable, Equatable {
         wish: String, name: String? = nil, command: [String]? = nil, environment: [EnvironmentVariable]? = nil,
         vcpus: Double = WishSpec.defaultVCPUs, memory: Int = WishSpec.defaultMemory, queue: WishQueue = .default,
         attempts: Int = 1, timeoutSeconds: Int? = nil, arraySize: Int? = nil, dependsOn: [WishID]? = nil,
-        notBefore: Date? = nil, callbackUrl: String? = nil
+        notBefore: Date? = nil, callbackUrl: String? = nil, evaluateOnExit: [ExitRule]? = nil
     ) {
+        self.evaluateOnExit = evaluateOnExit
         self.wish = wish
         self.name = name
         self.command = command

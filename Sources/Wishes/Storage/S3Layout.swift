@@ -8,6 +8,9 @@
 /// wishes/{id}/attempts/{n}/output            the attempt's stdout and stderr
 /// wishes/{id}/attempts/{n}/result.json       how the attempt ended
 /// wishes/{id}/children/{index}/...           the same, per array child
+/// wishes/{id}/callback                       the claim that the callback was sent once
+/// wishes/{id}/done/{index}                   one object per finished array child (its state)
+/// active/{id}.{index or -}.{attempt}         launched attempts not yet stopped (timeouts, stuck)
 /// index/{newest-first}-{id}                  one empty object per wish, for newest-first listing
 /// idempotency/{sha256(key)}                  the wish an Idempotency-Key created
 /// ```
@@ -34,6 +37,14 @@ public struct S3Layout: Sendable, Equatable {
     public func result(_ subject: WishSubject, attempt: Int) -> String { base(subject) + "attempts/\(attempt)/result.json" }
     public func childrenPrefix(_ id: WishID) -> String { wishPrefix(id) + "children/" }
     public func idempotency(keyHash: String) -> String { "\(prefix)idempotency/\(keyHash)" }
+
+    public func callback(_ subject: WishSubject) -> String { base(subject) + "callback" }
+    public func childDone(_ id: WishID, index: Int) -> String { wishPrefix(id) + "done/\(Self.pad(index, 5))" }
+    public func childrenDonePrefix(_ id: WishID) -> String { wishPrefix(id) + "done/" }
+    public var activePrefix: String { "\(prefix)active/" }
+    public func active(_ subject: WishSubject, attempt: Int) -> String {
+        activePrefix + "\(subject.id).\(subject.arrayIndex.map(String.init) ?? "-").\(attempt)"
+    }
 
     public var indexPrefix: String { "\(prefix)index/" }
 

@@ -15,27 +15,8 @@ public struct StatusStore: Sendable {
         self.layout = layout
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(RFC3339.format(date))
-        }
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = RFC3339.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an RFC 3339 time: \(text)"))
-            }
-            return date
-        }
-        return decoder
-    }()
+    static var encoder: JSONEncoder { WishJSON.encoder }
+    static var decoder: JSONDecoder { WishJSON.decoder }
 
     public func read(_ subject: WishSubject) async throws -> WishStatus? {
         try await readVersion(subject).map(\.status)

@@ -61,6 +61,16 @@ public struct S3Client: Sendable {
         return response.header("ETag")
     }
 
+    /// Writes an object only if none has the key; false when another writer got there first.
+    public func putObjectIfAbsent(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream") async throws(AWSClientError) -> Bool {
+        do {
+            try await putObject(bucket: bucket, key: key, body: body, contentType: contentType, precondition: .noneExists)
+            return true
+        } catch where error.isCode("PreconditionFailed") || error.isCode("ConditionalRequestConflict") {
+            return false
+        }
+    }
+
     /// Reads an object, or the bytes `range` of it (`lowerBound...upperBound`, both inclusive).
     public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil) async throws(AWSClientError) -> S3.Object {
         var headers: [SignableRequest.Header] = []

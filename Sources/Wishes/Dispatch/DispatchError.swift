@@ -1,0 +1,17 @@
+/// Why the dispatcher could not handle an event or a record.
+public enum DispatchError: Error, Equatable, CustomStringConvertible {
+    /// The event is not one this function handles; Lambda records it as a failed invocation.
+    case badEvent(String)
+    /// RunTask answered with `failures[]` (capacity, throttling inside ECS): the record comes back later.
+    case launchFailed(reason: String)
+    /// The function's deadline was too near to start this record.
+    case outOfTime
+
+    public var description: String {
+        switch self {
+        case .badEvent(let reason): "bad event: \(reason)"
+        case .launchFailed(let reason): "RunTask did not start the task: \(reason); the message will be retried"
+        case .outOfTime: "not started: the invocation's deadline was too near; the message will be retried"
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+
+extension Dispatcher {
+    /// Claims the attempt and starts its task, once, however often the message comes.
+    func launch(_ message: WishMessage, spec: WishSpec, logger: Logger) async throws {
+        let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
+        let claimKey = layout.claim(identity.subject, attempt: identity.attempt)
+        var record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now, timeoutSeconds: spec.timeoutSeconds)
+        let claimed = try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: claimKey, body: WishJSON.encode(record), contentType: "application/json")
+        if !claimed {
+            if let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: claimKey),
+               let existing = try? WishJSON.decode(LaunchRecord.self, from: object.body), existing.taskArn != nil {
+                logger.info("attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(existing.taskArn ?? "")"])
+                return
+            }
+            // Claimed but not yet launched: a crash after the claim, or a delivery racing us.
+            // RunTask with the same clientToken returns the task it already started, never a second one.
+            logger.info("attempt claimed earlier without a task; launching with the same client token", metadata: ["attempt": "\(identity.attempt)"])
+        }
+        let output = try await aws.ecs.runTask(runTaskInput(identity, spec: spec))
+        guard let task = output.tasks?.first, let taskArn = task.taskArn else {
+            let failure = output.failures?.first
+            throw DispatchError.launchFailed(reason: [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer")
+        }
+        record.taskArn = taskArn
+        let body = try WishJSON.encode(record)
+        try await aws.s3.putObject(bucket: settings.bucket, key: claimKey, body: body, contentType: "application/json")
+        try await aws.s3.putObject(bucket: settings.bucket, key: layout.active(identity.subject, attempt: identity.attempt), body: body, contentType: "application/json")
+        let now = clock.now
+        try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
+                                            attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]))
+        logger.info("task launched", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(taskArn)", "capacityProvider": "\(spec.queue.capacityProvider)"])
+    }
+
+    /// The RunTask request for one attempt: Spot or on-demand by queue, the wish's size, and who it is.
+    func runTaskInput(_ identity: TaskIdentity, spec: WishSpec) throws -> ECS.RunTaskInput {
+        guard let taskDefinition = settings.taskDefinition else { throw SettingsError.missing(["WISHES_TASK_DEFINITION"]) }
+        var environment = [
+            ECS.KeyValuePair(name: "WISH_ID", value: identity.subject.id.rawValue),
+            ECS.KeyValuePair(name: "WISH_ATTEMPT", value: String(identity.attempt)),
+            ECS.KeyValuePair(name: "WISHES_BUCKET", value: settings.bucket),
+        ]
+        if !settings.prefix.isEmpty { environment.append(.init(name: "WISHES_PREFIX", value: settings.prefix)) }
+        if let index = identity.subject.arrayIndex, let size = spec.arraySize {
+            environment += [
+                .init(name: "WISH_ARRAY_INDEX", value: String(index)),
+                .init(name: "WISH_ARRAY_SIZE", value: String(size)),
+                .init(name: "AWS_BATCH_JOB_ARRAY_INDEX", value: String(index)),
+            ]
+        }
+        var tags = [ECS.Tag(key: "wish-id", value: identity.subject.id.rawValue), ECS.Tag(key: "wish-attempt", value: String(identity.attempt)),
+                    ECS.Tag(key: "wish-queue", value: spec.queue.rawValue)]
+        if let index = identity.subject.arrayIndex { tags.append(ECS.Tag(key: "wish-array-index", value: String(index))) }
+        let network = settings.subnets.isEmpty ? nil : ECS.NetworkConfiguration(awsvpcConfiguration: .init(
+            subnets: settings.subnets, securityGroups: settings.securityGroups.isEmpty ? nil : settings.securityGroups,
+            assignPublicIp: settings.assignPublicIP ? "ENABLED" : "DISABLED"))
+        return ECS.RunTaskInput(
+            cluster: settings.cluster, taskDefinition: taskDefinition, count: 1, clientToken: identity.clientToken,
+            capacityProviderStrategy: [.init(capacityProvider: spec.queue.capacityProvider, weight: 1)],
+            networkConfiguration: network,
+            overrides: ECS.TaskOverride(
+                containerOverrides: [.init(name: settings.containerName, environment: environment)],
+                cpu: String(Int(spec.vcpus * 1024)), memory: String(spec.memory)),
+            tags: tags, startedBy: identity.startedBy, group: "wishes:\(spec.queue.rawValue)", enableECSManagedTags: true)
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

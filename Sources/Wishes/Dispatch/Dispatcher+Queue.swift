@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+
+extension Dispatcher {
+    /// Handles a batch, records concurrently, and names the records that must come back.
+    public func handle(_ event: SQSEvent, deadline: Date, logger: Logger) async -> SQSBatchResponse {
+        let outcomes = await concurrentMap(event.Records, limit: options.maxConcurrentRecords) { record -> String? in
+            var logger = logger
+            logger[metadataKey: "messageId"] = "\(record.messageId)"
+            guard deadline.timeIntervalSince(clock.now) > options.deadlineMarginSeconds else {
+                logger.warning("record left for later", metadata: ["error": "\(DispatchError.outOfTime)"])
+                return record.messageId
+            }
+            do {
+                try await handle(record, logger: logger)
+                return nil
+            } catch {
+                logger.warning("record will be retried", metadata: ["error": "\(error)", "receiveCount": "\(record.receiveCount)"])
+                return record.messageId
+            }
+        }
+        return SQSBatchResponse(failedMessageIDs: outcomes.compactMap { $0 })
+    }
+
+    /// One record. Returns normally when the message may be deleted; throws when it must come back.
+    func handle(_ record: SQSEvent.Record, logger: Logger) async throws {
+        let message: WishMessage
+        do {
+            message = try WishJSON.decode(WishMessage.self, from: Array(record.body.utf8))
+        } catch {
+            // A poison message is dropped, not looped; its wish, if it names one, is marked FAILED.
+            let reason = "invalid message: \(Self.describe(error))"
+            if let id = Self.idIn(record.body) { try await finish(WishSubject(id: id), .failed, reason: reason, logger: logger) }
+            logger.error("message dropped", metadata: ["reason": "\(reason)"])
+            return
+        }
+        var logger = logger
+        logger[metadataKey: "wish"] = "\(message.subject)"
+        guard let spec = try await spec(for: message, logger: logger) else { return }
+        let status = try await statuses.read(message.subject)
+        if let status, status.isFinal { return }
+        if status?.cancelRequestedAt != nil {
+            return try await finish(message.subject, .failed, reason: "cancelled", logger: logger)
+        }
+        let now = clock.now
+        if let notBefore = spec.notBefore, notBefore > now {
+            let seconds = Int(notBefore.timeIntervalSince(now).rounded(.up))
+            try await wait(message, spec: spec, seconds: seconds, reason: "waiting until \(RFC3339.format(notBefore))")
+            return
+        }
+        if message.arrayIndex == nil, let dependencies = spec.dependsOn, !dependencies.isEmpty {
+            switch try await dependencyState(dependencies) {
+            case .failed(let id):
+                return try await finish(message.subject, .failed, reason: "dependency \(id) failed", logger: logger)
+            case .waiting(let id):
+                return try await wait(message, spec: spec, seconds: options.recheckSeconds, reason: "waiting for \(id) to succeed")
+            case .ready: break
+            }
+        }
+        if let size = spec.arraySize, message.arrayIndex == nil {
+            return try await fanOut(message, spec: spec, size: size, logger: logger)
+        }
+        try await launch(message, spec: spec, logger: logger)
+    }
+
+    /// The spec a message runs: inline (validated and stored here) or the stored one.
+    func spec(for message: WishMessage, logger: Logger) async throws -> WishSpec? {
+        if case .object(let object)? = message.spec {
+            let spec: WishSpec
+            do {
+                spec = try WishSpec.parse(object: object, now: clock.now)
+            } catch {
+                try await finish(message.subject, .failed, reason: "invalid wish: \(error)", logger: logger)
+                return nil
+            }
+            if try await storedSpec(message.id) == nil { try await store(spec, id: message.id) }
+            return spec
+        }
+        if message.spec != nil {
+            try await finish(message.subject, .failed, reason: "invalid message: spec must be a JSON object", logger: logger)
+            return nil
+        }
+        guard let spec = try await storedSpec(message.id) else {
+            try await finish(message.subject, .failed, reason: "no stored spec for this wish: it was not submitted through the API and its message carries none", logger: logger)
+            return nil
+        }
+        return spec
+    }
+
+    /// Writes what the web writes on submit, for wishes sent straight to the queue.
+    func store(_ spec: WishSpec, id: WishID) async throws {
+        let secrets = spec.secrets
+        if !secrets.isEmpty {
+            try await aws.s3.putObject(bucket: settings.bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json")
+        }
+        try await aws.s3.putObject(bucket: settings.bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
+        try await aws.s3.putObject(bucket: settings.bucket, key: layout.indexEntry(id), body: [])
+        try await statuses.merge(WishStatus(id: id, createdAt: id.date, updatedAt: clock.now))
+    }
+
+    /// Marks the wish PENDING and sends the message again for later; the old one is then deleted.
+    func wait(_ message: WishMessage, spec: WishSpec, seconds: Int, reason: String) async throws {
+        let now = clock.now
+        try await statuses.merge(WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now, pending: .init(state: .pending, reason: reason, at: now)))
+        var again = message
+        again.spec = nil
+        try await enqueue(again, queue: spec.queue, delaySeconds: seconds)
+    }
+
+    enum DependencyState { case ready, waiting(WishID), failed(WishID) }
+
+    func dependencyState(_ ids: [WishID]) async throws -> DependencyState {
+        for id in ids {
+            let state = try await statuses.read(WishSubject(id: id))?.state
+            if state == .failed { return .failed(id) }
+            if state != .succeeded { return .waiting(id) }
+        }
+        return .ready
+    }
+
+    /// Enqueues a chunk of children and a continuation for the rest, so no invocation sends 10,000 messages.
+    func fanOut(_ message: WishMessage, spec: WishSpec, size: Int, logger: Logger) async throws {
+        let from = message.fanOutFrom ?? 0
+        let to = min(size, from + options.fanOutChunk)
+        if from == 0 {
+            let now = clock.now
+            try await statuses.merge(WishStatus(id: message.id, updatedAt: now, pending: .init(state: .pending, reason: "array of \(size): children queued", at: now)))
+        }
+        guard let url = settings.queueURL(for: spec.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
+        let children = (from..<to).map { SQS.OutgoingMessage(id: String($0), body: WishMessage(id: message.id, arrayIndex: $0).body) }
+        let chunks = stride(from: 0, to: children.count, by: 10).map { Array(children[$0..<min($0 + 10, children.count)]) }
+        let failures = await concurrentMap(chunks, limit: 8) { chunk -> String? in
+            do {
+                let result = try await aws.sqs.sendMessageBatch(queueURL: url, chunk)
+                return result.failed.isEmpty ? nil : "\(result.failed.count) of \(chunk.count) not sent: \(result.failed[0].Code)"
+            } catch {
+                return "\(error)"
+            }
+        }.compactMap { $0 }
+        // Children sent twice are harmless (their launches are claimed); children lost are not.
+        if let failure = failures.first { throw failure.isEmpty ? DispatchError.launchFailed(reason: "fan-out") : DispatchError.launchFailed(reason: "fan-out: \(failure)") }
+        if to < size {
+            try await enqueue(WishMessage(id: message.id, fanOutFrom: to), queue: spec.queue)
+        }
+        logger.info("array children queued", metadata: ["from": "\(from)", "to": "\(to)", "size": "\(size)"])
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DecodingError {
+            switch error {
+            case .keyNotFound(let key, _): return "missing field \(key.stringValue)"
+            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+                return (path.isEmpty ? "" : "\(path): ") + context.debugDescription
+            @unknown default: return "\(error)"
+            }
+        }
+        return "\(error)"
+    }
+
+    /// The wish id of a message too broken to decode, if it names a valid one.
+    static func idIn(_ body: String) -> WishID? {
+        guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(body.utf8)),
+              case .string(let text)? = object["id"] else { return nil }
+        return WishID(text)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+
+extension Dispatcher {
+    /// A task moved: record it, and when it stopped, decide: done, retried, or failed for good.
+    public func handle(_ change: TaskStateChange, logger: Logger) async throws {
+        guard let identity = change.identity else {
+            logger.debug("task event not ours", metadata: ["taskArn": "\(change.taskArn)"])
+            return
+        }
+        var logger = logger
+        logger[metadataKey: "wish"] = "\(identity.subject)"
+        logger[metadataKey: "attempt"] = "\(identity.attempt)"
+        let now = clock.now
+        var attempt = AttemptStatus(number: identity.attempt, state: .starting, taskArn: change.taskArn,
+                                    startedAt: change.startedAt.flatMap(RFC3339.parse))
+        switch change.lastStatus {
+        case "RUNNING": attempt.state = .running
+        case "STOPPED", "DEPROVISIONING":
+            guard change.lastStatus == "STOPPED" else { attempt.state = .running; break }
+            return try await stopped(change, identity: identity, logger: logger)
+        default: break
+        }
+        try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now, attempts: [attempt]))
+    }
+
+    func stopped(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {
+        let container = change.containers?.first { $0.name == settings.containerName } ?? change.containers?.first
+        let exitCode = container?.exitCode
+        let result = try await attemptResult(identity)
+        let succeeded = exitCode == 0 && change.stopCode != "SpotInterruption" && change.stopCode != "TaskFailedToStart"
+        let reason = Self.reason(exitCode: exitCode, stopCode: change.stopCode, stoppedReason: change.stoppedReason ?? container?.reason, result: result)
+        let now = clock.now
+        let attempt = AttemptStatus(
+            number: identity.attempt, state: succeeded ? .succeeded : .failed, taskArn: change.taskArn,
+            startedAt: change.startedAt.flatMap(RFC3339.parse), stoppedAt: change.stoppedAt.flatMap(RFC3339.parse) ?? now,
+            exitCode: exitCode, stopCode: change.stopCode, reason: reason)
+        var status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now, attempts: [attempt]))
+        try? await aws.s3.deleteObject(bucket: settings.bucket, key: layout.active(identity.subject, attempt: identity.attempt))
+        logger.info("task stopped", metadata: ["exitCode": "\(exitCode.map(String.init) ?? "none")", "stopCode": "\(change.stopCode ?? "")", "reason": "\(reason)"])
+        if succeeded || status.isFinal {
+            return try await afterFinal(status, logger: logger)
+        }
+        let spec = try await storedSpec(identity.subject.id) ?? WishSpec(wish: "")
+        let action = ExitRule.decide(spec.evaluateOnExit, exitCode: exitCode, reason: reason, statusReason: change.stoppedReason)
+        let cancelled = status.cancelRequestedAt != nil
+        if identity.attempt < spec.attempts, action == .retry, !cancelled, status.attempts.last?.number == identity.attempt {
+            let delay = Int.random(in: 0...(options.retryBaseSeconds << min(identity.attempt - 1, 6)))
+            try await enqueue(WishMessage(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, attempt: identity.attempt + 1),
+                              queue: spec.queue, delaySeconds: min(delay, 900))
+            logger.info("attempt will be retried", metadata: ["nextAttempt": "\(identity.attempt + 1)", "delaySeconds": "\(delay)"])
+            return
+        }
+        let why = cancelled ? "cancelled" : action == .exit ? "attempt \(identity.attempt): \(reason) (evaluateOnExit says EXIT)"
+            : "attempt \(identity.attempt) of \(spec.attempts): \(reason)"
+        status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
+                                                     final: .init(state: .failed, reason: why, at: now)))
+        try await afterFinal(status, logger: logger)
+    }
+
+    /// The result the task wrote, if it wrote one: it knows "timed out" and "interrupted" best.
+    func attemptResult(_ identity: TaskIdentity) async throws -> AttemptResult? {
+        guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: layout.result(identity.subject, attempt: identity.attempt)) else { return nil }
+        return try? WishJSON.decode(AttemptResult.self, from: object.body)
+    }
+
+    static func reason(exitCode: Int?, stopCode: String?, stoppedReason: String?, result: AttemptResult?) -> String {
+        if let result, result.exitCode == exitCode || exitCode == nil { return result.reason }
+        switch stopCode {
+        case "SpotInterruption": return "interrupted (Fargate Spot reclaimed the capacity)"
+        case "TerminationNotice": return "interrupted (termination notice)"
+        case "TaskFailedToStart": return "failed to start: \(stoppedReason ?? "no reason given")"
+        case "UserInitiated": return "stopped: \(stoppedReason ?? "by a user")"
+        default: break
+        }
+        if let exitCode { return exitCode == 0 ? "exit code 0" : "exit code \(exitCode)" }
+        return stoppedReason ?? "stopped without an exit code"
+    }
+}

@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+
+/// The function behind MakeAWish: turns queue messages into Fargate tasks, task events into
+/// statuses and retries, and a minute's tick into timeouts.
+///
+/// Every step is safe to repeat: SQS delivers at least once, EventBridge too. A launch is claimed
+/// in S3 (`If-None-Match`) and made with a `clientToken`, so one attempt never starts two tasks.
+public struct Dispatcher: Sendable {
+    public let aws: AWSClients
+    public let settings: WishesSettings
+    public var options: DispatcherOptions
+    let clock: any WallClock
+    let statuses: StatusStore
+
+    public init(aws: AWSClients, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()) {
+        self.aws = aws
+        self.settings = settings
+        self.options = options
+        self.clock = clock
+        self.statuses = StatusStore(s3: aws.s3, bucket: settings.bucket, layout: settings.layout)
+    }
+
+    var layout: S3Layout { settings.layout }
+
+    /// Handles one invocation's event and returns the response body.
+    public func handle(_ invocation: LambdaInvocation) async throws -> [UInt8] {
+        switch try DispatchEvent.decode(invocation.event) {
+        case .sqs(let event):
+            return try WishJSON.encode(await handle(event, deadline: invocation.deadline, logger: invocation.logger))
+        case .taskStateChange(let change):
+            try await handle(change, logger: invocation.logger)
+            return Array("{}".utf8)
+        case .scheduled:
+            return try WishJSON.encode(await sweep(logger: invocation.logger))
+        }
+    }
+
+    /// Reads the stored spec (without secrets), or nil when there is none.
+    func storedSpec(_ id: WishID) async throws -> WishSpec? {
+        guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: layout.spec(id)) else { return nil }
+        return try WishJSON.decode(WishSpec.self, from: object.body)
+    }
+
+    /// Records the end of a wish decided here (invalid, cancelled, a failed dependency, no attempts left).
+    func finish(_ subject: WishSubject, _ state: WishState, reason: String, logger: Logger) async throws {
+        let now = clock.now
+        let status = try await statuses.merge(WishStatus(id: subject.id, arrayIndex: subject.arrayIndex, updatedAt: now,
+                                                         final: .init(state: state, reason: reason, at: now)))
+        logger.info("wish finished", metadata: ["wish": "\(subject)", "state": "\(status.state.rawValue)", "reason": "\(reason)"])
+        try await afterFinal(status, logger: logger)
+    }
+
+    /// Sends a message, or a delayed one; SQS delays at most 15 minutes, so longer waits hop.
+    func enqueue(_ message: WishMessage, queue: WishQueue, delaySeconds: Int = 0) async throws {
+        guard let url = settings.queueURL(for: queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
+        _ = try await aws.sqs.sendMessage(queueURL: url, SQS.OutgoingMessage(id: "0", body: message.body, delaySeconds: min(max(delaySeconds, 0), 900)))
+    }
+}

@@ -1,0 +1,26 @@
+/// The body of a message on the `wishes` queues: which wish, which child, which attempt.
+///
+/// The web writes the spec to S3 first and sends only the id; a program may instead put the
+/// whole spec in `spec` (then the dispatcher validates and stores it). Retries and array
+/// children carry no spec: the stored one is read.
+public struct WishMessage: Sendable, Codable, Equatable {
+    public var id: WishID
+    public var arrayIndex: Int?
+    /// 1-based; absent means the first.
+    public var attempt: Int?
+    /// For an array wish not yet fanned out: the children still to enqueue, from this index on.
+    public var fanOutFrom: Int?
+    public var spec: JSONValue?
+
+    public init(id: WishID, arrayIndex: Int? = nil, attempt: Int? = nil, fanOutFrom: Int? = nil, spec: JSONValue? = nil) {
+        self.id = id
+        self.arrayIndex = arrayIndex
+        self.attempt = attempt
+        self.fanOutFrom = fanOutFrom
+        self.spec = spec
+    }
+
+    public var subject: WishSubject { WishSubject(id: id, arrayIndex: arrayIndex) }
+
+    public var body: String { String(decoding: (try? WishJSON.encode(self)) ?? [], as: UTF8.self) }
+}

@@ -1,0 +1,85 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Speaks the Lambda Runtime API (2018-06-01): take the next event, answer it, or report an error.
+///
+/// `/next` has no timeout (Lambda freezes the process between events); the answers do.
+public struct LambdaRuntimeClient: Sendable {
+    public let host: String
+    let httpClient: HTTPClient
+    let answerTimeout: TimeAmount = .seconds(30)
+    static let maxEventBytes = 6 << 20 + 1024
+
+    public init(runtimeAPI: String?, httpClient: HTTPClient) throws(LambdaRuntimeError) {
+        guard let runtimeAPI, !runtimeAPI.isEmpty, !runtimeAPI.contains("/"), runtimeAPI.contains(":") || !runtimeAPI.contains(" ") else {
+            throw .missingRuntimeAPI(runtimeAPI)
+        }
+        self.host = runtimeAPI
+        self.httpClient = httpClient
+    }
+
+    var base: String { "http://\(host)/2018-06-01/runtime" }
+
+    /// Waits for the next event.
+    public func next(logger: Logger) async throws(LambdaRuntimeError) -> LambdaInvocation {
+        let (status, headers, body) = try await call("next", "GET", "\(base)/invocation/next", body: nil, headers: [:], timeout: nil)
+        guard status == 200 else { throw .unexpectedStatus(operation: "next", status: status, body: String(decoding: body, as: UTF8.self)) }
+        guard let requestID = headers.first(name: "Lambda-Runtime-Aws-Request-Id"), !requestID.isEmpty else {
+            throw .missingHeader("Lambda-Runtime-Aws-Request-Id")
+        }
+        guard let deadlineText = headers.first(name: "Lambda-Runtime-Deadline-Ms"), let millis = Double(deadlineText) else {
+            throw .missingHeader("Lambda-Runtime-Deadline-Ms")
+        }
+        var logger = logger
+        logger[metadataKey: "requestId"] = "\(requestID)"
+        return LambdaInvocation(
+            requestID: requestID, deadline: Date(timeIntervalSince1970: millis / 1000),
+            invokedFunctionARN: headers.first(name: "Lambda-Runtime-Invoked-Function-Arn"),
+            traceID: headers.first(name: "Lambda-Runtime-Trace-Id"), event: body, logger: logger)
+    }
+
+    /// Answers `requestID` with `body`; the API accepts with 202.
+    public func respond(_ requestID: String, body: [UInt8]) async throws(LambdaRuntimeError) {
+        try await post("response", "\(base)/invocation/\(requestID)/response", body: body, errorType: nil)
+    }
+
+    /// Reports that the invocation failed, naming the error as Lambda shows it.
+    public func fail(_ requestID: String, errorType: String, message: String) async throws(LambdaRuntimeError) {
+        try await post("error", "\(base)/invocation/\(requestID)/error", body: Self.errorBody(errorType, message), errorType: errorType)
+    }
+
+    /// Reports that start-up failed; Lambda then fails the pending invocation with this error.
+    public func initError(errorType: String, message: String) async throws(LambdaRuntimeError) {
+        try await post("init/error", "\(base)/init/error", body: Self.errorBody(errorType, message), errorType: errorType)
+    }
+
+    static func errorBody(_ type: String, _ message: String) -> [UInt8] {
+        let object = ["errorType": type, "errorMessage": message, "stackTrace": [String]()] as [String: Any]
+        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+    }
+
+    func post(_ operation: String, _ url: String, body: [UInt8], errorType: String?) async throws(LambdaRuntimeError) {
+        var headers = ["Content-Type": "application/json"]
+        if let errorType { headers["Lambda-Runtime-Function-Error-Type"] = errorType }
+        let (status, _, answer) = try await call(operation, "POST", url, body: body, headers: headers, timeout: answerTimeout)
+        guard status == 202 else { throw .unexpectedStatus(operation: operation, status: status, body: String(decoding: answer, as: UTF8.self)) }
+    }
+
+    func call(_ operation: String, _ method: String, _ url: String, body: [UInt8]?, headers: [String: String], timeout: TimeAmount?)
+        async throws(LambdaRuntimeError) -> (Int, HTTPHeaders, [UInt8]) {
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        do {
+            let response = try await httpClient.execute(request, timeout: timeout ?? .hours(24 * 365))
+            let bytes = try await response.body.collect(upTo: Self.maxEventBytes)
+            return (Int(response.status.code), response.headers, Array(buffer: bytes))
+        } catch {
+            throw .transport(operation: operation, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// SIGTERM (Lambda's shutdown, Fargate's stop and Spot notice) and SIGINT (Ctrl-C) as cancellation.
+public enum TerminationSignals {
+    /// Runs `body` and cancels it when a termination signal arrives; `onSignal` sees which one first.
+    public static func run<T: Sendable>(
+        onSignal: @escaping @Sendable (Int32) -> Void = { _ in },
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let task = Task { try await body() }
+        let sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                onSignal(number)
+                task.cancel()
+            }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+}
