@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "MakeAWish", targets: ["MakeAWish"]),
         .executable(name: "CountToThree", targets: ["CountToThree"]),
         .executable(name: "Web", targets: ["Web"]),
+        .executable(name: "LocalCloud", targets: ["LocalCloud"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -41,6 +43,15 @@ let package = Package(
             name: "Web",
             dependencies: [
                 "Wishes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "LocalCloud",
+            dependencies: [
+                "Wishes",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

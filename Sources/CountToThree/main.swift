@@ -1,1 +1,33 @@
-print("")
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Wishes
+
+// The Fargate task: one attempt of one wish. Exits with the work's exit code.
+JSONLogHandler.bootstrap()
+var logger = Logger(label: "CountToThree")
+let environment = ProcessInfo.processInfo.environment
+let httpClient = AWSClient.makeHTTPClient(maxConnectionsPerHost: 4)
+
+let code: Int32
+do {
+    let settings = try WishesSettings.fromEnvironment(environment)
+    let options = try AttemptOptions.fromEnvironment(environment)
+    logger[metadataKey: "wish"] = "\(options.identity.subject)"
+    logger[metadataKey: "attempt"] = "\(options.identity.attempt)"
+    let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
+    let log = logger
+    let runner = AttemptRunner(aws: aws, settings: settings, options: options, baseEnvironment: environment, logger: logger)
+    // SIGTERM interrupts the work (the runner forwards it and writes the outcome); it does not cancel the upload.
+    code = try await TerminationSignals.run(onSignal: { signal in
+        log.warning("termination signal; interrupting the attempt", metadata: ["signal": "\(signal)"])
+        runner.interrupt()
+    }, cancelOnSignal: false) {
+        await runner.run()
+    }
+} catch {
+    logger.critical("CountToThree cannot run", metadata: ["error": "\(error)"])
+    code = 2
+}
+try? await httpClient.shutdown()
+exit(code)

@@ -7,9 +7,10 @@ import Darwin
 
 /// SIGTERM (Lambda's shutdown, Fargate's stop and Spot notice) and SIGINT (Ctrl-C) as cancellation.
 public enum TerminationSignals {
-    /// Runs `body` and cancels it when a termination signal arrives; `onSignal` sees which one first.
+    /// Runs `body` and, unless told not to, cancels it when a termination signal arrives; `onSignal` sees each one.
     public static func run<T: Sendable>(
         onSignal: @escaping @Sendable (Int32) -> Void = { _ in },
+        cancelOnSignal: Bool = true,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let task = Task { try await body() }
@@ -18,7 +19,7 @@ public enum TerminationSignals {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 onSignal(number)
-                task.cancel()
+                if cancelOnSignal { task.cancel() }
             }
             source.resume()
             return source

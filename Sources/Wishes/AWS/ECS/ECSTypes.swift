@@ -159,12 +159,21 @@ public enum ECS {
         public var arn: String?
         public var reason: String?
         public var detail: String?
+        public init(arn: String? = nil, reason: String? = nil, detail: String? = nil) {
+            self.arn = arn
+            self.reason = reason
+            self.detail = detail
+        }
     }
 
     /// `RunTask`'s and `DescribeTasks`' answer: tasks that started, and per-item failures.
     public struct TasksOutput: Codable, Sendable, Equatable {
         public var tasks: [Task]?
         public var failures: [Failure]?
+        public init(tasks: [Task]? = nil, failures: [Failure]? = nil) {
+            self.tasks = tasks
+            self.failures = failures
+        }
     }
 
     public struct ListTasksInput: Codable, Sendable, Equatable {
@@ -188,5 +197,9 @@ public enum ECS {
     public struct ListTasksOutput: Codable, Sendable, Equatable {
         public var taskArns: [String]?
         public var nextToken: String?
+        public init(taskArns: [String]? = nil, nextToken: String? = nil) {
+            self.taskArns = taskArns
+            self.nextToken = nextToken
+        }
     }
 }

@@ -1,0 +1,283 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Wishes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// ECS's JSON 1.1 API (RunTask, DescribeTasks, StopTask, ListTasks) over task binaries run as
+/// child processes: clientToken idempotency, Fargate's launch rate, Spot interruptions.
+final class FargateStandIn: Service, Sendable {
+    struct Options: Sendable {
+        var port: Int
+        var executable: String
+        var environment: [String: String]
+        var launchBurst = 100.0
+        var launchRate = 20.0
+        /// Chance that a Spot task is interrupted, at a random moment in its first `interruptWithin`.
+        var spotInterruptionRate = 0.0
+        var interruptWithin: Duration = .seconds(5)
+        /// SIGTERM to SIGKILL on StopTask (ECS's stopTimeout).
+        var stopTimeout: Duration = .seconds(30)
+        var maxRunning = 64
+        var containerName = "count-to-three"
+    }
+
+    let options: Options
+    let events: EventBus
+    let logger: Logger
+    let table = TaskTable()
+    let cluster = "arn:aws:ecs:us-east-1:000000000000:cluster/wishes"
+
+    init(options: Options, events: EventBus, logger: Logger) {
+        self.options = options
+        self.events = events
+        self.logger = logger
+        Task { [table, options] in await table.configure(burst: options.launchBurst, rate: options.launchRate) }
+    }
+
+    func run() async throws {
+        let app = Application(router: router(), configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: nil), logger: logger)
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await app.run()
+        } onCancelOrGracefulShutdown: {
+            Task { await self.table.stopAll() }
+        }
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/") { request, _ -> Response in
+            let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
+            guard request.headers[.authorization]?.hasPrefix("AWS4-HMAC-SHA256 ") == true else {
+                return Self.error(400, "MissingAuthenticationTokenException", "requests must be signed with SigV4")
+            }
+            let body = Data(buffer: try await request.body.collect(upTo: 1 << 20))
+            let operation = target.split(separator: ".").last.map(String.init) ?? ""
+            do {
+                switch operation {
+                case "RunTask": return try await self.runTask(JSONDecoder().decode(ECS.RunTaskInput.self, from: body))
+                case "DescribeTasks": return try await self.describeTasks(body)
+                case "StopTask": return try await self.stopTask(body)
+                case "ListTasks": return try await self.listTasks(JSONDecoder().decode(ECS.ListTasksInput.self, from: body))
+                default: return Self.error(400, "InvalidAction", "\(target) is not an operation of this ECS")
+                }
+            } catch let error as DecodingError {
+                return Self.error(400, "InvalidParameterException", "\(error)")
+            }
+        }
+        router.get("/v4/:id/task") { _, context -> Response in
+            guard let task = await self.table.task(context.parameters.get("id") ?? "") else { return Self.error(404, "NotFound", "no such task") }
+            return Self.json(["TaskARN": task.arn, "Cluster": task.clusterArn, "DesiredStatus": task.desiredStatus, "KnownStatus": task.lastStatus, "LaunchType": "FARGATE"])
+        }
+        router.post("/_local/tasks/:id/interrupt") { _, context -> Response in
+            guard await self.interrupt(context.parameters.get("id") ?? "") else { return Self.error(404, "NotFound", "no running task with that id") }
+            return Self.json(["interrupted": true])
+        }
+        router.get("/_local/stats") { _, _ -> Response in
+            Self.json(await self.table.stats)
+        }
+        return router
+    }
+
+    func runTask(_ input: ECS.RunTaskInput) async throws -> Response {
+        if let token = input.clientToken, let existing = await table.byToken(token) {
+            return Self.json(encodable: ECS.TasksOutput(tasks: existing.map(\.ecsTask), failures: []))
+        }
+        let count = input.count ?? 1
+        guard (1...10).contains(count) else { return Self.error(400, "InvalidParameterException", "count must be 1 to 10") }
+        guard await table.takeLaunchTokens(count) else {
+            return Self.error(400, "ThrottlingException", "Rate exceeded")
+        }
+        var tasks: [LocalTask] = []
+        var failures: [ECS.Failure] = []
+        for _ in 0..<count {
+            guard await table.runningCount < options.maxRunning else {
+                failures.append(ECS.Failure(arn: nil, reason: "RESOURCE:CPU", detail: "the local Fargate runs at most \(options.maxRunning) tasks"))
+                continue
+            }
+            let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let provider = input.capacityProviderStrategy?.first?.capacityProvider ?? input.launchType ?? "FARGATE"
+            let task = LocalTask(
+                id: id, arn: "arn:aws:ecs:us-east-1:000000000000:task/wishes/\(id)", clusterArn: cluster,
+                taskDefinitionArn: "arn:aws:ecs:us-east-1:000000000000:task-definition/\(input.taskDefinition)",
+                startedBy: input.startedBy, group: input.group, capacityProvider: provider,
+                cpu: input.overrides?.cpu ?? "256", memory: input.overrides?.memory ?? "512", overrides: input.overrides,
+                tags: input.tags ?? [], containerName: options.containerName)
+            tasks.append(task)
+        }
+        // The same token from a racing caller gets these tasks, not new ones.
+        if let token = input.clientToken, let winner = await table.record(token: token, tasks: tasks), winner.map(\.id) != tasks.map(\.id) {
+            return Self.json(encodable: ECS.TasksOutput(tasks: winner.map(\.ecsTask), failures: []))
+        }
+        for task in tasks {
+            await table.insert(task)
+            start(task)
+        }
+        return Self.json(encodable: ECS.TasksOutput(tasks: tasks.map(\.ecsTask), failures: failures))
+    }
+
+    func start(_ task: LocalTask) {
+        events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [task.arn], detail: task.eventDetail)
+        var environment = options.environment
+        for pair in task.overrides?.containerOverrides?.first(where: { $0.name == options.containerName })?.environment ?? [] {
+            environment[pair.name] = pair.value
+        }
+        environment["ECS_CONTAINER_METADATA_URI_V4"] = "http://127.0.0.1:\(options.port)/v4/\(task.id)"
+        let program = ChildProgram(name: "Fargate \(task.id.prefix(8))", executable: options.executable, environment: environment)
+        Task {
+            do {
+                try program.start()
+            } catch {
+                let stopped = await table.update(task.id) {
+                    $0.lastStatus = "STOPPED"; $0.desiredStatus = "STOPPED"; $0.stopCode = "TaskFailedToStart"
+                    $0.stoppedReason = "CannotStartContainerError: \(error)"; $0.stoppedAt = Date()
+                }
+                if let stopped { events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [stopped.arn], detail: stopped.eventDetail) }
+                return
+            }
+            await table.attach(task.id, program)
+            if let running = await table.update(task.id, { $0.lastStatus = "RUNNING"; $0.startedAt = Date() }) {
+                events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [running.arn], detail: running.eventDetail)
+            }
+            if task.capacityProvider == "FARGATE_SPOT", Double.random(in: 0..<1) < options.spotInterruptionRate {
+                let delay = Duration.milliseconds(Int64.random(in: 0...max(1, Int64(options.interruptWithin.components.seconds * 1000))))
+                Task {
+                    try? await Task.sleep(for: delay)
+                    _ = await self.interrupt(task.id)
+                }
+            }
+            let code = await program.wait()
+            if let stopped = await table.update(task.id, {
+                $0.lastStatus = "STOPPED"; $0.desiredStatus = "STOPPED"; $0.exitCode = Int(code); $0.stoppedAt = Date()
+                if $0.stopCode == nil { $0.stopCode = "EssentialContainerExited"; $0.stoppedReason = "Essential container in task exited" }
+            }) {
+                events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [stopped.arn], detail: stopped.eventDetail)
+            }
+            await table.detach(task.id)
+        }
+    }
+
+    /// A Spot interruption: SIGTERM now, SIGKILL after the two minutes' notice (here: the stop timeout).
+    func interrupt(_ id: String) async -> Bool {
+        guard let program = await table.program(id) else { return false }
+        _ = await table.update(id) { $0.desiredStatus = "STOPPED"; $0.stopCode = "SpotInterruption"; $0.stoppedReason = "Your Spot Task was interrupted." }
+        logger.info("Spot interruption", metadata: ["task": "\(id)"])
+        Task { await program.stop(grace: options.stopTimeout) }
+        return true
+    }
+
+    func describeTasks(_ body: Data) async throws -> Response {
+        struct Input: Decodable { var tasks: [String] }
+        let input = try JSONDecoder().decode(Input.self, from: body)
+        guard input.tasks.count <= 100 else { return Self.error(400, "InvalidParameterException", "at most 100 tasks") }
+        var found: [ECS.Task] = []
+        var failures: [ECS.Failure] = []
+        for name in input.tasks {
+            if let task = await table.task(name) { found.append(task.ecsTask) } else { failures.append(ECS.Failure(arn: name, reason: "MISSING", detail: nil)) }
+        }
+        return Self.json(encodable: ECS.TasksOutput(tasks: found, failures: failures))
+    }
+
+    func stopTask(_ body: Data) async throws -> Response {
+        struct Input: Decodable { var task: String; var reason: String? }
+        let input = try JSONDecoder().decode(Input.self, from: body)
+        guard let task = await table.task(input.task) else { return Self.error(400, "InvalidParameterException", "The referenced task was not found.") }
+        if task.lastStatus != "STOPPED", task.stopCode == nil {
+            _ = await table.update(task.id) { $0.desiredStatus = "STOPPED"; $0.stopCode = "UserInitiated"; $0.stoppedReason = input.reason ?? "Task stopped by user" }
+            if let program = await table.program(task.id) { Task { await program.stop(grace: options.stopTimeout) } }
+        }
+        struct Output: Encodable { var task: ECS.Task }
+        return Self.json(encodable: Output(task: (await table.task(task.id) ?? task).ecsTask))
+    }
+
+    func listTasks(_ input: ECS.ListTasksInput) async throws -> Response {
+        let arns = await table.list(startedBy: input.startedBy, desiredStatus: input.desiredStatus ?? "RUNNING")
+        return Self.json(encodable: ECS.ListTasksOutput(taskArns: arns, nextToken: nil))
+    }
+
+    static func json(_ object: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return Response(status: .ok, headers: [.contentType: "application/x-amz-json-1.1"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func json(encodable: some Encodable) -> Response {
+        let data = (try? JSONEncoder().encode(encodable)) ?? Data()
+        return Response(status: .ok, headers: [.contentType: "application/x-amz-json-1.1"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: Int, _ type: String, _ message: String) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: ["__type": type, "message": message])) ?? Data()
+        return Response(status: .init(code: status), headers: [.contentType: "application/x-amz-json-1.1"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The stand-in's state: tasks, client tokens, the launch bucket, counters.
+actor TaskTable {
+    private var tasks: [String: LocalTask] = [:]
+    private var programs: [String: ChildProgram] = [:]
+    private var tokens: [String: [String]] = [:]
+    private var bucket = LaunchBucket(capacity: 100, rate: 20)
+    private var runTaskCalls = 0
+    private var throttled = 0
+    private var launched = 0
+
+    func configure(burst: Double, rate: Double) { bucket = LaunchBucket(capacity: burst, rate: rate) }
+
+    func takeLaunchTokens(_ count: Int) -> Bool {
+        runTaskCalls += 1
+        if bucket.take(Double(count)) { return true }
+        throttled += 1
+        return false
+    }
+
+    var runningCount: Int { programs.count }
+
+    func byToken(_ token: String) -> [LocalTask]? {
+        tokens[token].map { $0.compactMap { tasks[$0] } }
+    }
+
+    /// Records the token's tasks unless another call recorded first; returns the recorded ones.
+    func record(token: String, tasks new: [LocalTask]) -> [LocalTask]? {
+        if let existing = tokens[token] { return existing.compactMap { tasks[$0] } }
+        tokens[token] = new.map(\.id)
+        return new
+    }
+
+    func insert(_ task: LocalTask) {
+        tasks[task.id] = task
+        launched += 1
+    }
+
+    func task(_ name: String) -> LocalTask? {
+        tasks[name] ?? tasks[String(name.split(separator: "/").last ?? "")]
+    }
+
+    @discardableResult
+    func update(_ id: String, _ change: (inout LocalTask) -> Void) -> LocalTask? {
+        guard var task = tasks[id] else { return nil }
+        change(&task)
+        tasks[id] = task
+        return task
+    }
+
+    func attach(_ id: String, _ program: ChildProgram) { programs[id] = program }
+    func detach(_ id: String) { programs[id] = nil }
+    func program(_ id: String) -> ChildProgram? { programs[id] }
+
+    func list(startedBy: String?, desiredStatus: String) -> [String] {
+        tasks.values.filter { ($0.desiredStatus == desiredStatus) && (startedBy == nil || $0.startedBy == startedBy) }.map(\.arn).sorted()
+    }
+
+    var stats: [String: Int] {
+        ["runTaskCalls": runTaskCalls, "throttled": throttled, "tasksLaunched": launched, "running": programs.count]
+    }
+
+    func stopAll() async {
+        for program in programs.values { await program.stop(grace: .seconds(2)) }
+    }
+}

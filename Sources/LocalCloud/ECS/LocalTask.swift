@@ -1,0 +1,69 @@
+import Foundation
+import Wishes
+
+/// One task of the Fargate stand-in, kept as ECS describes it.
+struct LocalTask: Sendable {
+    var id: String
+    var arn: String
+    var clusterArn: String
+    var taskDefinitionArn: String
+    var lastStatus = "PROVISIONING"
+    var desiredStatus = "RUNNING"
+    var startedBy: String?
+    var group: String?
+    var capacityProvider: String
+    var cpu: String
+    var memory: String
+    var overrides: ECS.TaskOverride?
+    var tags: [ECS.Tag]
+    var containerName: String
+    var createdAt = Date()
+    var startedAt: Date?
+    var stoppedAt: Date?
+    var exitCode: Int?
+    var stopCode: String?
+    var stoppedReason: String?
+
+    var ecsTask: ECS.Task {
+        var task = ECS.Task(taskArn: arn, lastStatus: lastStatus)
+        task.clusterArn = clusterArn
+        task.taskDefinitionArn = taskDefinitionArn
+        task.desiredStatus = desiredStatus
+        task.stopCode = stopCode
+        task.stoppedReason = stoppedReason
+        task.containers = [ECS.Container(name: containerName, exitCode: exitCode, lastStatus: lastStatus)]
+        task.startedBy = startedBy
+        task.group = group
+        task.capacityProviderName = capacityProvider
+        task.launchType = "FARGATE"
+        task.cpu = cpu
+        task.memory = memory
+        task.overrides = overrides
+        task.tags = tags
+        task.createdAt = createdAt.timeIntervalSince1970
+        task.startedAt = startedAt?.timeIntervalSince1970
+        task.stoppedAt = stoppedAt?.timeIntervalSince1970
+        return task
+    }
+
+    /// The `detail` of the "ECS Task State Change" event.
+    var eventDetail: [String: Any] {
+        var container: [String: Any] = ["name": containerName, "lastStatus": lastStatus, "taskArn": arn]
+        if let exitCode { container["exitCode"] = exitCode }
+        var detail: [String: Any] = [
+            "taskArn": arn, "clusterArn": clusterArn, "taskDefinitionArn": taskDefinitionArn, "lastStatus": lastStatus,
+            "desiredStatus": desiredStatus, "launchType": "FARGATE", "capacityProviderName": capacityProvider,
+            "cpu": cpu, "memory": memory, "containers": [container], "createdAt": RFC3339.format(createdAt), "version": 1,
+        ]
+        if let startedBy { detail["startedBy"] = startedBy }
+        if let group { detail["group"] = group }
+        if let stopCode { detail["stopCode"] = stopCode }
+        if let stoppedReason { detail["stoppedReason"] = stoppedReason }
+        if let startedAt { detail["startedAt"] = RFC3339.format(startedAt) }
+        if let stoppedAt { detail["stoppedAt"] = RFC3339.format(stoppedAt) }
+        if let overrides, let data = try? JSONEncoder().encode(overrides), let object = try? JSONSerialization.jsonObject(with: data) {
+            detail["overrides"] = object
+        }
+        return detail
+    }
+}

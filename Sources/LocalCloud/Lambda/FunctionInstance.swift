@@ -1,0 +1,143 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One execution environment: a MakeAWish process and the Runtime API it polls, one
+/// invocation at a time. A process that dies is started again, as Lambda does.
+actor FunctionInstance {
+    let name: String
+    let port: Int
+    let functionTimeout: Int
+    private var waitingForNext: CheckedContinuation<Invocation, Never>?
+    private var queued: Invocation?
+    private var inFlight: [String: CheckedContinuation<InvocationResult, Never>] = [:]
+    private var spawnedAt = ContinuousClock.now
+    private var initDuration: Duration?
+    private var sawFirstNext = false
+    private(set) var program: ChildProgram?
+    private(set) var lastRequestID: String?
+
+    init(name: String, port: Int, functionTimeout: Int) {
+        self.name = name
+        self.port = port
+        self.functionTimeout = functionTimeout
+    }
+
+    /// Runs the event through the function and waits for its answer or its deadline.
+    func invoke(_ event: [UInt8]) async -> (InvocationResult, Duration, Duration?) {
+        let invocation = Invocation(requestID: UUID().uuidString.lowercased(), deadline: Date().addingTimeInterval(TimeInterval(functionTimeout)),
+                                    event: event, functionARN: "arn:aws:lambda:us-east-1:000000000000:function:MakeAWish")
+        lastRequestID = invocation.requestID
+        ConsoleOutput.write("\(name) | START RequestId: \(invocation.requestID) Version: $LATEST")
+        let began = ContinuousClock.now
+        let timeout = functionTimeout
+        let result = await withCheckedContinuation { continuation in
+            inFlight[invocation.requestID] = continuation
+            if let waiting = waitingForNext {
+                waitingForNext = nil
+                waiting.resume(returning: invocation)
+            } else {
+                queued = invocation
+            }
+            Task { [weak self] in
+                try? await Task.sleep(for: .seconds(timeout))
+                await self?.timedOut(invocation.requestID)
+            }
+        }
+        let duration = ContinuousClock.now - began
+        let initReported = initDuration
+        initDuration = nil
+        return (result, duration, initReported)
+    }
+
+    private func timedOut(_ requestID: String) {
+        guard inFlight[requestID] != nil else { return }
+        complete(requestID, .timedOut(seconds: functionTimeout))
+        // Lambda discards an environment whose invocation timed out.
+        program?.signal(SIGKILL)
+    }
+
+    func next() async -> Invocation {
+        if !sawFirstNext {
+            sawFirstNext = true
+            initDuration = ContinuousClock.now - spawnedAt
+        }
+        if let queued {
+            self.queued = nil
+            return queued
+        }
+        return await withCheckedContinuation { waitingForNext = $0 }
+    }
+
+    @discardableResult
+    func complete(_ requestID: String, _ result: InvocationResult) -> Bool {
+        guard let continuation = inFlight.removeValue(forKey: requestID) else { return false }
+        continuation.resume(returning: result)
+        return true
+    }
+
+    /// The process died: whatever it was doing fails.
+    func processExited(code: Int32) {
+        for id in Array(inFlight.keys) { complete(id, .crashed("exit code \(code)")) }
+        queued = nil
+    }
+
+    func started(_ program: ChildProgram) {
+        self.program = program
+        spawnedAt = ContinuousClock.now
+        initDuration = nil
+        sawFirstNext = false
+    }
+
+    /// The Runtime API routes of AWS's runtime interface emulator, for this instance.
+    nonisolated func router(initError: @escaping @Sendable (String) -> Void) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/2018-06-01/runtime/invocation/next") { _, _ -> Response in
+            let invocation = await self.next()
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Lambda-Runtime-Aws-Request-Id")!] = invocation.requestID
+            headers[HTTPField.Name("Lambda-Runtime-Deadline-Ms")!] = String(Int64(invocation.deadline.timeIntervalSince1970 * 1000))
+            headers[HTTPField.Name("Lambda-Runtime-Invoked-Function-Arn")!] = invocation.functionARN
+            headers[HTTPField.Name("Lambda-Runtime-Trace-Id")!] = "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(invocation.requestID.replacingOccurrences(of: "-", with: "").prefix(24));Sampled=0"
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.event)))
+        }
+        router.post("/2018-06-01/runtime/invocation/:id/response") { request, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            let body = try await request.body.collect(upTo: 6 << 20)
+            guard await self.complete(id, .response(Array(buffer: body))) else { return Self.problem(.badRequest, "InvalidRequestID", "no invocation \(id) is waiting for an answer") }
+            return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
+        }
+        router.post("/2018-06-01/runtime/invocation/:id/error") { request, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let (type, message) = Self.errorFields(Array(buffer: body), header: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!])
+            guard await self.complete(id, .error(type: type, message: message)) else { return Self.problem(.badRequest, "InvalidRequestID", "no invocation \(id) is waiting for an answer") }
+            return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
+        }
+        router.post("/2018-06-01/runtime/init/error") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let (type, message) = Self.errorFields(Array(buffer: body), header: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!])
+            initError("\(type): \(message)")
+            await self.processExited(code: -1)
+            return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
+        }
+        return router
+    }
+
+    static func errorFields(_ body: [UInt8], header: String?) -> (String, String) {
+        struct ErrorBody: Decodable { var errorType: String?; var errorMessage: String? }
+        let decoded = try? JSONDecoder().decode(ErrorBody.self, from: Data(body))
+        return (decoded?.errorType ?? header ?? "Unhandled", decoded?.errorMessage ?? String(decoding: body.prefix(500), as: UTF8.self))
+    }
+
+    static func problem(_ status: HTTPResponse.Status, _ type: String, _ message: String) -> Response {
+        let body = "{\"errorType\":\"\(type)\",\"errorMessage\":\"\(message)\"}"
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

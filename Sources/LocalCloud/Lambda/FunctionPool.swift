@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The local Lambda: several MakeAWish environments, one invocation each at a time, handed out
+/// asap-first when callers wait (so the asap queue's batches go before the default queue's).
+final class FunctionPool: Service, Sendable {
+    let instances: [FunctionInstance]
+    let executable: String
+    let environment: [String: String]
+    let logger: Logger
+    private let slots: Slots
+
+    init(count: Int, executable: String, environment: [String: String], functionTimeout: Int, logger: Logger) throws {
+        var instances: [FunctionInstance] = []
+        for index in 1...max(1, count) {
+            guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
+            instances.append(FunctionInstance(name: "MakeAWish-\(index)", port: port, functionTimeout: functionTimeout))
+        }
+        self.instances = instances
+        self.executable = executable
+        self.environment = environment
+        self.logger = logger
+        self.slots = Slots(instances)
+    }
+
+    /// Invokes the function on a free environment, higher priority first.
+    func invoke(_ event: [UInt8], priority: Int = 0) async -> InvocationResult {
+        let instance = await slots.acquire(priority: priority)
+        defer { Task { await slots.release(instance) } }
+        let (result, duration, initDuration) = await instance.invoke(event)
+        let requestLine = "RequestId: \(await instance.lastRequestID ?? "-")"
+        let memory = await instance.program?.peakMemoryMiB.map { "\($0) MB" } ?? "? MB"
+        let millis = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
+        var report = "REPORT \(requestLine)\tDuration: \(String(format: "%.2f", millis)) ms\tBilled Duration: \(Int(millis.rounded(.up))) ms\tMemory Size: 128 MB\tMax Memory Used: \(memory)"
+        if let initDuration {
+            let initMillis = Double(initDuration.components.attoseconds) / 1e15 + Double(initDuration.components.seconds) * 1000
+            report += "\tInit Duration: \(String(format: "%.2f", initMillis)) ms"
+        }
+        if case .response = result {} else { ConsoleOutput.write("\(instance.name) | \(requestLine) Error: \(result.summary)") }
+        ConsoleOutput.write("\(instance.name) | END \(requestLine)")
+        ConsoleOutput.write("\(instance.name) | \(report)")
+        return result
+    }
+
+    func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for instance in instances {
+                let app = Application(router: instance.router { message in
+                    ConsoleOutput.write("\(instance.name) | INIT_REPORT error: \(message)")
+                }, configuration: .init(address: .hostname("127.0.0.1", port: instance.port), serverName: nil), logger: logger)
+                group.addTask { try await app.run() }
+                group.addTask { await self.supervise(instance) }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Keeps one MakeAWish process alive for `instance` until shutdown.
+    func supervise(_ instance: FunctionInstance) async {
+        var environment = self.environment
+        environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(instance.port)"
+        environment["AWS_LAMBDA_FUNCTION_NAME"] = "MakeAWish"
+        while !Task.isCancelled {
+            let program = ChildProgram(name: instance.name, executable: executable, environment: environment)
+            do {
+                try program.start()
+            } catch {
+                logger.error("cannot start MakeAWish", metadata: ["error": "\(error)", "path": "\(executable)"])
+                try? await Task.sleep(for: .seconds(2))
+                continue
+            }
+            await instance.started(program)
+            let code = await withTaskCancellationHandler {
+                await program.wait()
+            } onCancel: {
+                program.signal(SIGTERM)
+            }
+            await instance.processExited(code: code)
+            if Task.isCancelled { break }
+            ConsoleOutput.write("\(instance.name) | runtime exited with code \(code); starting a new environment")
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        await instance.program?.stop(grace: .seconds(2))
+    }
+}
+
+/// Free environments, handed to the waiting caller with the highest priority.
+actor Slots {
+    private var free: [FunctionInstance]
+    private var waiting: [(priority: Int, order: Int, continuation: CheckedContinuation<FunctionInstance, Never>)] = []
+    private var order = 0
+
+    init(_ instances: [FunctionInstance]) { free = instances }
+
+    func acquire(priority: Int) async -> FunctionInstance {
+        if let instance = free.popLast() { return instance }
+        order += 1
+        let ticket = order
+        return await withCheckedContinuation { waiting.append((priority, ticket, $0)) }
+    }
+
+    func release(_ instance: FunctionInstance) {
+        guard let best = waiting.indices.max(by: { (waiting[$0].priority, -waiting[$0].order) < (waiting[$1].priority, -waiting[$1].order) }) else {
+            free.append(instance)
+            return
+        }
+        waiting.remove(at: best).continuation.resume(returning: instance)
+    }
+}
+
+enum LocalCloudError: Error, CustomStringConvertible {
+    case noFreePort
+    case missingBinary(String)
+    case motoDidNotStart(String)
+
+    var description: String {
+        switch self {
+        case .noFreePort: "no free loopback port"
+        case .missingBinary(let path): "\(path) is missing: build first (swift build)"
+        case .motoDidNotStart(let why): "moto server did not start: \(why)"
+        }
+    }
+}

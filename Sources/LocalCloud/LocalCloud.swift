@@ -1,0 +1,136 @@
+import AsyncHTTPClient
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import ServiceLifecycle
+import Wishes
+
+/// The whole system on one machine: the same binaries as in AWS, only the endpoints changed.
+struct LocalCloud {
+    let options: LocalCloudOptions
+    let logger: Logger
+
+    /// The folder of this executable, where `swift build` put the other binaries too.
+    var binaries: URL {
+        URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    func binary(_ name: String) throws -> String {
+        let path = binaries.appendingPathComponent(name).path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw LocalCloudError.missingBinary(path) }
+        return path
+    }
+
+    func run() async throws {
+        let outside = ProcessInfo.processInfo.environment
+        var environment: [String: String] = ["PATH": outside["PATH"] ?? "/usr/bin:/bin", "HOME": outside["HOME"] ?? "/tmp", "LOG_LEVEL": outside["LOG_LEVEL"] ?? "info"]
+        var moto: ChildProgram?
+        if let endpoint = outside["AWS_ENDPOINT_URL"], !endpoint.isEmpty {
+            for name in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"] {
+                environment[name] = outside[name]
+            }
+            environment["AWS_REGION"] = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+            logger.info("using the AWS endpoint from the environment; no moto started", metadata: ["endpoint": "\(endpoint)"])
+        } else {
+            guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
+            moto = try await MotoServer.start(port: port)
+            environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(port)"
+            environment["AWS_ACCESS_KEY_ID"] = "local"
+            environment["AWS_SECRET_ACCESS_KEY"] = "local-secret"
+            environment["AWS_REGION"] = "us-east-1"
+            logger.info("moto server started", metadata: ["endpoint": "http://127.0.0.1:\(port)"])
+        }
+        guard let ecsPort = Ports.free() else { throw LocalCloudError.noFreePort }
+        environment["AWS_ENDPOINT_URL_ECS"] = "http://127.0.0.1:\(ecsPort)"
+
+        let httpClient = AWSClient.makeHTTPClient()
+        do {
+            try await serve(environment: environment, outside: outside, ecsPort: ecsPort, httpClient: httpClient)
+        } catch {
+            try? await httpClient.shutdown()
+            await moto?.stop(grace: .seconds(2))
+            throw error
+        }
+        await moto?.stop(grace: .seconds(2))
+        try? await httpClient.shutdown()
+        ConsoleOutput.write("LocalCloud | stopped")
+    }
+
+    func serve(environment: [String: String], outside: [String: String], ecsPort: Int, httpClient: HTTPClient) async throws {
+        var environment = environment
+        let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
+        let resources = try await Resources.create(aws: aws, bucket: options.bucket, functionTimeout: options.functionTimeout, logger: logger)
+        environment["WISHES_BUCKET"] = options.bucket
+        environment["WISHES_QUEUE_URL"] = resources.queueURL
+        environment["WISHES_ASAP_QUEUE_URL"] = resources.asapQueueURL
+        environment["WISHES_CLUSTER"] = "wishes"
+        environment["WISHES_TASK_DEFINITION"] = "count-to-three"
+        environment["WISHES_RECHECK_SECONDS"] = outside["WISHES_RECHECK_SECONDS"] ?? "2"
+        environment["WISHES_RETRY_BASE_SECONDS"] = outside["WISHES_RETRY_BASE_SECONDS"] ?? "1"
+        environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
+
+        let pool = try FunctionPool(count: options.instances, executable: try binary("MakeAWish"), environment: environment,
+                                    functionTimeout: options.functionTimeout, logger: logger)
+        let events = EventBus(pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), logger: logger)
+        var taskEnvironment = environment
+        taskEnvironment["WISHES_COUNT_INTERVAL_SECONDS"] = options.countInterval
+        taskEnvironment["WISHES_KILL_GRACE_SECONDS"] = outside["WISHES_KILL_GRACE_SECONDS"] ?? "3"
+        var fargateOptions = FargateStandIn.Options(port: ecsPort, executable: try binary("CountToThree"), environment: taskEnvironment)
+        fargateOptions.launchBurst = options.launchBurst
+        fargateOptions.launchRate = options.launchRate
+        fargateOptions.spotInterruptionRate = options.spotInterruptionRate
+        fargateOptions.stopTimeout = .seconds(5)
+        let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)
+        var services: [any Service] = [pool, events, fargate]
+        // Both queues poll; the asap queue's batches get free environments first.
+        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.asapQueueURL, queueName: "wishes-asap", pool: pool,
+                                           maxConcurrency: options.instances, priority: 2, logger: logger))
+        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool,
+                                           maxConcurrency: options.instances, priority: 0, logger: logger))
+        let webURL = "http://127.0.0.1:\(options.webPort)"
+        if options.web {
+            var webEnvironment = environment
+            webEnvironment["WISHES_WEB_PORT"] = String(options.webPort)
+            webEnvironment["WISHES_WEB_HOST"] = "127.0.0.1"
+            if let token = outside["WISHES_API_TOKEN"] { webEnvironment["WISHES_API_TOKEN"] = token }
+            services.append(ProgramService(program: ChildProgram(name: "Web", executable: try binary("Web"), environment: webEnvironment)))
+        }
+        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, webURL: webURL)
+        ConsoleOutput.write("LocalCloud | up: \(options.web ? "open \(webURL) and click the button" : "no web front (--no-web)"); Ctrl-C stops everything")
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("a component stopped", metadata: ["error": "\(error)"])
+        }
+        await fargate.table.stopAll()
+    }
+
+    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, webURL: String) throws {
+        guard let path = options.stateFile else { return }
+        let state: [String: Any] = [
+            "web": webURL, "endpoint": environment["AWS_ENDPOINT_URL"] ?? "", "ecs": "http://127.0.0.1:\(ecsPort)",
+            "queueURL": resources.queueURL, "asapQueueURL": resources.asapQueueURL, "bucket": options.bucket,
+            "environment": environment.filter { $0.key.hasPrefix("WISHES_") || $0.key.hasPrefix("AWS_") },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys, .prettyPrinted])
+        try data.write(to: URL(fileURLWithPath: path + ".tmp"))
+        // Readers see the whole file or none: rename is atomic.
+        guard rename(path + ".tmp", path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    }
+}
+
+/// A child program as a service: started with the group, stopped with it.
+struct ProgramService: Service {
+    let program: ChildProgram
+    func run() async throws {
+        try program.start()
+        await withTaskCancellationOrGracefulShutdownHandler {
+            _ = await program.wait()
+        } onCancelOrGracefulShutdown: {
+            program.signal(SIGTERM)
+        }
+    }
+}

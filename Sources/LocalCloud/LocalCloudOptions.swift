@@ -1,0 +1,67 @@
+import Foundation
+
+/// The command line of `LocalCloud`.
+struct LocalCloudOptions: Sendable {
+    var webPort = 8080
+    var instances = 3
+    var functionTimeout = 60
+    var countInterval = "1"
+    var spotInterruptionRate = 0.0
+    var launchBurst = 100.0
+    var launchRate = 20.0
+    var scheduleSeconds = 60
+    var stateFile: String?
+    var web = true
+    var bucket = "wishes-local"
+
+    static let usage = """
+    LocalCloud: the whole of Wishes on this machine (moto for SQS and S3, a Lambda Runtime API, a Fargate stand-in).
+    Options:
+      --port N                  the web front's port (8080)
+      --instances N             MakeAWish environments (3)
+      --count-interval S        seconds between counts in CountToThree (1)
+      --spot-interruption-rate P  chance that a Spot task is interrupted (0)
+      --launch-burst N --launch-rate R  Fargate's launch bucket (100, 20 per second)
+      --schedule-seconds N      the sweep's period (60)
+      --state-file PATH         write the endpoints as JSON here once up
+      --no-web                  do not start the web front
+    With AWS_ENDPOINT_URL and credentials set, that endpoint is used for SQS and S3 and no moto is started.
+    """
+
+    static func parse(_ arguments: [String]) throws -> LocalCloudOptions {
+        var options = LocalCloudOptions()
+        var rest = arguments[...]
+        func value(_ flag: String) throws -> String {
+            guard let next = rest.popFirst() else { throw UsageError("\(flag) needs a value") }
+            return next
+        }
+        func number<T: LosslessStringConvertible>(_ flag: String, _ type: T.Type) throws -> T {
+            let text = try value(flag)
+            guard let parsed = T(text) else { throw UsageError("\(flag) needs a number, not '\(text)'") }
+            return parsed
+        }
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--port": options.webPort = try number(flag, Int.self)
+            case "--instances": options.instances = try number(flag, Int.self)
+            case "--count-interval": options.countInterval = String(try number(flag, Double.self))
+            case "--spot-interruption-rate": options.spotInterruptionRate = try number(flag, Double.self)
+            case "--launch-burst": options.launchBurst = try number(flag, Double.self)
+            case "--launch-rate": options.launchRate = try number(flag, Double.self)
+            case "--schedule-seconds": options.scheduleSeconds = try number(flag, Int.self)
+            case "--function-timeout": options.functionTimeout = try number(flag, Int.self)
+            case "--state-file": options.stateFile = try value(flag)
+            case "--no-web": options.web = false
+            case "--help", "-h": throw UsageError(nil)
+            default: throw UsageError("unknown option \(flag)")
+            }
+        }
+        return options
+    }
+}
+
+struct UsageError: Error, CustomStringConvertible {
+    let problem: String?
+    init(_ problem: String?) { self.problem = problem }
+    var description: String { (problem.map { "\($0)\n\n" } ?? "") + LocalCloudOptions.usage }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// moto server on loopback for SQS and S3, stopped with the local cloud (and if it dies).
+enum MotoServer {
+    /// Runs `python3 -m moto.server`, exiting when its parent goes away.
+    static let launcher = """
+    import os, sys, threading, time
+    parent = os.getppid()
+    def watch():
+        while os.getppid() == parent: time.sleep(0.5)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+    from moto.server import main
+    main(sys.argv[1:])
+    """
+
+    static func start(port: Int) async throws -> ChildProgram {
+        let program = ChildProgram(name: "moto", executable: "/usr/bin/env", arguments: ["python3", "-c", launcher, "-H", "127.0.0.1", "-p", String(port)],
+                                   environment: ProcessInfo.processInfo.environment)
+        // moto logs every request; keep only its warnings and errors.
+        try program.start { line in
+            if line.contains("WARNING") || line.contains("Error") || line.contains("Traceback") { ConsoleOutput.write("moto | \(line)") }
+        }
+        for _ in 0..<300 {
+            if Ports.isOpen(port) { return program }
+            if !program.isRunning { throw LocalCloudError.motoDidNotStart("it exited; is moto installed? (pip install 'moto[server]')") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw LocalCloudError.motoDidNotStart("port \(port) not open after 15 s")
+    }
+}

@@ -1,0 +1,34 @@
+/// How an attempt runs, from the environment ECS gives the task (the dispatcher's overrides).
+public struct AttemptOptions: Sendable, Equatable {
+    public var identity: TaskIdentity
+    /// `WISHES_COUNT_INTERVAL_SECONDS`: the pause between counts (1 s; 0 in tests).
+    public var countInterval: Duration = .seconds(1)
+    /// `WISHES_KILL_GRACE_SECONDS`: SIGTERM to SIGKILL, on timeout and on interruption. Fargate gives
+    /// 30 s by default (stopTimeout) and Spot two minutes, so the default leaves room to write the result.
+    public var killGrace: Duration = .seconds(20)
+    /// `WISHES_OUTPUT_LIMIT_BYTES`: output kept per attempt (head and tail).
+    public var outputLimit = 1 << 20
+    /// Output goes to S3 this often while the command runs, or sooner once this much is new.
+    public var flushInterval: Duration = .seconds(2)
+    public var flushBytes = 64 << 10
+    /// `ECS_CONTAINER_METADATA_URI_V4`, for the task ARN.
+    public var metadataURI: String?
+
+    public init(identity: TaskIdentity) {
+        self.identity = identity
+    }
+
+    public static func fromEnvironment(_ environment: [String: String]) throws(SettingsError) -> AttemptOptions {
+        guard let id = environment["WISH_ID"].flatMap(WishID.init) else { throw .missing(["WISH_ID (a wish id)"]) }
+        guard let attempt = environment["WISH_ATTEMPT"].flatMap(Int.init), attempt >= 1 else { throw .missing(["WISH_ATTEMPT (1 or more)"]) }
+        let index = environment["WISH_ARRAY_INDEX"].flatMap(Int.init)
+        var options = AttemptOptions(identity: TaskIdentity(subject: WishSubject(id: id, arrayIndex: index), attempt: attempt))
+        func seconds(_ name: String) -> Duration? { environment[name].flatMap(Double.init).flatMap { $0 >= 0 ? Duration.milliseconds(Int64($0 * 1000)) : nil } }
+        options.countInterval = seconds("WISHES_COUNT_INTERVAL_SECONDS") ?? options.countInterval
+        options.killGrace = seconds("WISHES_KILL_GRACE_SECONDS") ?? options.killGrace
+        options.flushInterval = seconds("WISHES_FLUSH_SECONDS") ?? options.flushInterval
+        options.outputLimit = environment["WISHES_OUTPUT_LIMIT_BYTES"].flatMap(Int.init) ?? options.outputLimit
+        options.metadataURI = environment["ECS_CONTAINER_METADATA_URI_V4"]
+        return options
+    }
+}

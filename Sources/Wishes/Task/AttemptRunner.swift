@@ -1,0 +1,239 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One attempt of one wish, inside its Fargate task: load the spec, do the work, stream the
+/// output, write the result, and exit with the work's exit code so ECS and S3 agree.
+public final class AttemptRunner: Sendable {
+    public let aws: AWSClients
+    public let settings: WishesSettings
+    public let options: AttemptOptions
+    /// What the command's environment starts from (the task's own, with the task role's endpoint).
+    let baseEnvironment: [String: String]
+    let logger: Logger
+    let clock: any WallClock
+    private let state = NIOLockedValueBox<(interrupted: Bool, child: ChildProcess?)>((false, nil))
+
+    public init(aws: AWSClients, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger, clock: any WallClock = SystemClock()) {
+        self.aws = aws
+        self.settings = settings
+        self.options = options
+        self.baseEnvironment = baseEnvironment
+        self.logger = logger
+        self.clock = clock
+    }
+
+    var subject: WishSubject { options.identity.subject }
+    var attempt: Int { options.identity.attempt }
+    var layout: S3Layout { settings.layout }
+
+    /// SIGTERM reached the task (a stop, or Spot's two-minute notice): pass it on and wind down.
+    public func interrupt() {
+        let child = state.withLockedValue { state in
+            state.interrupted = true
+            return state.child
+        }
+        child?.signal(SIGTERM)
+    }
+
+    var isInterrupted: Bool { state.withLockedValue { $0.interrupted } }
+
+    /// Runs the attempt and returns the process's exit code.
+    public func run() async -> Int32 {
+        let startedAt = clock.now
+        let output = OutputBuffer(limit: options.outputLimit)
+        let spec: WishSpec
+        do {
+            guard let stored = try await retrying("read the spec", { try await self.aws.s3.getObjectIfExists(bucket: self.settings.bucket, key: self.layout.spec(self.subject.id)) }) else {
+                logger.error("no spec stored for this wish", metadata: ["key": "\(layout.spec(subject.id))"])
+                output.append(Array("no spec stored for wish \(subject.id)\n".utf8))
+                return await finish(AttemptResult.Outcome.failed, exitCode: 1, reason: "no spec stored for this wish", startedAt: startedAt, output: output)
+            }
+            spec = try WishJSON.decode(WishSpec.self, from: stored.body)
+        } catch {
+            logger.error("cannot load the spec", metadata: ["error": "\(error)"])
+            return 1
+        }
+        let taskArn = await metadataTaskARN()
+        try? await merge(AttemptStatus(number: attempt, state: .running, taskArn: taskArn, startedAt: startedAt))
+        logger.info("attempt started", metadata: ["wish": "\(subject)", "attempt": "\(attempt)", "command": "\(spec.command == nil ? "count to three" : "command")"])
+
+        if let command = spec.command {
+            return await runCommand(command, spec: spec, startedAt: startedAt, output: output)
+        }
+        return await countToThree(spec, startedAt: startedAt, output: output)
+    }
+
+    /// The default work: hold the breath, count to three, say what was wished.
+    func countToThree(_ spec: WishSpec, startedAt: Date, output: OutputBuffer) async -> Int32 {
+        output.append(Array("Holding my breath for: \(spec.wish)\n".utf8))
+        let limit = spec.timeoutSeconds.map { Duration.seconds($0) }
+        let began = ContinuousClock.now
+        for word in ["one", "two", "three"] {
+            try? await Task.sleep(for: options.countInterval)
+            if isInterrupted {
+                return await finish(.interrupted, exitCode: 128 + SIGTERM, reason: "interrupted (SIGTERM) before three", startedAt: startedAt, output: output)
+            }
+            if let limit, ContinuousClock.now - began > limit {
+                return await finish(.timedOut, exitCode: 128 + SIGTERM, reason: "timed out after \(spec.timeoutSeconds ?? 0) s", startedAt: startedAt, output: output)
+            }
+            output.append(Array("\(word)\n".utf8))
+        }
+        let message = "Wished for \u{201C}\(spec.wish)\u{201D} and counted to three."
+        output.append(Array("\(message)\n".utf8))
+        return await finish(.succeeded, exitCode: 0, reason: "counted to three", startedAt: startedAt, output: output, message: message)
+    }
+
+    /// A command: a child with the wish's environment, its output streamed, its timeout enforced.
+    func runCommand(_ command: [String], spec: WishSpec, startedAt: Date, output: OutputBuffer) async -> Int32 {
+        let secrets: [String: String]
+        do {
+            secrets = try await retrying("read the environment") {
+                guard let object = try await self.aws.s3.getObjectIfExists(bucket: self.settings.bucket, key: self.layout.secrets(self.subject.id)) else { return [:] }
+                return try WishJSON.decode([String: String].self, from: object.body)
+            }
+        } catch {
+            return await finish(.failed, exitCode: 1, reason: "cannot read the wish's environment: \(error)", startedAt: startedAt, output: output)
+        }
+        var environment = baseEnvironment.merging(secrets) { _, wish in wish }
+        environment["WISH_ID"] = subject.id.rawValue
+        environment["WISH_ATTEMPT"] = String(attempt)
+        environment["AWS_BATCH_JOB_ATTEMPT"] = String(attempt)
+        if let index = subject.arrayIndex {
+            environment["WISH_ARRAY_INDEX"] = String(index)
+            environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index)
+            environment["WISH_ARRAY_SIZE"] = spec.arraySize.map(String.init)
+        }
+        let child = ChildProcess(command: command, environment: environment, output: output)
+        let alreadyInterrupted = state.withLockedValue { state in
+            state.child = child
+            return state.interrupted
+        }
+        if alreadyInterrupted {
+            return await finish(.interrupted, exitCode: 128 + SIGTERM, reason: "interrupted (SIGTERM) before the command started", startedAt: startedAt, output: output)
+        }
+        let timedOut = NIOLockedValueBox(false)
+        let exitCode: Int32
+        do {
+            exitCode = try await withThrowingTaskGroup(of: Int32?.self) { group in
+                group.addTask { try await child.run() }
+                group.addTask { await self.streamOutput(output); return nil }
+                if let seconds = spec.timeoutSeconds {
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(seconds))
+                        timedOut.withLockedValue { $0 = true }
+                        self.logger.warning("timeout reached; stopping the command", metadata: ["timeoutSeconds": "\(seconds)"])
+                        child.signal(SIGTERM)
+                        try await Task.sleep(for: self.options.killGrace)
+                        child.signal(SIGKILL)
+                        return nil
+                    }
+                }
+                group.addTask {
+                    // Forwarded SIGTERM gets the same grace, then SIGKILL.
+                    while !self.isInterrupted { try await Task.sleep(for: .milliseconds(100)) }
+                    try await Task.sleep(for: self.options.killGrace)
+                    child.signal(SIGKILL)
+                    return nil
+                }
+                for try await result in group {
+                    if let code = result {
+                        group.cancelAll()
+                        return code
+                    }
+                }
+                return 1
+            }
+        } catch {
+            output.append(Array("cannot start the command: \(error)\n".utf8))
+            return await finish(.failed, exitCode: 127, reason: "cannot start the command: \(error)", startedAt: startedAt, output: output)
+        }
+        if timedOut.withLockedValue({ $0 }) {
+            return await finish(.timedOut, exitCode: exitCode, reason: "timed out after \(spec.timeoutSeconds ?? 0) s", startedAt: startedAt, output: output)
+        }
+        if isInterrupted {
+            return await finish(.interrupted, exitCode: exitCode, reason: "interrupted (SIGTERM)", startedAt: startedAt, output: output)
+        }
+        if exitCode == 127 && output.totalBytes < 512, String(decoding: output.snapshot(), as: UTF8.self).contains("No such file") {
+            return await finish(.failed, exitCode: exitCode, reason: "command not found: \(command[0])", startedAt: startedAt, output: output)
+        }
+        return await finish(exitCode == 0 ? .succeeded : .failed, exitCode: exitCode, reason: "exit code \(exitCode)", startedAt: startedAt, output: output)
+    }
+
+    /// Puts the output to S3 every few seconds, or sooner when much is new, until cancelled.
+    func streamOutput(_ output: OutputBuffer) async {
+        var last = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            guard output.unsentBytes > 0, output.unsentBytes >= options.flushBytes || ContinuousClock.now - last >= options.flushInterval else { continue }
+            last = ContinuousClock.now
+            do {
+                try await aws.s3.putObject(bucket: settings.bucket, key: layout.output(subject, attempt: attempt), body: output.snapshot(markSent: true), contentType: "application/octet-stream")
+            } catch {
+                logger.warning("output not sent yet; will try again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Writes the output and the result; exits non-zero if the result cannot be written.
+    func finish(_ outcome: AttemptResult.Outcome, exitCode: Int32, reason: String, startedAt: Date, output: OutputBuffer, message: String? = nil) async -> Int32 {
+        let result = AttemptResult(outcome: outcome, exitCode: Int(exitCode), reason: reason, startedAt: startedAt, stoppedAt: clock.now,
+                                   outputBytes: output.totalBytes, outputTruncated: output.isTruncated, message: message)
+        do {
+            let kept = output.snapshot(markSent: true)
+            try await retrying("write the output") {
+                try await self.aws.s3.putObject(bucket: self.settings.bucket, key: self.layout.output(self.subject, attempt: self.attempt), body: kept, contentType: "application/octet-stream")
+            }
+            let body = try WishJSON.encode(result)
+            try await retrying("write the result") {
+                try await self.aws.s3.putObject(bucket: self.settings.bucket, key: self.layout.result(self.subject, attempt: self.attempt), body: body, contentType: "application/json")
+            }
+        } catch {
+            logger.error("result not written; the attempt must not count as a success", metadata: ["error": "\(error)"])
+            return exitCode == 0 ? 1 : exitCode
+        }
+        try? await merge(AttemptStatus(number: attempt, state: outcome == .succeeded ? .succeeded : .failed, startedAt: startedAt,
+                                       stoppedAt: result.stoppedAt, exitCode: Int(exitCode), reason: reason))
+        logger.info("attempt finished", metadata: ["outcome": "\(outcome.rawValue)", "exitCode": "\(exitCode)", "reason": "\(reason)", "outputBytes": "\(output.totalBytes)"])
+        return exitCode
+    }
+
+    func merge(_ attempt: AttemptStatus) async throws {
+        try await StatusStore(s3: aws.s3, bucket: settings.bucket, layout: layout)
+            .merge(WishStatus(id: subject.id, arrayIndex: subject.arrayIndex, updatedAt: clock.now, attempts: [attempt]))
+    }
+
+    /// S3 outages outlast the client's own three tries: keep going for about half a minute.
+    func retrying<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        var delay = Duration.milliseconds(250)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await body()
+            } catch let error as AWSClientError where attempt < 6 && AWSClient.isRetryable(error) {
+                logger.warning("could not \(what); trying again", metadata: ["error": "\(error)", "try": "\(attempt)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(8))
+            }
+        }
+    }
+
+    /// The task ARN from the ECS task metadata endpoint, when there is one.
+    func metadataTaskARN() async -> String? {
+        guard let uri = options.metadataURI else { return nil }
+        do {
+            let response = try await aws.httpClient.execute(HTTPClientRequest(url: uri + "/task"), timeout: .seconds(2))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            struct Metadata: Decodable { var TaskARN: String? }
+            return try JSONDecoder().decode(Metadata.self, from: Data(buffer: body)).TaskARN
+        } catch {
+            logger.warning("task metadata not read", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}
