@@ -1,0 +1,14 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Wishes
+
+/// The API's error body: `{"error": code, "message": ..., "problems": [{field, rule}]}`.
+enum APIError {
+    static func response(_ status: HTTPResponse.Status, _ code: String, _ message: String, problems: [WishValidationError.Problem] = []) -> Response {
+        var object: [String: Any] = ["error": code, "message": message]
+        if !problems.isEmpty { object["problems"] = problems.map { ["field": $0.field, "rule": $0.rule] } }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(bytes: data)))
+    }
+}

@@ -1,0 +1,156 @@
+import Crypto
+import Foundation
+
+/// What the web front does with wishes: accept them (record first, then queue), list, read, cancel.
+public struct WishBook: Sendable {
+    public let aws: AWSClients
+    public let settings: WishesSettings
+    let clock: any WallClock
+    let statuses: StatusStore
+
+    public init(aws: AWSClients, settings: WishesSettings, clock: any WallClock = SystemClock()) {
+        self.aws = aws
+        self.settings = settings
+        self.clock = clock
+        self.statuses = StatusStore(s3: aws.s3, bucket: settings.bucket, layout: settings.layout)
+    }
+
+    var layout: S3Layout { settings.layout }
+    var bucket: String { settings.bucket }
+
+    public enum SubmitError: Error, CustomStringConvertible {
+        /// The record is written and marked "not queued"; nothing will run it. Retrying the call is safe.
+        case notQueued(WishID, reason: String)
+
+        public var description: String {
+            switch self {
+            case .notQueued(let id, let reason): "wish \(id) was recorded but could not be queued (\(reason)); it will not run: submit it again"
+            }
+        }
+    }
+
+    /// Records the wish and queues it. A 2xx answer means queued; a repeated idempotency key returns the first wish.
+    public func submit(_ spec: WishSpec, idempotencyKey: String? = nil) async throws -> (status: WishStatus, created: Bool) {
+        let now = clock.now
+        let id = WishID.generate(at: now)
+        if let key = idempotencyKey {
+            let hash = SHA256.hash(data: Data(key.utf8)).hexString
+            let claimed = try await aws.s3.putObjectIfAbsent(bucket: bucket, key: layout.idempotency(keyHash: hash), body: Array(id.rawValue.utf8), contentType: "text/plain")
+            if !claimed, let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.idempotency(keyHash: hash)),
+               let first = WishID(object.text) {
+                // The first call may still be writing; its status appears once it has.
+                for _ in 0..<20 {
+                    if let status = try await statuses.read(WishSubject(id: first)) { return (status, false) }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return (WishStatus(id: first, createdAt: first.date), false)
+            }
+        }
+        let secrets = spec.secrets
+        if !secrets.isEmpty {
+            try await aws.s3.putObject(bucket: bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json")
+        }
+        try await aws.s3.putObject(bucket: bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
+        var status = try await statuses.merge(WishStatus(id: id, createdAt: now, updatedAt: now))
+        try await aws.s3.putObject(bucket: bucket, key: layout.indexEntry(id), body: Array(spec.queue.rawValue.utf8), contentType: "text/plain")
+        do {
+            guard let url = settings.queueURL(for: spec.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
+            _ = try await aws.sqs.sendMessage(queueURL: url, SQS.OutgoingMessage(id: "0", body: WishMessage(id: id).body))
+        } catch {
+            let reason = "not queued: \(error)"
+            status = try await statuses.merge(WishStatus(id: id, updatedAt: clock.now, final: .init(state: .failed, reason: reason, at: clock.now)))
+            throw SubmitError.notQueued(id, reason: "\(error)")
+        }
+        return (status, true)
+    }
+
+    /// One page of wishes, newest first; `after` is the last id of the previous page.
+    public func list(limit: Int, after: WishID?, state: WishState?) async throws -> (wishes: [WishSummary], next: WishID?) {
+        var found: [WishSummary] = []
+        var token: String?
+        var startAfter = after.map { layout.indexEntry($0) }
+        repeat {
+            let page = try await aws.s3.listObjectsV2(bucket: bucket, prefix: layout.indexPrefix, maxKeys: state == nil ? limit + 1 : 200,
+                                                      continuationToken: token, startAfter: token == nil ? startAfter : nil)
+            startAfter = nil
+            let ids = page.objects.compactMap { layout.id(fromIndexKey: $0.key) }
+            let summaries = await concurrentMap(ids, limit: 16) { id in await summary(id) }
+            for summary in summaries.compactMap({ $0 }) where state == nil || summary.status.state == state {
+                found.append(summary)
+                if found.count > limit { break }
+            }
+            token = page.isTruncated ? page.nextContinuationToken : nil
+        } while token != nil && found.count <= limit
+        let next = found.count > limit ? found[limit - 1].status.id : nil
+        return (Array(found.prefix(limit)), next)
+    }
+
+    func summary(_ id: WishID) async -> WishSummary? {
+        async let spec = try? aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id))
+        async let status = try? statuses.read(WishSubject(id: id))
+        guard let specObject = await spec ?? nil, let decoded = try? WishJSON.decode(WishSpec.self, from: specObject.body) else { return nil }
+        return WishSummary(spec: decoded, status: await status ?? nil ?? WishStatus(id: id, createdAt: id.date))
+    }
+
+    /// Everything the detail page shows.
+    public func detail(_ id: WishID) async throws -> WishDetail? {
+        guard let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) else { return nil }
+        let spec = try WishJSON.decode(WishSpec.self, from: object.body)
+        var status = try await statuses.read(WishSubject(id: id)) ?? WishStatus(id: id, createdAt: id.date)
+        var results: [Int: AttemptResult] = [:]
+        for attempt in status.attempts {
+            if let result = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.result(WishSubject(id: id), attempt: attempt.number)) {
+                results[attempt.number] = try? WishJSON.decode(AttemptResult.self, from: result.body)
+            }
+        }
+        var children: [WishState: Int] = [:]
+        if let size = spec.arraySize {
+            let childStatuses = await concurrentMap(Array(0..<min(size, 1000)), limit: 16) { index in
+                (try? await statuses.read(WishSubject(id: id, arrayIndex: index)))?.state ?? .submitted
+            }
+            for state in childStatuses { children[state, default: 0] += 1 }
+            if status.final == nil, status.attempts.isEmpty {
+                let running = children.filter { $0.key >= .runnable && !$0.key.isFinal }.values.reduce(0, +)
+                if running > 0 || (children[.succeeded] ?? 0) > 0 {
+                    status.pending = .init(state: .pending, reason: "array: \(children[.succeeded] ?? 0) of \(size) succeeded", at: clock.now)
+                }
+            }
+        }
+        return WishDetail(spec: spec, status: status, results: results, children: children)
+    }
+
+    /// The kept output of an attempt (the last one by default), and whether it is complete.
+    public func output(_ id: WishID, attempt: Int?) async throws -> [UInt8]? {
+        let status = try await statuses.read(WishSubject(id: id))
+        guard let number = attempt ?? status?.attempts.last?.number else { return nil }
+        return try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.output(WishSubject(id: id), attempt: number))?.body
+    }
+
+    /// Cancels: a waiting wish ends FAILED "cancelled"; a running task is stopped.
+    public func cancel(_ id: WishID) async throws -> WishStatus? {
+        guard try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) != nil else { return nil }
+        let now = clock.now
+        var status = try await statuses.merge(WishStatus(id: id, updatedAt: now, cancelRequestedAt: now))
+        if status.isFinal { return status }
+        if let last = status.attempts.last, last.state >= .runnable, !last.state.isFinal, let arn = last.taskArn {
+            try await aws.ecs.stopTask(cluster: settings.cluster, task: arn, reason: "cancelled by a user")
+        } else {
+            status = try await statuses.merge(WishStatus(id: id, updatedAt: now, final: .init(state: .failed, reason: "cancelled", at: now)))
+        }
+        return status
+    }
+}
+
+/// A wish as the list shows it.
+public struct WishSummary: Sendable {
+    public var spec: WishSpec
+    public var status: WishStatus
+}
+
+/// A wish as the detail page and the API's describe show it.
+public struct WishDetail: Sendable {
+    public var spec: WishSpec
+    public var status: WishStatus
+    public var results: [Int: AttemptResult]
+    public var children: [WishState: Int]
+}
