@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ServiceLifecycle
 import Wishes
@@ -13,6 +16,15 @@ do {
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(2)
+}
+
+// Tests start the local cloud as a child: it must not outlive them.
+if ProcessInfo.processInfo.environment["WISHES_EXIT_WITH_PARENT"] == "1" {
+    let parent = getppid()
+    Thread {
+        while getppid() == parent { Thread.sleep(forTimeInterval: 0.5) }
+        kill(getpid(), SIGTERM)
+    }.start()
 }
 
 do {

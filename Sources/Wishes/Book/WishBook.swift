@@ -94,9 +94,12 @@ public struct WishBook: Sendable {
 
     /// Everything the detail page shows.
     public func detail(_ id: WishID) async throws -> WishDetail? {
-        guard let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) else { return nil }
-        let spec = try WishJSON.decode(WishSpec.self, from: object.body)
-        var status = try await statuses.read(WishSubject(id: id)) ?? WishStatus(id: id, createdAt: id.date)
+        let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id))
+        let stored = try await statuses.read(WishSubject(id: id))
+        // A wish sent straight to the queue with an invalid spec has a status (FAILED, with the reason) but no spec.
+        guard object != nil || stored != nil else { return nil }
+        let spec = try object.map { try WishJSON.decode(WishSpec.self, from: $0.body) } ?? WishSpec(wish: "")
+        var status = stored ?? WishStatus(id: id, createdAt: id.date)
         var results: [Int: AttemptResult] = [:]
         for attempt in status.attempts {
             if let result = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.result(WishSubject(id: id), attempt: attempt.number)) {

@@ -18,6 +18,13 @@ struct TestAWS {
         return TestAWS(endpoint: endpoint, client: client)
     }
 
+    /// Clients for the local cloud's moto and its Fargate stand-in.
+    static func endpoint(_ url: String, ecs: String) async throws -> AWSClients {
+        guard let endpoint = Endpoint(url: url), let ecsEndpoint = Endpoint(url: ecs) else { throw TestError("bad endpoints \(url), \(ecs)") }
+        let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint])
+        return AWSClients(client: AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(credentials)))
+    }
+
     var sqs: SQSClient { SQSClient(client: client) }
     var s3: S3Client { S3Client(client: client) }
 

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import Wishes
+
+/// The built binaries through the local cloud: what a user sees, end to end.
+@Suite(.serialized)
+struct EndToEndTests {
+    func cloud() async throws -> LocalCloudProcess.State { try await LocalCloudProcess.shared.state() }
+
+    /// Polls the API until the wish is final, or fails after `seconds`.
+    func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
+        let state = try await cloud()
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            if answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
+               let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED" {
+                return object
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestError("wish \(id) not final after \(seconds) s")
+    }
+
+    @Test func theButtonEndsSucceededWithTheResultShown() async throws {
+        let state = try await cloud()
+        let home = try await HTTP.call("GET", "\(state.web)/")
+        #expect(home.body.contains("Hold your breath, make a wish, count to three"))
+        let cookie = try #require(home.header("set-cookie")?.split(separator: ";").first.map(String.init))
+        let token = String(cookie.dropFirst("csrf=".count))
+        let wish = "<script>alert('x')</script> a pony"
+        let form = "csrf=\(token)&wish=" + (wish.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let refused = try await HTTP.call("POST", "\(state.web)/wishes", body: form, headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(refused.status == 403, "a form without the CSRF cookie is refused")
+        let posted = try await HTTP.call("POST", "\(state.web)/wishes", body: form, headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie])
+        #expect(posted.status == 303)
+        let location = try #require(posted.header("location"))
+        let id = String(location.split(separator: "/").last ?? "")
+        let result = try await final(id)
+        #expect(result["state"] as? String == "SUCCEEDED")
+        let page = try await HTTP.call("GET", "\(state.web)\(location)")
+        #expect(page.body.contains("counted to three"))
+        #expect(!page.body.contains("<script>alert"), "user text is escaped")
+        #expect(page.body.contains("&lt;script&gt;alert"))
+    }
+
+    @Test func aCommandGetsItsEnvironmentAndIsRetriedUntilAttemptsRunOut() async throws {
+        let state = try await cloud()
+        let body = #"{"command":["sh","-c","echo value=$SECRET_THING; exit 3"],"environment":[{"name":"SECRET_THING","value":"hunter2"}],"attempts":2}"#
+        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+        #expect(posted.status == 202)
+        #expect(!posted.body.contains("hunter2"), "the API never shows environment values")
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
+        let result = try await final(id)
+        #expect(result["state"] as? String == "FAILED")
+        let attempts = try #require(result["attempts"] as? [[String: Any]])
+        #expect(attempts.count == 2)
+        #expect(attempts.allSatisfy { $0["exitCode"] as? Int == 3 })
+        let output = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)/output")
+        #expect(output.body.contains("value=hunter2"), "the child saw the value")
+        let described = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+        #expect(!described.body.contains("hunter2"))
+    }
+
+    @Test func theSameMessageDeliveredTwiceStartsOneTask() async throws {
+        let state = try await cloud()
+        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let id = WishID.generate(at: Date())
+        let message = WishMessage(id: id, spec: .object(["wish": .string("twice")]))
+        async let first = aws.sqs.sendMessage(queueURL: state.queueURL, SQS.OutgoingMessage(id: "1", body: message.body))
+        async let second = aws.sqs.sendMessage(queueURL: state.queueURL, SQS.OutgoingMessage(id: "2", body: message.body))
+        _ = try await (first, second)
+        let result = try await final(id.rawValue)
+        #expect(result["state"] as? String == "SUCCEEDED")
+        try await Task.sleep(for: .seconds(2))
+        let startedBy = TaskIdentity(subject: WishSubject(id: id), attempt: 1).startedBy
+        let tasks = try await aws.ecs.listTasks(.init(cluster: "wishes", startedBy: startedBy, desiredStatus: "STOPPED"))
+        #expect(tasks.taskArns?.count == 1, "exactly one task for the attempt, counted at the ECS endpoint")
+    }
+
+    @Test func aMalformedMessageFailsItsWishWithTheReasonAndDoesNotLoop() async throws {
+        let state = try await cloud()
+        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let id = WishID.generate(at: Date())
+        let body = #"{"id":"\#(id)","spec":{"wish":5,"vcpus":3}}"#
+        _ = try await aws.sqs.sendMessage(queueURL: state.queueURL, SQS.OutgoingMessage(id: "1", body: body))
+        let result = try await final(id.rawValue, within: 30)
+        #expect(result["state"] as? String == "FAILED")
+        let reason = try #require(result["statusReason"] as? String)
+        #expect(reason.contains("wish") && reason.contains("vcpus"), "the reason names the fields: \(reason)")
+        try await Task.sleep(for: .seconds(2))
+        let attributes = try await aws.sqs.getQueueAttributes(url: state.queueURL, names: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        #expect(attributes["ApproximateNumberOfMessagesNotVisible"] == "0", "nothing waits to come back")
+    }
+
+    @Test func boto3ReadsTheResultWeWrote() async throws {
+        let state = try await cloud()
+        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: #"{"wish":"read by boto3"}"#, headers: ["Content-Type": "application/json"])
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
+        _ = try await final(id)
+        struct Input: Encodable { var endpoint: String; var bucket: String; var key: String }
+        struct Output: Decodable { var outcome: String; var message: String }
+        let output: Output = try await Python.run("boto3_read_result.py", input: Input(endpoint: state.endpoint, bucket: state.bucket, key: "wishes/\(id)/attempts/1/result.json"))
+        #expect(output.outcome == "succeeded")
+        #expect(output.message.contains("read by boto3"))
+    }
+}

@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Wishes
+
+/// The built `LocalCloud`, started once per test process: moto, MakeAWish, CountToThree and Web,
+/// as `./scripts/run` starts them, on free ports.
+actor LocalCloudProcess {
+    static let shared = LocalCloudProcess()
+
+    struct State: Decodable, Sendable {
+        var web: String
+        var endpoint: String
+        var ecs: String
+        var queueURL: String
+        var asapQueueURL: String
+        var bucket: String
+    }
+
+    private var starting: Task<State, any Error>?
+
+    func state() async throws -> State {
+        if let starting { return try await starting.value }
+        let task = Task { try await Self.start() }
+        starting = task
+        return try await task.value
+    }
+
+    private static func start() async throws -> State {
+        let binary = Python.repository.appendingPathComponent(".build/debug/LocalCloud")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestError("\(binary.path) is missing: run swift build first") }
+        let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("local-cloud-\(UUID().uuidString).json")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("local-cloud-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["--port", String(try freePort()), "--count-interval", "0", "--state-file", stateFile.path,
+                             "--schedule-seconds", "3", "--instances", "3", "--spot-interruption-rate", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["WISHES_EXIT_WITH_PARENT"] = "1"
+        for name in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"] { environment[name] = nil }
+        process.environment = environment
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        localCloudPID = process.processIdentifier
+        atexit { if localCloudPID > 0 { kill(localCloudPID, SIGTERM) } }
+        for _ in 0..<600 {
+            if let data = try? Data(contentsOf: stateFile), let state = try? JSONDecoder().decode(State.self, from: data),
+               let port = URL(string: state.web)?.port, canConnect(port: UInt16(port)) {
+                return state
+            }
+            guard process.isRunning else { throw TestError("LocalCloud exited; see \(log.path)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestError("LocalCloud did not come up in 60 s; see \(log.path)")
+    }
+}
+
+nonisolated(unsafe) var localCloudPID: Int32 = 0
+
+/// Plain HTTP for the end-to-end tests.
+enum HTTP {
+    struct Answer: Sendable {
+        var status: Int
+        var headers: [(String, String)]
+        var body: String
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    static func call(_ method: String, _ url: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await TestAWS.httpClient.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 8 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: String(buffer: bytes))
+    }
+}
