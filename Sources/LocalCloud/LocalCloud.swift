@@ -99,9 +99,12 @@ struct LocalCloud {
         }
         try writeState(environment: environment, resources: resources, ecsPort: ecsPort, webURL: webURL)
         ConsoleOutput.write("LocalCloud | up: \(options.web ? "open \(webURL) and click the button" : "no web front (--no-web)"); Ctrl-C stops everything")
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // Every component stops on cancellation (children get SIGTERM, then SIGKILL), so signals cancel.
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], cancellationSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
+        } catch is CancellationError {
+            // Ctrl-C or SIGTERM: the normal way to stop.
         } catch {
             logger.error("a component stopped", metadata: ["error": "\(error)"])
         }

@@ -13,7 +13,7 @@ actor FunctionInstance {
     let name: String
     let port: Int
     let functionTimeout: Int
-    private var waitingForNext: CheckedContinuation<Invocation, Never>?
+    private var waitingForNext: CheckedContinuation<Invocation?, Never>?
     private var queued: Invocation?
     private var inFlight: [String: CheckedContinuation<InvocationResult, Never>] = [:]
     private var spawnedAt = ContinuousClock.now
@@ -62,7 +62,8 @@ actor FunctionInstance {
         program?.signal(SIGKILL)
     }
 
-    func next() async -> Invocation {
+    /// The next event, or nil when the environment goes away (the poller's request then ends).
+    func next() async -> Invocation? {
         if !sawFirstNext {
             sawFirstNext = true
             initDuration = ContinuousClock.now - spawnedAt
@@ -85,6 +86,8 @@ actor FunctionInstance {
     func processExited(code: Int32) {
         for id in Array(inFlight.keys) { complete(id, .crashed("exit code \(code)")) }
         queued = nil
+        waitingForNext?.resume(returning: nil)
+        waitingForNext = nil
     }
 
     func started(_ program: ChildProgram) {
@@ -98,7 +101,9 @@ actor FunctionInstance {
     nonisolated func router(initError: @escaping @Sendable (String) -> Void) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/2018-06-01/runtime/invocation/next") { _, _ -> Response in
-            let invocation = await self.next()
+            guard let invocation = await self.next() else {
+                return Self.problem(.gone, "EnvironmentShutdown", "this execution environment is shutting down")
+            }
             var headers = HTTPFields()
             headers[HTTPField.Name("Lambda-Runtime-Aws-Request-Id")!] = invocation.requestID
             headers[HTTPField.Name("Lambda-Runtime-Deadline-Ms")!] = String(Int64(invocation.deadline.timeIntervalSince1970 * 1000))
