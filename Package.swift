@@ -33,7 +33,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "MakeAWish",
-            dependencies: ["Wishes"]
+            dependencies: ["Wishes", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .executableTarget(
             name: "CountToThree",

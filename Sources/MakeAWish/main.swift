@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Wishes
 
 // The Lambda `bootstrap`: a custom runtime that serves the dispatcher.
@@ -10,10 +11,12 @@ let environment = ProcessInfo.processInfo.environment
 let httpClient = AWSClient.makeHTTPClient()
 
 var exitCode: Int32 = 0
+// A signal cancels the pending /next, which surfaces as a Runtime API error: that is a clean stop.
+let signalled = NIOLockedValueBox(false)
 do {
     let client = try LambdaRuntimeClient(runtimeAPI: environment["AWS_LAMBDA_RUNTIME_API"], httpClient: httpClient)
     let runtime = LambdaRuntime(client: client, logger: logger)
-    try await TerminationSignals.run {
+    try await TerminationSignals.run(onSignal: { _ in signalled.withLockedValue { $0 = true } }) {
         try await runtime.run {
             let settings = try WishesSettings.fromEnvironment(environment, required: ["WISHES_BUCKET", "WISHES_QUEUE_URL", "WISHES_TASK_DEFINITION"])
             let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
@@ -21,7 +24,7 @@ do {
             return { invocation in try await dispatcher.handle(invocation) }
         }
     }
-} catch is CancellationError {
+} catch where error is CancellationError || signalled.withLockedValue({ $0 }) {
     logger.info("stopped by signal")
 } catch {
     logger.critical("MakeAWish stopped", metadata: ["error": "\(error)"])

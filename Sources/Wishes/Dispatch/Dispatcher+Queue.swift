@@ -138,7 +138,7 @@ extension Dispatcher {
             }
         }.compactMap { $0 }
         // Children sent twice are harmless (their launches are claimed); children lost are not.
-        if let failure = failures.first { throw failure.isEmpty ? DispatchError.launchFailed(reason: "fan-out") : DispatchError.launchFailed(reason: "fan-out: \(failure)") }
+        if let failure = failures.first { throw DispatchError.launchFailed(reason: "fan-out: \(failure)") }
         if to < size {
             try await enqueue(WishMessage(id: message.id, fanOutFrom: to), queue: spec.queue)
         }
