@@ -113,7 +113,7 @@ public struct AWSClient: Sendable {
             query: request.query,
             headers: request.headers
         )
-        let payloadHash = SHA256.hash(data: request.body).hexString
+        let payloadHash = SigV4Signer.payloadHash(of: request.body)
         if request.service == .s3 { signable.setHeader("x-amz-content-sha256", payloadHash) }
         let signer = SigV4Signer(service: request.service.signingName, region: configuration.region)
         signer.sign(&signable, payloadHash: payloadHash, credentials: credentials, date: clock.now)

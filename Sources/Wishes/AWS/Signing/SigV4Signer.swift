@@ -53,10 +53,11 @@ public struct SigV4Signer: Sendable {
         signSessionToken: Bool = true
     ) -> Signature {
         let amzDate = AMZDate(date)
-        request.headers.removeAll { ["authorization", "x-amz-date"].contains($0.name.lowercased()) }
+        request.headers.removeAll { ["authorization", "x-amz-date"].contains(Self.asciiLowercased($0.name)) }
+        request.headers.reserveCapacity(request.headers.count + 3)
         request.headers.append(.init("X-Amz-Date", amzDate.timestamp))
         if let token = credentials.sessionToken {
-            request.headers.removeAll { $0.name.lowercased() == "x-amz-security-token" }
+            request.headers.removeAll { Self.asciiLowercased($0.name) == "x-amz-security-token" }
             if signSessionToken { request.headers.append(.init("X-Amz-Security-Token", token)) }
         }
         let result = signature(for: request, payloadHash: payloadHash, credentials: credentials, date: amzDate)
@@ -77,7 +78,9 @@ public struct SigV4Signer: Sendable {
     ) -> SignableRequest {
         let amzDate = AMZDate(date)
         var request = request
-        let signedHeaders = Self.canonicalHeaders(of: request).names
+        var names: [String] = []
+        for (name, _) in Self.canonicalHeaders(of: request) where names.last != name { names.append(name) }
+        let signedHeaders = names.joined(separator: ";")
         request.query.append(contentsOf: [
             .init("X-Amz-Algorithm", Self.algorithm),
             .init("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope(amzDate))"),
@@ -93,6 +96,11 @@ public struct SigV4Signer: Sendable {
         return request
     }
 
+    /// The hex SHA-256 of a body, as `x-amz-content-sha256` and the canonical request carry it.
+    public static func payloadHash(of body: some DataProtocol) -> String {
+        return SHA256.hash(data: body).hexString
+    }
+
     func scope(_ date: AMZDate) -> String {
         "\(date.day)/\(region)/\(service)/aws4_request"
     }
@@ -103,45 +111,36 @@ public struct SigV4Signer: Sendable {
     }
 
     func signature(for request: SignableRequest, payloadHash: String, credentials: Credentials, date: AMZDate) -> Signature {
-        let headers = Self.canonicalHeaders(of: request)
-        let canonicalRequest = [
-            request.method.uppercased(),
-            canonicalURI(request.path),
-            Self.canonicalQuery(request.query),
-            headers.block,
-            headers.names,
-            payloadHash,
-        ].joined(separator: "\n")
+        let canonical = CanonicalRequest(
+            method: request.method,
+            uri: canonicalURI(request.path),
+            query: request.query.isEmpty ? "" : Self.canonicalQuery(request.query),
+            headers: Self.canonicalHeaders(of: request),
+            payloadHash: payloadHash
+        )
         let credentialScope = scope(date)
-        let stringToSign = [
-            Self.algorithm,
-            date.timestamp,
-            credentialScope,
-            SHA256.hash(data: Array(canonicalRequest.utf8)).hexString,
-        ].joined(separator: "\n")
+        let stringToSign = Self.algorithm + "\n" + date.timestamp + "\n" + credentialScope + "\n"
+            + SHA256.hash(data: canonical.bytes).hexString
         let key = signingKey(secret: credentials.secretAccessKey, day: date.day)
         let signature = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
-        let authorization = "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(credentialScope), "
-            + "SignedHeaders=\(headers.names), Signature=\(signature)"
+        let authorization = Self.algorithm + " Credential=" + credentials.accessKeyId + "/" + credentialScope
+            + ", SignedHeaders=" + canonical.signedHeaders + ", Signature=" + signature
         return Signature(
-            canonicalRequest: canonicalRequest,
+            canonicalRequest: canonical.text,
             stringToSign: stringToSign,
-            signedHeaders: headers.names,
+            signedHeaders: canonical.signedHeaders,
             signature: signature,
             authorization: authorization
         )
     }
 
     func signingKey(secret: String, day: Substring) -> SymmetricKey {
-        func hmac(_ key: SymmetricKey, _ text: some StringProtocol) -> SymmetricKey {
-            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
-        }
-        let kDate = hmac(SymmetricKey(data: Array("AWS4\(secret)".utf8)), day)
-        return hmac(hmac(hmac(kDate, region), service), "aws4_request")
+        SigningKeyCache.shared.key(for: .init(secret: secret, day: day, region: region, service: service))
     }
 
     func canonicalURI(_ path: String) -> String {
-        var path = path.isEmpty ? "/" : path
+        if path == "/" || path.isEmpty { return "/" }
+        var path = path
         if normalizePath { path = Self.removeDotSegments(path) }
         return doubleURIEncode ? URIEncoding.encode(path, keepSlash: true) : path
     }
@@ -170,27 +169,59 @@ public struct SigV4Signer: Sendable {
             .joined(separator: "&")
     }
 
-    /// The canonical header block and the `SignedHeaders` list.
-    static func canonicalHeaders(of request: SignableRequest) -> (block: String, names: String) {
-        var values: [String: [String]] = [:]
+    /// The headers that are signed: names lower-cased and sorted by byte, values trimmed, the values
+    /// of a repeated name in the order they came (`CanonicalRequest` joins them with commas).
+    static func canonicalHeaders(of request: SignableRequest) -> [(name: String, value: String)] {
+        var entries: [(name: String, value: String)] = []
+        entries.reserveCapacity(request.headers.count + 1)
+        var hasHost = false
         for header in request.headers {
-            let name = header.name.lowercased()
+            let name = asciiLowercased(header.name)
             guard !unsignedHeaders.contains(name) else { continue }
-            values[name, default: []].append(trimAll(header.value))
+            hasHost = hasHost || name == "host"
+            entries.append((name, trimAll(header.value)))
         }
-        if values["host"] == nil { values["host"] = [request.host] }
-        let names = values.keys.sorted { Array($0.utf8).lexicographicallyPrecedes($1.utf8) }
-        var block = ""
-        for name in names {
-            block += name + ":" + values[name, default: []].joined(separator: ",") + "\n"
+        if !hasHost { entries.append(("host", request.host)) }
+        // Insertion sort: a handful of headers, and it is stable, which repeated names need.
+        for index in entries.indices.dropFirst() {
+            var slot = index
+            let entry = entries[index]
+            while slot > 0, entry.name.utf8.lexicographicallyPrecedes(entries[slot - 1].name.utf8) {
+                entries[slot] = entries[slot - 1]
+                slot -= 1
+            }
+            entries[slot] = entry
         }
-        return (block, names.joined(separator: ";"))
+        return entries
+    }
+
+    /// Header names are ASCII; `lowercased()` would consult Unicode tables for every one.
+    static func asciiLowercased(_ name: String) -> String {
+        guard name.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return name }
+        return String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
+            for (index, byte) in name.utf8.enumerated() {
+                buffer[index] = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+            }
+            return name.utf8.count
+        }
     }
 
     /// Trims the value and folds every run of white space (line folds included) into one space.
     static func trimAll(_ value: String) -> String {
-        value.utf8
-            .split(whereSeparator: { $0 == 0x20 || (0x09...0x0D).contains($0) })
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        var needsWork = false
+        var previousSpace = true
+        for byte in value.utf8 {
+            let space = isSpace(byte)
+            if space && (previousSpace || byte != 0x20) {
+                needsWork = true
+                break
+            }
+            previousSpace = space
+        }
+        if !needsWork && !previousSpace { return value }
+        return value.utf8
+            .split(whereSeparator: isSpace)
             .map { String(decoding: $0, as: UTF8.self) }
             .joined(separator: " ")
     }
