@@ -64,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WishesTests",
-            dependencies: ["Wishes"],
+            dependencies: ["Wishes", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             exclude: ["Fixtures", "Scripts"]
         ),
     ],

@@ -12,7 +12,7 @@ struct ClientBehaviourTests {
     }
 
     @Test func throttlingIsRetriedWithBackoffUntilItPasses() async throws {
-        let peer = try await BadPeer.start(mode: "throttle-then-ok")
+        let peer = try await PeerProcess.badPeer(mode: "throttle-then-ok")
         let quota = RetryQuota()
         let output = try await ecs(peer.endpoint, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(5), quota: quota)).listTasks(.init())
         #expect(output.taskArns == ["arn:after-3-calls"])
@@ -22,7 +22,7 @@ struct ClientBehaviourTests {
     }
 
     @Test func throttlingBeyondTheAttemptsIsATypedError() async throws {
-        let peer = try await BadPeer.start(mode: "throttle-then-ok")
+        let peer = try await PeerProcess.badPeer(mode: "throttle-then-ok")
         await #expect { _ = try await ecs(peer.endpoint, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5))).listTasks(.init()) } throws: {
             guard let error = ($0 as? AWSClientError)?.serviceError else { return false }
             return error.code == "ThrottlingException" && error.isThrottling && error.message == "Rate exceeded"
@@ -31,7 +31,7 @@ struct ClientBehaviourTests {
     }
 
     @Test func anEmptyRetryQuotaStopsRetries() async throws {
-        let peer = try await BadPeer.start(mode: "always-500")
+        let peer = try await PeerProcess.badPeer(mode: "always-500")
         let quota = RetryQuota()
         while quota.acquire(timeout: false) != nil {}
         await #expect(throws: AWSClientError.self) {
@@ -41,7 +41,7 @@ struct ClientBehaviourTests {
     }
 
     @Test func aPeerThatNeverAnswersTimesOut() async throws {
-        let peer = try await BadPeer.start(mode: "hang")
+        let peer = try await PeerProcess.badPeer(mode: "hang")
         let started = ContinuousClock.now
         await #expect { _ = try await ecs(peer.endpoint, retry: .none, timeout: .milliseconds(300)).listTasks(.init()) } throws: {
             if case .timeout(_, "ListTasks", _) = $0 as? AWSClientError { return true }
@@ -60,7 +60,7 @@ struct ClientBehaviourTests {
     }
 
     @Test func containerCredentialsUseTheAuthorizationTokenFile() async throws {
-        let peer = try await BadPeer.start(mode: "creds")
+        let peer = try await PeerProcess.badPeer(mode: "creds")
         let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID())")
         try "secret-token\n".write(to: tokenFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: tokenFile) }

@@ -78,6 +78,32 @@ struct EndToEndTests {
         #expect(tasks.taskArns?.count == 1, "exactly one task for the attempt, counted at the ECS endpoint")
     }
 
+    /// A dispatcher that died after claiming an attempt, before or after its RunTask call, and a
+    /// redelivery that finds the claim: the same client token gives back the task, never a second one.
+    @Test(arguments: [false, true])
+    func aCrashBetweenClaimAndRecordingTheTaskStartsOneTask(taskWasStarted: Bool) async throws {
+        let state = try await cloud()
+        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let settings = WishesSettings(bucket: state.bucket, queueURL: state.queueURL, cluster: "wishes", taskDefinition: "count-to-three")
+        let dispatcher = Dispatcher(aws: aws, settings: settings)
+        let id = WishID.generate(at: Date())
+        let spec = try WishSpec.parse(json: Array(#"{"wish":"crash"}"#.utf8), now: Date())
+        let identity = TaskIdentity(subject: WishSubject(id: id), attempt: 1)
+        try await aws.s3.putObject(bucket: state.bucket, key: settings.layout.spec(id), body: WishJSON.encode(spec), contentType: "application/json")
+        let claim = LaunchRecord(clientToken: identity.clientToken, claimedAt: Date(), timeoutSeconds: spec.timeoutSeconds)
+        #expect(try await aws.s3.putObjectIfAbsent(bucket: state.bucket, key: settings.layout.claim(identity.subject, attempt: 1),
+                                                   body: WishJSON.encode(claim), contentType: "application/json"))
+        if taskWasStarted {
+            let output = try await aws.ecs.runTask(dispatcher.runTaskInput(identity, spec: spec))
+            #expect(output.tasks?.count == 1)
+        }
+        _ = try await aws.sqs.sendMessage(queueURL: state.queueURL, SQS.OutgoingMessage(id: "1", body: WishMessage(id: id).body))
+        let result = try await final(id.rawValue)
+        #expect(result["state"] as? String == "SUCCEEDED")
+        let tasks = try await aws.ecs.listTasks(.init(cluster: "wishes", startedBy: identity.startedBy, desiredStatus: "STOPPED"))
+        #expect(tasks.taskArns?.count == 1, "one task for the attempt, counted at the ECS endpoint")
+    }
+
     @Test func aMalformedMessageFailsItsWishWithTheReasonAndDoesNotLoop() async throws {
         let state = try await cloud()
         let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)

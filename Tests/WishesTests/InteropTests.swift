@@ -79,7 +79,7 @@ struct ECSModelTests {
         let minimal = ECS.RunTaskInput(taskDefinition: "count-to-three", launchType: "FARGATE")
         struct Describe: Encodable { var cluster: String?; var tasks: [String]; var include = ["TAGS"] }
         struct Stop: Encodable { var cluster: String?; var task: String; var reason: String? }
-        return [
+        return try dispatcherRequests(ecs) + [
             try ecs.request("RunTask", full),
             try ecs.request("RunTask", minimal),
             try ecs.request("DescribeTasks", Describe(cluster: "wishes", tasks: ["arn:aws:ecs:us-east-1:1:task/wishes/abc"])),
@@ -87,6 +87,26 @@ struct ECSModelTests {
             try ecs.request("ListTasks", ECS.ListTasksInput(cluster: "wishes", startedBy: "wishes/01abc", desiredStatus: "RUNNING", maxResults: 100)),
             try ecs.request("ListTasks", ECS.ListTasksInput(cluster: "wishes", family: "count-to-three", nextToken: "t")),
         ]
+    }
+
+    /// What the dispatcher itself sends: Spot and on-demand, an array child, a VPC, a prefix.
+    static func dispatcherRequests(_ ecs: ECSClient) throws -> [AWSRequest] {
+        let aws = AWSClients(client: ecs.client)
+        var settings = WishesSettings(bucket: "wishes-results", prefix: "team-a/", cluster: "wishes", taskDefinition: "count-to-three:3",
+                                      containerName: "count-to-three")
+        settings.subnets = ["subnet-0abc", "subnet-0def"]
+        settings.securityGroups = ["sg-0123"]
+        let dispatcher = Dispatcher(aws: aws, settings: settings)
+        let id = WishID.generate(at: Date())
+        var requests: [AWSRequest] = []
+        for (body, index) in [(#"{"wish":"x"}"#, nil), (#"{"command":["sh","-c","exit 0"],"queue":"asap-uninterruptible","vcpus":4,"memory":30720,"arraySize":3}"#, 2)] as [(String, Int?)] {
+            let spec = try WishSpec.parse(json: Array(body.utf8), now: Date())
+            let input = try dispatcher.runTaskInput(TaskIdentity(subject: WishSubject(id: id, arrayIndex: index), attempt: 10), spec: spec)
+            #expect(input.clientToken.map { $0.count <= 64 } == true, "RunTask's clientToken holds at most 64 characters")
+            #expect(input.startedBy.map { $0.count <= 128 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } } == true)
+            requests.append(try ecs.request("RunTask", input))
+        }
+        return requests
     }
 
     @Test func everyRequestShapeIsValidForBotocoresModel() async throws {

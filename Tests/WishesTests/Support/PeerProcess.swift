@@ -1,8 +1,9 @@
 import Foundation
 import Wishes
 
-/// A misbehaving HTTP peer (Scripts/misbehaving_server.py), stopped when the test ends.
-final class BadPeer: Sendable {
+/// An HTTP peer written in Python (`Scripts/`), stopped when the test ends: a misbehaving AWS
+/// endpoint or a Lambda Runtime API.
+final class PeerProcess: Sendable {
     let process: Process
     let port: Int
     let log: URL
@@ -13,15 +14,20 @@ final class BadPeer: Sendable {
         self.log = log
     }
 
-    /// Starts the peer and waits for the port it writes once it listens.
-    static func start(mode: String) async throws -> BadPeer {
+    /// A misbehaving AWS endpoint (`misbehaving_server.py`) in one of its modes.
+    static func badPeer(mode: String) async throws -> PeerProcess {
+        try await start(script: "misbehaving_server.py", arguments: [mode])
+    }
+
+    /// Starts the script and waits for the port it writes (to the file named last) once it listens.
+    static func start(script: String, arguments: [String] = []) async throws -> PeerProcess {
         let directory = FileManager.default.temporaryDirectory
-        let log = directory.appendingPathComponent("bad-peer-\(UUID().uuidString).log")
-        let portFile = directory.appendingPathComponent("bad-peer-\(UUID().uuidString).port")
+        let log = directory.appendingPathComponent("peer-\(UUID().uuidString).log")
+        let portFile = directory.appendingPathComponent("peer-\(UUID().uuidString).port")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Python.scripts.appendingPathComponent("misbehaving_server.py").path, mode, portFile.path]
+        process.arguments = ["python3", Python.scripts.appendingPathComponent(script).path] + arguments + [portFile.path]
         process.standardError = try FileHandle(forWritingTo: log)
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
@@ -29,12 +35,12 @@ final class BadPeer: Sendable {
         defer { try? FileManager.default.removeItem(at: portFile) }
         for _ in 0..<200 {
             if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) {
-                return BadPeer(process: process, port: port, log: log)
+                return PeerProcess(process: process, port: port, log: log)
             }
             try await Task.sleep(for: .milliseconds(25))
         }
         process.terminate()
-        throw TestError("bad peer (\(mode)) did not start; see \(log.path)")
+        throw TestError("\(script) \(arguments) did not start; see \(log.path)")
     }
 
     var endpoint: Endpoint { Endpoint(scheme: "http", host: "127.0.0.1", port: port, isAWS: false) }

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import Testing
+@testable import Wishes
+
+/// The dispatcher on the documented events, with S3 and SQS on moto: what it records and sends.
+@Suite(.serialized)
+struct DispatcherTests {
+    static let logger = Logger(label: "test")
+
+    func dispatcher(_ aws: TestAWS, bucket: String, queueURL: String? = nil) -> Dispatcher {
+        var options = DispatcherOptions()
+        options.retryBaseSeconds = 0
+        let settings = WishesSettings(bucket: bucket, queueURL: queueURL, cluster: "wishes", taskDefinition: "count-to-three:3",
+                                      containerName: "count-to-three")
+        return Dispatcher(aws: AWSClients(client: aws.client), settings: settings, options: options)
+    }
+
+    func invoke(_ dispatcher: Dispatcher, _ fixture: String) async throws -> String {
+        let invocation = LambdaInvocation(requestID: "test", deadline: Date().addingTimeInterval(60), event: try DispatchEventTests.fixture(fixture), logger: Self.logger)
+        return String(decoding: try await dispatcher.handle(invocation), as: UTF8.self)
+    }
+
+    @Test func aStoppedTaskBecomesTheFailedAttemptAndTheFinalStatus() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            let dispatcher = dispatcher(aws, bucket: bucket)
+            #expect(try await invoke(dispatcher, "ecs-task-stopped.json") == "{}")
+            let subject = WishSubject(id: try #require(WishID("01JD5Z8Q7W3M2K4N6P8R0T2V4X")))
+            let status = try #require(try await dispatcher.statuses.read(subject))
+            #expect(status.state == .failed)
+            let attempt = try #require(status.attempts.first)
+            #expect(attempt.exitCode == 3)
+            #expect(attempt.stopCode == "EssentialContainerExited")
+            #expect(attempt.taskArn == "arn:aws:ecs:us-east-1:123456789012:task/wishes/b99d40b3aa1b4f5c8b2d7e2a54ac8c3b")
+            #expect(status.statusReason?.contains("exit code 3") == true, "\(status.statusReason ?? "")")
+            // The same event again (EventBridge delivers at least once) changes nothing.
+            _ = try await invoke(dispatcher, "ecs-task-stopped.json")
+            let again = try #require(try await dispatcher.statuses.read(subject))
+            #expect(again.attempts == status.attempts)
+            #expect(again.state == status.state && again.statusReason == status.statusReason)
+        }
+    }
+
+    @Test func aSpotInterruptionOfAnArrayChildIsRetriedOnItsQueue() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            try await aws.withQueue { queueURL in
+                let dispatcher = dispatcher(aws, bucket: bucket, queueURL: queueURL)
+                let id = try #require(WishID("01JD5Z8Q7W3M2K4N6P8R0T2V4Y"))
+                let spec = try WishSpec.parse(json: Array(#"{"wish":"spot","queue":"default","attempts":3,"arraySize":10}"#.utf8), now: Date())
+                try await aws.s3.putObject(bucket: bucket, key: dispatcher.layout.spec(id), body: WishJSON.encode(spec), contentType: "application/json")
+                _ = try await invoke(dispatcher, "ecs-task-spot-interrupted.json")
+                let messages = try await aws.sqs.receiveMessages(queueURL: queueURL, maxMessages: 10, waitTimeSeconds: 1)
+                #expect(messages.count == 1)
+                let retry = try WishJSON.decode(WishMessage.self, from: Array(try #require(messages.first).Body.utf8))
+                #expect(retry == WishMessage(id: id, arrayIndex: 4, attempt: 3))
+                let status = try #require(try await dispatcher.statuses.read(WishSubject(id: id, arrayIndex: 4)))
+                #expect(status.state != .failed, "a retried attempt is not the end")
+                #expect(status.attempts.first?.reason == "interrupted (Fargate Spot reclaimed the capacity)")
+            }
+        }
+    }
+
+    @Test func theMinutesTickSweepsAndReportsAsJSON() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            let report = try await invoke(dispatcher(aws, bucket: bucket), "scheduled-event.json")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+            #expect(object["active"] as? Int == 0)
+        }
+    }
+
+    @Test func aBatchWithABadRecordAcknowledgesItAndNamesOnlyTheFailedOnes() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            // No queue URL and no task definition: launching fails, so that record must come back;
+            // the undecodable one is acknowledged (its wish marked FAILED), never looped.
+            var settings = WishesSettings(bucket: bucket, cluster: "wishes")
+            settings.containerName = "count-to-three"
+            let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
+            let event = SQSEvent(Records: [
+                .init(messageId: "poison", receiptHandle: "r1", body: #"{"id":"01JD5Z8Q7W3M2K4N6P8R0T2V4Z","spec":{"vcpus":"many"}}"#),
+                .init(messageId: "good", receiptHandle: "r2", body: #"{"id":"01JD5Z8Q7W3M2K4N6P8R0T2V50","spec":{"wish":"ok"}}"#),
+            ])
+            let response = await dispatcher.handle(event, deadline: Date().addingTimeInterval(60), logger: Self.logger)
+            #expect(response == SQSBatchResponse(failedMessageIDs: ["good"]))
+            let poisonedID = try #require(WishID("01JD5Z8Q7W3M2K4N6P8R0T2V4Z"))
+            let poisoned = try #require(try await dispatcher.statuses.read(WishSubject(id: poisonedID)))
+            #expect(poisoned.state == .failed)
+            #expect(poisoned.statusReason?.contains("vcpus") == true)
+        }
+    }
+
+    @Test func recordsLeftWhenTheDeadlineNearsComeBack() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            let dispatcher = dispatcher(aws, bucket: bucket)
+            let event = SQSEvent(Records: [.init(messageId: "late", receiptHandle: "r", body: #"{"id":"01JD5Z8Q7W3M2K4N6P8R0T2V4Z"}"#)])
+            let response = await dispatcher.handle(event, deadline: Date().addingTimeInterval(1), logger: Self.logger)
+            #expect(response == SQSBatchResponse(failedMessageIDs: ["late"]))
+        }
+    }
+}
