@@ -40,10 +40,19 @@ let package = Package(
             name: "CountToThree",
             dependencies: ["Wishes"]
         ),
+        .target(
+            name: "WishesWeb",
+            dependencies: [
+                "Wishes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "Web",
             dependencies: [
                 "Wishes",
+                "WishesWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -64,7 +73,12 @@ let package = Package(
         ),
         .testTarget(
             name: "WishesTests",
-            dependencies: ["Wishes", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: [
+                "Wishes",
+                "WishesWeb",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             exclude: ["Fixtures", "Scripts"]
         ),
     ],

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Wishes
+import WishesWeb
 
 JSONLogHandler.bootstrap()
 let logger = Logger(label: "Web")

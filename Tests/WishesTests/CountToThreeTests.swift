@@ -168,20 +168,25 @@ struct CountToThreeTests {
     }
 
     /// Runs `command` with S3 behind the outage proxy, which fails every call for `outageSeconds`
-    /// (-1: for ever) from the moment the command's first output line is in S3.
+    /// (-1: for ever) from the moment the command has printed `before` into S3. The command waits
+    /// for `$GO_FILE`, made once the outage is on, so its last writes always meet the outage.
     func runThroughOutage(_ command: String, outageSeconds: Int, bucket: String) async throws -> Run {
         let proxy = try await PeerProcess.start(script: "outage_proxy.py", arguments: [aws.endpoint.description])
         let id = WishID.generate(at: Date())
-        try await store(WishSpec(wish: "", command: ["sh", "-c", command]), id: id, bucket: bucket)
-        return try await run(id, bucket: bucket, endpoint: proxy.endpoint.description) { _ in
+        let go = FileManager.default.temporaryDirectory.appendingPathComponent("go-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: go) }
+        let waiting = "echo before; while [ ! -f \"$GO_FILE\" ]; do sleep 0.05; done; "
+        try await store(WishSpec(wish: "", command: ["sh", "-c", waiting + command]), id: id, bucket: bucket)
+        return try await run(id, bucket: bucket, endpoint: proxy.endpoint.description, environment: ["GO_FILE": go.path]) { _ in
             try await waitForOutput("before", id: id, bucket: bucket)
             _ = try await HTTP.call("POST", "\(proxy.endpoint)/_test/outage?seconds=\(outageSeconds)")
+            _ = FileManager.default.createFile(atPath: go.path, contents: nil)
         }
     }
 
     @Test func anS3OutageDuringTheRunIsRiddenOut() async throws {
         try await aws.withBucket { bucket in
-            let run = try await runThroughOutage("echo before; sleep 1; echo after", outageSeconds: 3, bucket: bucket)
+            let run = try await runThroughOutage("echo after", outageSeconds: 3, bucket: bucket)
             #expect(run.exitCode == 0)
             #expect(run.result?.outcome == .succeeded)
             #expect(String(decoding: run.output, as: UTF8.self) == "before\nafter\n")
@@ -191,7 +196,7 @@ struct CountToThreeTests {
 
     @Test func aResultThatCannotBeWrittenIsNeverASuccess() async throws {
         try await aws.withBucket { bucket in
-            let run = try await runThroughOutage("echo before; sleep 0.5", outageSeconds: -1, bucket: bucket)
+            let run = try await runThroughOutage("true", outageSeconds: -1, bucket: bucket)
             #expect(run.exitCode != 0, "the command succeeded, but without a result the attempt must not")
             #expect(run.result == nil)
             #expect(run.logs.contains("result not written"))

@@ -14,6 +14,7 @@ ensure_python_tools() {
   command -v aws >/dev/null 2>&1 || missing+=("awscli")
   command -v cfn-lint >/dev/null 2>&1 || missing+=("cfn-lint")
   python3 -c 'import openapi_spec_validator' 2>/dev/null || missing+=("openapi-spec-validator")
+  command -v schemathesis >/dev/null 2>&1 || missing+=("schemathesis>=4")
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing with pip: ${missing[*]}" >&2
     python3 -m pip install --quiet "${missing[@]}"

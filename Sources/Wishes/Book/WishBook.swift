@@ -64,25 +64,36 @@ public struct WishBook: Sendable {
         return (status, true)
     }
 
-    /// One page of wishes, newest first; `after` is the last id of the previous page.
+    /// Wishes looked at per call when filtering by state: a filter must not read every wish ever made.
+    public static let maxScan = 400
+
+    /// One page of wishes, newest first; `after` is the `next` of the previous page.
+    ///
+    /// A filtered page may hold fewer than `limit` wishes, and even none, with a `next` to go on
+    /// from: the scan stops after `maxScan` wishes, as DynamoDB's filtered queries do.
     public func list(limit: Int, after: WishID?, state: WishState?) async throws -> (wishes: [WishSummary], next: WishID?) {
         var found: [WishSummary] = []
         var token: String?
         var startAfter = after.map { layout.indexEntry($0) }
+        var examined = 0
+        var lastExamined: WishID?
         repeat {
-            let page = try await aws.s3.listObjectsV2(bucket: bucket, prefix: layout.indexPrefix, maxKeys: state == nil ? limit + 1 : 200,
+            let page = try await aws.s3.listObjectsV2(bucket: bucket, prefix: layout.indexPrefix, maxKeys: state == nil ? limit + 1 : 100,
                                                       continuationToken: token, startAfter: token == nil ? startAfter : nil)
             startAfter = nil
             let ids = page.objects.compactMap { layout.id(fromIndexKey: $0.key) }
             let summaries = await concurrentMap(ids, limit: 16) { id in await summary(id) }
-            for summary in summaries.compactMap({ $0 }) where state == nil || summary.status.state == state {
+            for (id, summary) in zip(ids, summaries) {
+                examined += 1
+                lastExamined = id
+                guard let summary, state == nil || summary.status.state == state else { continue }
                 found.append(summary)
                 if found.count > limit { break }
             }
             token = page.isTruncated ? page.nextContinuationToken : nil
-        } while token != nil && found.count <= limit
-        let next = found.count > limit ? found[limit - 1].status.id : nil
-        return (Array(found.prefix(limit)), next)
+        } while token != nil && found.count <= limit && examined < Self.maxScan
+        if found.count > limit { return (Array(found.prefix(limit)), found[limit - 1].status.id) }
+        return (found, token == nil ? nil : lastExamined)
     }
 
     func summary(_ id: WishID) async -> WishSummary? {

@@ -110,7 +110,7 @@ extension WishSpec {
 
         mutating func string(_ field: String, maxLength: Int) -> String? {
             switch object[field] {
-            case nil, .null: return nil
+            case nil: return nil
             case .string(let value):
                 guard value.count <= maxLength else {
                     fail(field, "must be at most \(maxLength) characters, not \(value.count)")
@@ -125,7 +125,7 @@ extension WishSpec {
 
         mutating func number(_ field: String) -> Double? {
             switch object[field] {
-            case nil, .null: return nil
+            case nil: return nil
             case .number(let value): return value
             case let other?:
                 fail(field, "must be a number, not \(other.typeName)")
@@ -145,7 +145,7 @@ extension WishSpec {
 
         mutating func command() -> [String]? {
             switch object["command"] {
-            case nil, .null: return nil
+            case nil: return nil
             case .array(let items):
                 guard !items.isEmpty, items.count <= WishSpec.maxCommandArguments else {
                     fail("command", "must hold 1 to \(WishSpec.maxCommandArguments) arguments")
@@ -168,7 +168,7 @@ extension WishSpec {
 
         mutating func environment() -> [EnvironmentVariable]? {
             switch object["environment"] {
-            case nil, .null: return nil
+            case nil: return nil
             case .array(let items):
                 guard items.count <= WishSpec.maxEnvironmentVariables else {
                     fail("environment", "must hold at most \(WishSpec.maxEnvironmentVariables) variables")
@@ -205,7 +205,7 @@ extension WishSpec {
 
         mutating func exitRules() -> [ExitRule]? {
             switch object["evaluateOnExit"] {
-            case nil, .null: return nil
+            case nil: return nil
             case .array(let items):
                 guard items.count <= ExitRule.maxRules else {
                     fail("evaluateOnExit", "must hold at most \(ExitRule.maxRules) rules, not \(items.count)")
@@ -249,7 +249,7 @@ extension WishSpec {
 
         mutating func dependencies() -> [WishID]? {
             switch object["dependsOn"] {
-            case nil, .null: return nil
+            case nil: return nil
             case .array(let items):
                 guard items.count <= WishSpec.maxDependencies else {
                     fail("dependsOn", "must name at most \(WishSpec.maxDependencies) wishes, not \(items.count)")

@@ -28,7 +28,7 @@ enum OpenAPIDocument {
           parameters:
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100}}
             - {name: status, in: query, schema: {$ref: '#/components/schemas/State'}}
-            - {name: after, in: query, schema: {type: string}}
+            - {name: after, in: query, schema: {$ref: '#/components/schemas/WishId'}}
           responses:
             '200':
               description: Newest first
@@ -39,7 +39,7 @@ enum OpenAPIDocument {
                     required: [wishes]
                     properties:
                       wishes: {type: array, items: {$ref: '#/components/schemas/Wish'}}
-                      next: {type: string}
+                      next: {type: string, description: 'Pass as after for the next page. A page filtered by status may hold fewer wishes than limit, even none, and still have a next.'}
             '400': {$ref: '#/components/responses/Error'}
             '401': {$ref: '#/components/responses/Error'}
       /api/wishes/{id}:
@@ -58,6 +58,7 @@ enum OpenAPIDocument {
             - {name: attempt, in: query, schema: {type: integer, minimum: 1}}
           responses:
             '200': {description: The kept output, content: {application/octet-stream: {schema: {type: string}}}}
+            '400': {$ref: '#/components/responses/Error'}
             '401': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
       /api/wishes/{id}/cancel:
@@ -87,23 +88,32 @@ enum OpenAPIDocument {
                     items: {type: object, required: [field, rule], properties: {field: {type: string}, rule: {type: string}}}
       schemas:
         State: {type: string, enum: [SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED, FAILED]}
+        WishId: {type: string, pattern: '^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$', description: 'A ULID: time-ordered, case-insensitive'}
         WishSpec:
           type: object
           additionalProperties: false
+          description: >-
+            A wish names `wish` text, a `command`, or both. Rules that span fields are checked by the server and
+            answered with 400 naming each problem: memory must be a Fargate size for the vCPUs (0.25 vCPU: 512-2048 MiB;
+            16 vCPU: 32-120 GiB), notBefore within a year, command and environment within 6 KiB (ECS allows 8 KiB
+            of overrides in all), environment names not given twice nor starting with WISH_, AWS_BATCH_ or ECS_.
+          anyOf:
+            - {required: [wish]}
+            - {required: [command]}
           properties:
             wish: {type: string, maxLength: 1000}
             name: {type: string, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$'}
-            command: {type: array, items: {type: string, minLength: 1}, minItems: 1}
-            environment: {type: array, items: {type: object, required: [name], properties: {name: {type: string}, value: {type: string}}}}
-            vcpus: {type: number}
-            memory: {type: integer}
+            command: {type: array, items: {type: string, minLength: 1}, minItems: 1, maxItems: 100}
+            environment: {type: array, maxItems: 100, items: {type: object, additionalProperties: false, required: [name, value], properties: {name: {type: string, maxLength: 256, pattern: '^[A-Za-z_][A-Za-z0-9_]*$'}, value: {type: string}}}}
+            vcpus: {type: number, enum: [0.25, 0.5, 1, 2, 4, 8, 16]}
+            memory: {type: integer, minimum: 512, maximum: 122880}
             queue: {type: string, enum: [default, asap, default-uninterruptible, asap-uninterruptible]}
             attempts: {type: integer, minimum: 1, maximum: 10}
-            timeoutSeconds: {type: integer, minimum: 60}
+            timeoutSeconds: {type: integer, minimum: 60, maximum: 1209600}
             arraySize: {type: integer, minimum: 2, maximum: 10000}
-            dependsOn: {type: array, maxItems: 20, items: {type: string}}
+            dependsOn: {type: array, maxItems: 20, uniqueItems: true, items: {$ref: '#/components/schemas/WishId'}}
             notBefore: {type: string, format: date-time}
-            callbackUrl: {type: string, format: uri}
+            callbackUrl: {type: string, format: uri, pattern: '^https?://[^/?#]+'}
             evaluateOnExit:
               type: array
               maxItems: 5

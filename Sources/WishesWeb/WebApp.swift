@@ -6,15 +6,23 @@ import NIOCore
 import Wishes
 
 /// The routes: pages for people, `/api` for programs, health and metrics for operators.
-struct WebApp {
+public struct WebApp: Sendable {
     let book: WishBook
     let token: String?
     let metrics = WebMetrics()
     static let maxBody = 64 << 10
 
-    func router() -> Router<BasicRequestContext> {
+    /// - Parameter token: when set, every route but health, metrics and the style sheet needs it
+    ///   (bearer token for the API, basic-auth password for the pages).
+    public init(book: WishBook, token: String?) {
+        self.book = book
+        self.token = token
+    }
+
+    public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: SecurityMiddleware(token: token, metrics: metrics))
+        router.add(middleware: MethodNotAllowedMiddleware())
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: metrics.text))) }
         router.get("/style.css") { _, _ in Response(status: .ok, headers: [.contentType: "text/css", .cacheControl: "max-age=3600"], body: .init(byteBuffer: .init(string: HTML.style))) }
@@ -91,8 +99,10 @@ struct WebApp {
             }
         }
         router.get("/api/wishes") { request, _ in
-            let limit = request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 25
-            guard (1...100).contains(limit) else { return APIError.response(.badRequest, "invalid_limit", "limit must be 1 to 100") }
+            let limitText = request.uri.queryParameters.get("limit")
+            guard let limit = limitText.map({ Int($0) }) ?? 25, (1...100).contains(limit) else {
+                return APIError.response(.badRequest, "invalid_limit", "limit must be a whole number from 1 to 100")
+            }
             var state: WishState?
             if let text = request.uri.queryParameters.get("status") {
                 guard let parsed = WishState(rawValue: text.uppercased()) else {
@@ -116,7 +126,11 @@ struct WebApp {
         }
         router.get("/api/wishes/:id/output") { request, context in
             guard let id = context.parameters.get("id").flatMap(WishID.init) else { return APIError.response(.notFound, "not_found", "no such wish") }
-            let attempt = request.uri.queryParameters.get("attempt").flatMap(Int.init)
+            let attemptText = request.uri.queryParameters.get("attempt")
+            let attempt = attemptText.flatMap { Int($0) }
+            if attemptText != nil, (attempt ?? 0) < 1 {
+                return APIError.response(.badRequest, "invalid_attempt", "attempt must be a whole number from 1")
+            }
             guard let output = try await book.output(id, attempt: attempt) else { return APIError.response(.notFound, "not_found", "no output yet") }
             return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: .init(bytes: output)))
         }
