@@ -4,7 +4,8 @@ import Logging
 import NIOCore
 
 extension Dispatcher {
-    /// What follows a final status: the callback, and for an array child, its parent's tally.
+    /// What follows a final status: the callback, the wishes waiting for this one, and for an array
+    /// child, its parent's tally.
     func afterFinal(_ status: WishStatus, logger: Logger) async throws {
         guard status.isFinal else { return }
         let subject = WishSubject(id: status.id, arrayIndex: status.arrayIndex)
@@ -12,10 +13,24 @@ extension Dispatcher {
             try await childFinished(status.id, index: index, state: status.state, logger: logger)
             return
         }
+        try await wakeDependents(of: status.id, logger: logger)
         guard let url = try await storedSpec(status.id)?.callbackUrl else { return }
         // The callback is claimed once so that a repeated event does not call twice.
         guard try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: layout.callback(subject), body: Array(RFC3339.format(clock.now).utf8)) else { return }
         await postCallback(url, status: status, logger: logger)
+    }
+
+    /// Sends the wishes that wait for `id` again now, instead of at their next recheck. A waiter
+    /// sent twice is harmless: its launch is claimed once.
+    func wakeDependents(of id: WishID, logger: Logger) async throws {
+        let waiters = try await aws.s3.listAllObjects(bucket: settings.bucket, prefix: layout.dependentsPrefix(id), limit: 1000)
+        for entry in waiters {
+            guard let waiter = WishID(String(entry.key.dropFirst(layout.dependentsPrefix(id).count))) else { continue }
+            let queue = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: entry.key)
+                .flatMap { WishQueue(rawValue: String(decoding: $0.body, as: UTF8.self)) } ?? .default
+            try await enqueue(WishMessage(id: waiter), queue: queue)
+            logger.info("dependent woken", metadata: ["dependent": "\(waiter)"])
+        }
     }
 
     /// POSTs the status JSON, with bounded tries; a callback that fails is logged, never retried forever.

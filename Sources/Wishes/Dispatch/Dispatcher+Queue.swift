@@ -53,7 +53,10 @@ extension Dispatcher {
             case .failed(let id):
                 return try await finish(message.subject, .failed, reason: "dependency \(id) failed", logger: logger)
             case .waiting(let id):
-                return try await wait(message, spec: spec, seconds: options.recheckSeconds, reason: "waiting for \(id) to succeed")
+                // Registered first, then checked again: a dependency that ends in between is not missed.
+                try await aws.s3.putObject(bucket: settings.bucket, key: layout.dependent(of: id, waiter: message.id), body: Array(spec.queue.rawValue.utf8))
+                let ended = try await statuses.read(WishSubject(id: id))?.isFinal == true
+                return try await wait(message, spec: spec, seconds: ended ? 0 : options.recheckSeconds, reason: "waiting for \(id) to succeed")
             case .ready: break
             }
         }

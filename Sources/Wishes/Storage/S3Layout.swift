@@ -41,6 +41,9 @@ public struct S3Layout: Sendable, Equatable {
     public func callback(_ subject: WishSubject) -> String { base(subject) + "callback" }
     public func childDone(_ id: WishID, index: Int) -> String { wishPrefix(id) + "done/\(Self.pad(index, 5))" }
     public func childrenDonePrefix(_ id: WishID) -> String { wishPrefix(id) + "done/" }
+    /// A wish waiting for `id`: when `id` ends, the waiter is sent again at once (the body is its queue).
+    public func dependent(of id: WishID, waiter: WishID) -> String { dependentsPrefix(id) + waiter.rawValue }
+    public func dependentsPrefix(_ id: WishID) -> String { wishPrefix(id) + "dependents/" }
     public var activePrefix: String { "\(prefix)active/" }
     public func active(_ subject: WishSubject, attempt: Int) -> String {
         activePrefix + "\(subject.id).\(subject.arrayIndex.map(String.init) ?? "-").\(attempt)"

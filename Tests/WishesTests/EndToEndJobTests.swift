@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import Wishes
+
+/// The job features through the local cloud: arrays, dependencies, Spot retries, callbacks, timeouts.
+@Suite(.serialized)
+struct EndToEndJobTests {
+    let e2e = EndToEndTests()
+
+    func submit(_ body: String) async throws -> String {
+        let state = try await e2e.cloud()
+        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+        #expect(posted.status == 202, "\(posted.body)")
+        return try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
+    }
+
+    static func attempts(_ wish: [String: Any]) -> [[String: Any]] { wish["attempts"] as? [[String: Any]] ?? [] }
+
+    static func date(_ value: Any?) -> Date? { (value as? String).flatMap(RFC3339.parse) }
+
+    @Test func anArrayOfThreeEndsWhenAllItsChildrenHave() async throws {
+        let id = try await submit(#"{"command":["sh","-c","echo child $AWS_BATCH_JOB_ARRAY_INDEX of $WISH_ARRAY_SIZE"],"arraySize":3}"#)
+        let result = try await e2e.final(id)
+        #expect(result["state"] as? String == "SUCCEEDED")
+        #expect(result["statusReason"] as? String == "all 3 children succeeded")
+        #expect(result["children"] as? [String: Int] == ["SUCCEEDED": 3])
+    }
+
+    @Test func aDependencyChainRunsInOrderAndAFailedLinkFailsTheRest() async throws {
+        let first = try await submit(#"{"command":["sh","-c","sleep 1; echo first"]}"#)
+        let second = try await submit(#"{"wish":"second","dependsOn":["\#(first)"]}"#)
+        let third = try await submit(#"{"wish":"third","dependsOn":["\#(second)"]}"#)
+        let results = [try await e2e.final(first), try await e2e.final(second), try await e2e.final(third)]
+        #expect(results.map { $0["state"] as? String } == ["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"])
+        for (before, after) in zip(results, results.dropFirst()) {
+            let ended = try #require(Self.date(Self.attempts(before).last?["stoppedAt"]))
+            let started = try #require(Self.date(Self.attempts(after).first?["startedAt"]))
+            #expect(started >= ended, "a dependent starts only after its dependency ended")
+        }
+        let broken = try await submit(#"{"command":["sh","-c","exit 4"]}"#)
+        let waiting = try await submit(#"{"wish":"never","dependsOn":["\#(broken)"]}"#)
+        let failed = try await e2e.final(waiting)
+        #expect(failed["state"] as? String == "FAILED")
+        #expect(failed["statusReason"] as? String == "dependency \(broken) failed")
+        #expect(Self.attempts(failed).isEmpty, "it never ran")
+    }
+
+    @Test func aSpotInterruptionIsRetriedAndTheRetrySucceeds() async throws {
+        let state = try await e2e.cloud()
+        let id = try await submit(#"{"command":["sh","-c","if [ \"$WISH_ATTEMPT\" = 1 ]; then echo waiting; sleep 60; fi; echo attempt $WISH_ATTEMPT"],"attempts":2,"queue":"default"}"#)
+        var taskArn: String?
+        for _ in 0..<300 where taskArn == nil {
+            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            let wish = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+            if let first = Self.attempts(wish).first, first["state"] as? String == "RUNNING" { taskArn = first["taskArn"] as? String }
+            if taskArn == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let task = try #require(taskArn?.split(separator: "/").last.map(String.init), "attempt 1 never ran")
+        let interrupted = try await HTTP.call("POST", "\(state.ecs)/_local/tasks/\(task)/interrupt")
+        #expect(interrupted.status == 200)
+        let result = try await e2e.final(id)
+        #expect(result["state"] as? String == "SUCCEEDED")
+        let attempts = Self.attempts(result)
+        #expect(attempts.count == 2)
+        #expect(attempts.first?["stopCode"] as? String == "SpotInterruption")
+        #expect((attempts.first?["reason"] as? String)?.contains("interrupted") == true)
+        #expect(attempts.last?["state"] as? String == "SUCCEEDED")
+    }
+
+    @Test func aFinishedWishCallsItsCallbackOnce() async throws {
+        let receiver = try await PeerProcess.start(script: "request_recorder.py")
+        let id = try await submit(#"{"wish":"call me","callbackUrl":"http://127.0.0.1:\#(receiver.port)/wishes/done?token=abc"}"#)
+        let result = try await e2e.final(id)
+        #expect(result["state"] as? String == "SUCCEEDED")
+        struct Received: Decodable { var method: String; var path: String; var headers: [String: String]; var body: String }
+        var received: [Received] = []
+        for _ in 0..<100 {
+            received = try JSONDecoder().decode([Received].self, from: Data(try await HTTP.call("GET", "http://127.0.0.1:\(receiver.port)/_test/requests").body.utf8))
+            if !received.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .seconds(1))
+        received = try JSONDecoder().decode([Received].self, from: Data(try await HTTP.call("GET", "http://127.0.0.1:\(receiver.port)/_test/requests").body.utf8))
+        #expect(received.count == 1, "called once")
+        let call = try #require(received.first)
+        #expect(call.method == "POST")
+        #expect(call.path == "/wishes/done?token=abc")
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(call.body.utf8)) as? [String: Any])
+        #expect(body["id"] as? String == id)
+        #expect(body["state"] as? String == "SUCCEEDED")
+    }
+}
+
+/// A wish past its timeout: a minute at least, as the API allows, so it runs beside the others.
+struct EndToEndTimeoutTests {
+    @Test func aCommandPastItsTimeoutIsStoppedAndFailsTimedOut() async throws {
+        let e2e = EndToEndTests()
+        let state = try await e2e.cloud()
+        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: #"{"command":["sleep","600"],"timeoutSeconds":60}"#,
+                                         headers: ["Content-Type": "application/json"])
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
+        let result = try await e2e.final(id, within: 120)
+        #expect(result["state"] as? String == "FAILED")
+        #expect((result["statusReason"] as? String)?.contains("timed out after 60 s") == true, "\(result["statusReason"] ?? "")")
+    }
+}
