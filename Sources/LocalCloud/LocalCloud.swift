@@ -65,8 +65,8 @@ struct LocalCloud {
         environment["WISHES_BUCKET"] = options.bucket
         environment["WISHES_QUEUE_URL"] = resources.queueURL
         environment["WISHES_ASAP_QUEUE_URL"] = resources.asapQueueURL
-        environment["WISHES_CLUSTER"] = "wishes"
-        environment["WISHES_TASK_DEFINITION"] = "count-to-three"
+        environment["WISHES_CLUSTER"] = DeployedNames.cluster
+        environment["WISHES_TASK_DEFINITION"] = DeployedNames.taskFamily
         environment["WISHES_RECHECK_SECONDS"] = outside["WISHES_RECHECK_SECONDS"] ?? "2"
         environment["WISHES_RETRY_BASE_SECONDS"] = outside["WISHES_RETRY_BASE_SECONDS"] ?? "1"
         environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
@@ -83,7 +83,8 @@ struct LocalCloud {
         fargateOptions.spotInterruptionRate = options.spotInterruptionRate
         fargateOptions.stopTimeout = .seconds(5)
         let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)
-        var services: [any Service] = [pool, events, fargate]
+        guard let lambdaPort = Ports.free() else { throw LocalCloudError.noFreePort }
+        var services: [any Service] = [pool, events, fargate, InvokeEndpoint(port: lambdaPort, pool: pool, logger: logger)]
         // Both queues poll; the asap queue's batches get free environments first.
         services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.asapQueueURL, queueName: "wishes-asap", pool: pool,
                                            maxConcurrency: options.instances, priority: 2, logger: logger))
@@ -97,8 +98,9 @@ struct LocalCloud {
             if let token = outside["WISHES_API_TOKEN"] { webEnvironment["WISHES_API_TOKEN"] = token }
             services.append(ProgramService(program: ChildProgram(name: "Web", executable: try binary("Web"), environment: webEnvironment)))
         }
-        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, webURL: webURL)
+        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, lambdaPort: lambdaPort, webURL: webURL)
         ConsoleOutput.write("LocalCloud | up: \(options.web ? "open \(webURL) and click the button" : "no web front (--no-web)"); Ctrl-C stops everything")
+        ConsoleOutput.write("LocalCloud | Lambda invoke (as the emulator's): POST http://127.0.0.1:\(lambdaPort)/2015-03-31/functions/function/invocations")
         // Every component stops on cancellation (children get SIGTERM, then SIGKILL), so signals cancel.
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], cancellationSignals: [.sigterm, .sigint], logger: logger))
         do {
@@ -111,10 +113,11 @@ struct LocalCloud {
         await fargate.table.stopAll()
     }
 
-    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, webURL: String) throws {
+    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, lambdaPort: Int, webURL: String) throws {
         guard let path = options.stateFile else { return }
         let state: [String: Any] = [
             "web": webURL, "endpoint": environment["AWS_ENDPOINT_URL"] ?? "", "ecs": "http://127.0.0.1:\(ecsPort)",
+            "lambda": "http://127.0.0.1:\(lambdaPort)",
             "queueURL": resources.queueURL, "asapQueueURL": resources.asapQueueURL, "bucket": options.bucket,
             "environment": environment.filter { $0.key.hasPrefix("WISHES_") || $0.key.hasPrefix("AWS_") },
         ]

@@ -16,12 +16,12 @@ struct Resources {
     static func create(aws: AWSClients, bucket: String, functionTimeout: Int, logger: Logger) async throws -> Resources {
         try await createBucket(aws.s3, bucket)
         func queue(_ name: String) async throws -> String {
-            let dlq = try await aws.sqs.createQueue(name: "\(name)-dlq", attributes: ["MessageRetentionPeriod": "1209600"])
+            let dlq = try await aws.sqs.createQueue(name: name + DeployedNames.deadLetterSuffix, attributes: ["MessageRetentionPeriod": "1209600"])
             let dlqARN = try await aws.sqs.getQueueAttributes(url: dlq, names: ["QueueArn"])["QueueArn"] ?? ""
-            let redrive = "{\"deadLetterTargetArn\":\"\(dlqARN)\",\"maxReceiveCount\":\"5\"}"
+            let redrive = "{\"deadLetterTargetArn\":\"\(dlqARN)\",\"maxReceiveCount\":\"\(DeployedNames.maxReceiveCount)\"}"
             return try await aws.sqs.createQueue(name: name, attributes: ["VisibilityTimeout": String(6 * functionTimeout), "RedrivePolicy": redrive])
         }
-        let resources = Resources(queueURL: try await queue("wishes"), asapQueueURL: try await queue("wishes-asap"))
+        let resources = Resources(queueURL: try await queue(DeployedNames.queue), asapQueueURL: try await queue(DeployedNames.asapQueue))
         logger.info("queues and bucket ready", metadata: ["queue": "\(resources.queueURL)", "asapQueue": "\(resources.asapQueueURL)", "bucket": "\(bucket)"])
         return resources
     }

@@ -119,6 +119,22 @@ struct EndToEndTests {
         #expect(attributes["ApproximateNumberOfMessagesNotVisible"] == "0", "nothing waits to come back")
     }
 
+    @Test func theEmulatorsInvokeRouteRunsTheFunctionAndReportsItsErrors() async throws {
+        let state = try await cloud()
+        let url = "\(state.lambda)/2015-03-31/functions/function/invocations"
+        let tick = try await HTTP.call("POST", url, body: String(decoding: try DispatchEventTests.fixture("scheduled-event.json"), as: UTF8.self))
+        #expect(tick.status == 200)
+        #expect(tick.header("x-amz-function-error") == nil)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(tick.body.utf8)) as? [String: Any])
+        #expect(report["active"] is Int)
+        let bad = try await HTTP.call("POST", url, body: #"{"detail-type":"Something Else","detail":{}}"#)
+        #expect(bad.status == 200)
+        #expect(bad.header("x-amz-function-error") == "Unhandled")
+        let error = try #require(try JSONSerialization.jsonObject(with: Data(bad.body.utf8)) as? [String: Any])
+        #expect(error["errorType"] as? String == "DispatchError")
+        #expect((error["errorMessage"] as? String)?.contains("Something Else") == true)
+    }
+
     @Test func boto3ReadsTheResultWeWrote() async throws {
         let state = try await cloud()
         let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: #"{"wish":"read by boto3"}"#, headers: ["Content-Type": "application/json"])

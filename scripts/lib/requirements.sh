@@ -15,8 +15,19 @@ ensure_python_tools() {
   command -v cfn-lint >/dev/null 2>&1 || missing+=("cfn-lint")
   python3 -c 'import openapi_spec_validator' 2>/dev/null || missing+=("openapi-spec-validator")
   command -v schemathesis >/dev/null 2>&1 || missing+=("schemathesis>=4")
+  python3 -c 'import selenium' 2>/dev/null || missing+=("selenium>=4")
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing with pip: ${missing[*]}" >&2
     python3 -m pip install --quiet "${missing[@]}"
   fi
+}
+
+# Headless Chromium and its driver, from Debian's packages, for the browser test.
+ensure_browser() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing with apt: chromium chromium-driver" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 }

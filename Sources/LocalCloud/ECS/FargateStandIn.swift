@@ -24,7 +24,7 @@ final class FargateStandIn: Service, Sendable {
         /// SIGTERM to SIGKILL on StopTask (ECS's stopTimeout).
         var stopTimeout: Duration = .seconds(30)
         var maxRunning = 64
-        var containerName = "count-to-three"
+        var containerName = DeployedNames.container
     }
 
     let options: Options

@@ -22,7 +22,7 @@ public struct WishesSettings: Sendable, Equatable {
     public var layout: S3Layout { S3Layout(prefix: prefix) }
 
     public init(bucket: String, prefix: String = "", queueURL: String? = nil, asapQueueURL: String? = nil, cluster: String? = nil,
-                taskDefinition: String? = nil, containerName: String = "count-to-three", subnets: [String] = [],
+                taskDefinition: String? = nil, containerName: String = DeployedNames.container, subnets: [String] = [],
                 securityGroups: [String] = [], assignPublicIP: Bool = false) {
         self.bucket = bucket
         self.prefix = prefix
@@ -48,7 +48,7 @@ public struct WishesSettings: Sendable, Equatable {
             bucket: environment["WISHES_BUCKET"] ?? "", prefix: environment["WISHES_PREFIX"] ?? "",
             queueURL: value("WISHES_QUEUE_URL"), asapQueueURL: value("WISHES_ASAP_QUEUE_URL"),
             cluster: value("WISHES_CLUSTER"), taskDefinition: value("WISHES_TASK_DEFINITION"),
-            containerName: value("WISHES_CONTAINER_NAME") ?? "count-to-three",
+            containerName: value("WISHES_CONTAINER_NAME") ?? DeployedNames.container,
             subnets: list("WISHES_SUBNETS"), securityGroups: list("WISHES_SECURITY_GROUPS"),
             assignPublicIP: environment["WISHES_ASSIGN_PUBLIC_IP"]?.uppercased() == "ENABLED" || environment["WISHES_ASSIGN_PUBLIC_IP"] == "true")
     }

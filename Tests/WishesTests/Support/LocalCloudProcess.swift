@@ -12,6 +12,7 @@ actor LocalCloudProcess {
         var web: String
         var endpoint: String
         var ecs: String
+        var lambda: String
         var queueURL: String
         var asapQueueURL: String
         var bucket: String

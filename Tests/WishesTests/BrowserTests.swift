@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+
+/// A person's click in a real browser, through the local cloud: the screenshot is kept in
+/// `.build/artifacts/` for whoever reads the test run.
+struct BrowserTests {
+    static let artifacts = Python.repository.appendingPathComponent(".build/artifacts")
+
+    @Test func headlessChromiumClicksTheButtonAndSeesSucceeded() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") else {
+            throw TestError("/usr/bin/chromedriver is missing: install Debian's chromium and chromium-driver (scripts/test does)")
+        }
+        let state = try await LocalCloudProcess.shared.state()
+        try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
+        let screenshot = Self.artifacts.appendingPathComponent("browser-wish-succeeded.png")
+        try? FileManager.default.removeItem(at: screenshot)
+        struct Job: Encodable { var url: String; var wish: String; var screenshot: String }
+        struct Seen: Decodable { var state: String?; var page: String; var text: String }
+        let seen = try await Python.run("browser_click.py", input: Job(url: state.web, wish: "a pony <b>please</b>", screenshot: screenshot.path), as: Seen.self)
+        #expect(seen.state == "SUCCEEDED", "the browser saw: \(seen.text.prefix(500))")
+        #expect(seen.page.contains("/wishes/"))
+        #expect(seen.text.contains("a pony <b>please</b>"), "the wish is shown as text, not markup")
+        let png = try Data(contentsOf: screenshot)
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
+    }
+}
