@@ -1,47 +1,21 @@
-"""Runs each figure for Wishes and for its peer in alternation, and reports medians and their ratio.
+"""Measures Wishes beside its peers, figure by figure, and reports the ratios.
 
-Alternating rounds (ours, peer, ours, peer, ...) share whatever else the machine is doing, so the
-ratio holds even where absolute times are noisy. Writes the table to bench/RESULTS.md.
+Each figure runs ours and the peer in the same run (alternating where it repeats), so ratios hold
+even where absolute times on a shared machine are noisy. Writes the table to bench/RESULTS.md.
 """
 import argparse
 import datetime
-import json
 import os
 import platform
-import statistics
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
+from figures import click, cold_start, dispatch, fargate_limit, signing, web  # noqa: E402
 
-def run_json(command):
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def figure_signing(args):
-    seconds = str(args.seconds)
-    ours = [os.path.join(args.bin, "WishesBench"), "sign", "--seconds", seconds]
-    peer = [sys.executable, os.path.join(HERE, "peers", "sign_botocore.py"), "--seconds", seconds]
-    rounds = {"ours": [], "peer": []}
-    for _ in range(args.rounds):
-        rounds["ours"].append(run_json(ours)["value"])
-        rounds["peer"].append(run_json(peer)["value"])
-    ours_value, peer_value = statistics.median(rounds["ours"]), statistics.median(rounds["peer"])
-    return {
-        "figure": "signing (SigV4, SQS request with body hash)",
-        "unit": "signatures/s, higher is better",
-        "ours": ours_value,
-        "peer": peer_value,
-        "peer_name": "botocore SigV4Auth",
-        "ratio": ours_value / peer_value,
-        "target": "≥ 20× botocore",
-        "met": ours_value / peer_value >= 20,
-    }
-
-
-FIGURES = {"signing": figure_signing}
+FIGURES = {"signing": signing, "cold-start": cold_start, "dispatch": dispatch, "fargate-limit": fargate_limit,
+           "click": click, "web": web}
 
 
 def machine():
@@ -56,43 +30,49 @@ def machine():
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {model}, Python {platform.python_version()}"
 
 
+def number(value):
+    if value is None:
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+
+
 def table(rows):
-    lines = [
-        "| figure | Wishes | peer | ratio | target | met |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    lines = ["| figure | Wishes | peer | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"]
     for row in rows:
-        lines.append(
-            f"| {row['figure']} ({row['unit']}) | {row['ours']:,.0f} | {row['peer']:,.0f} ({row['peer_name']}) "
-            f"| {row['ratio']:.1f}× | {row['target']} | {'yes' if row['met'] else 'no'} |"
-        )
-    return "\n".join(lines)
+        peer = f"{number(row.get('peer'))} ({row['peer_name']})" if row.get("peer") is not None else "–"
+        ratio = f"{row['ratio']:.1f}×" if row.get("ratio") else "–"
+        lines.append(f"| {row['figure']} ({row['unit']}) | {number(row['ours'])} | {peer} | {ratio} | {row['target']} "
+                     f"| {'yes' if row['met'] else 'no'} |")
+    notes = [f"- {row['figure']}: {row['note']}" for row in rows if row.get("note")]
+    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--seconds", type=float, default=2.0)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bin", required=True, help="folder of the release binaries")
+    parser.add_argument("--seconds", type=float, default=2.0, help="per side and round, for rate figures")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold-starts", type=int, default=20)
+    parser.add_argument("--wishes", type=int, default=2000, help="wishes per side for the dispatch figure")
+    parser.add_argument("--limit-wishes", type=int, default=600, help="wishes for the Fargate limit figure")
+    parser.add_argument("--clicks", type=int, default=20)
+    parser.add_argument("--web-seconds", type=int, default=10)
     parser.add_argument("figures", nargs="*", default=list(FIGURES))
     args = parser.parse_args()
+    args.here = HERE
     unknown = [name for name in args.figures if name not in FIGURES]
     if unknown:
         parser.error(f"unknown figure(s) {', '.join(unknown)}; known: {', '.join(FIGURES)}")
     rows = []
     for name in args.figures:
         print(f"measuring {name} ...", file=sys.stderr)
-        rows.append(FIGURES[name](args))
+        rows.extend(FIGURES[name].measure(args))
     text = table(rows)
     print(text)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with open(os.path.join(HERE, "RESULTS.md"), "w") as out:
-        out.write(
-            "# Benchmark results\n\n"
-            f"Measured {stamp} by `bench/run` on {machine()}.\n"
-            f"Each figure is the median of {args.rounds} alternating rounds of {args.seconds:g} s per side.\n\n"
-            f"{text}\n"
-        )
+        out.write(f"# Benchmark results\n\nMeasured {stamp} by `bench/run {' '.join(sys.argv[3:])}`".rstrip()
+                  + f" on {machine()}.\nRelease binaries built with `--static-swift-stdlib`, as deployed.\n\n{text}\n")
 
 
 if __name__ == "__main__":

@@ -73,11 +73,11 @@ struct LocalCloud {
 
         let pool = try FunctionPool(count: options.instances, executable: try binary("MakeAWish"), environment: environment,
                                     functionTimeout: options.functionTimeout, logger: logger)
-        let events = EventBus(pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), logger: logger)
+        let events = EventBus(pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), deliversTaskEvents: options.taskEvents, logger: logger)
         var taskEnvironment = environment
         taskEnvironment["WISHES_COUNT_INTERVAL_SECONDS"] = options.countInterval
         taskEnvironment["WISHES_KILL_GRACE_SECONDS"] = outside["WISHES_KILL_GRACE_SECONDS"] ?? "3"
-        var fargateOptions = FargateStandIn.Options(port: ecsPort, executable: try binary("CountToThree"), environment: taskEnvironment)
+        var fargateOptions = FargateStandIn.Options(port: ecsPort, executable: try options.taskExecutable ?? binary("CountToThree"), environment: taskEnvironment)
         fargateOptions.launchBurst = options.launchBurst
         fargateOptions.launchRate = options.launchRate
         fargateOptions.spotInterruptionRate = options.spotInterruptionRate

@@ -13,6 +13,10 @@ struct LocalCloudOptions: Sendable {
     var stateFile: String?
     var web = true
     var bucket = "wishes-local"
+    /// What a task runs instead of CountToThree (benchmarks launch thousands of `/bin/true`).
+    var taskExecutable: String?
+    /// Deliver no ECS task events to the function (benchmarks measure launching alone).
+    var taskEvents = true
 
     static let usage = """
     LocalCloud: the whole of Wishes on this machine (moto for SQS and S3, a Lambda Runtime API, a Fargate stand-in).
@@ -25,6 +29,8 @@ struct LocalCloudOptions: Sendable {
       --schedule-seconds N      the sweep's period (60)
       --state-file PATH         write the endpoints as JSON here once up
       --no-web                  do not start the web front
+      --task-executable PATH    what tasks run instead of CountToThree (for benchmarks)
+      --no-task-events          deliver no ECS task state events to the function (for benchmarks)
     With AWS_ENDPOINT_URL and credentials set, that endpoint is used for SQS and S3 and no moto is started.
     """
 
@@ -52,6 +58,8 @@ struct LocalCloudOptions: Sendable {
             case "--function-timeout": options.functionTimeout = try number(flag, Int.self)
             case "--state-file": options.stateFile = try value(flag)
             case "--no-web": options.web = false
+            case "--task-executable": options.taskExecutable = try value(flag)
+            case "--no-task-events": options.taskEvents = false
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown option \(flag)")
             }

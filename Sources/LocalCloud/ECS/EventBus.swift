@@ -9,18 +9,22 @@ final class EventBus: Service, Sendable {
     let pool: FunctionPool
     let logger: Logger
     let scheduleEvery: Duration
+    /// When false, task state changes go nowhere (the schedule still ticks).
+    let deliversTaskEvents: Bool
     private let stream: AsyncStream<[UInt8]>
     private let continuation: AsyncStream<[UInt8]>.Continuation
     static let capacity = 50_000
 
-    init(pool: FunctionPool, scheduleEvery: Duration = .seconds(60), logger: Logger) {
+    init(pool: FunctionPool, scheduleEvery: Duration = .seconds(60), deliversTaskEvents: Bool = true, logger: Logger) {
         self.pool = pool
+        self.deliversTaskEvents = deliversTaskEvents
         self.logger = logger
         self.scheduleEvery = scheduleEvery
         (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self, bufferingPolicy: .bufferingOldest(Self.capacity))
     }
 
     func publish(detailType: String, source: String, resources: [String], detail: Any) {
+        if source == "aws.ecs" && !deliversTaskEvents { return }
         let event: [String: Any] = [
             "version": "0", "id": UUID().uuidString.lowercased(), "detail-type": detailType, "source": source,
             "account": "000000000000", "time": RFC3339.format(Date()), "region": "us-east-1", "resources": resources, "detail": detail,

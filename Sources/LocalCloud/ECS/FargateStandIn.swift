@@ -274,7 +274,8 @@ actor TaskTable {
     }
 
     var stats: [String: Int] {
-        ["runTaskCalls": runTaskCalls, "throttled": throttled, "tasksLaunched": launched, "running": programs.count]
+        ["runTaskCalls": runTaskCalls, "throttled": throttled, "tasksLaunched": launched, "running": programs.count,
+         "distinctStartedBy": Set(tasks.values.compactMap(\.startedBy)).count]
     }
 
     func stopAll() async {

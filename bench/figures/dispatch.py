@@ -1,0 +1,91 @@
+"""CPU per dispatched wish: stored wishes arrive in 10-record SQS batches; the function claims each
+attempt in S3 and starts it with RunTask on the local Fargate (no throttle, tasks run /bin/true, no
+task events). user + sys CPU of the function after its init, divided by the wishes. Also: every wish
+launched exactly once, counted at the ECS endpoint."""
+import json
+import os
+import random
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+
+from lib import processes
+from lib.cloud import LocalCloud
+from lib.runtime_api import RuntimeAPI
+
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+SPEC = json.dumps({"wish": "bench", "vcpus": 0.25, "memory": 512, "queue": "default", "attempts": 1}).encode()
+
+
+def wish_id():
+    millis = int(time.time() * 1000)
+    head = "".join(ALPHABET[(millis >> (5 * (9 - i))) & 31] for i in range(10))
+    return head + "".join(random.choice(ALPHABET) for _ in range(16))
+
+
+def store_wishes(cloud, bucket, count):
+    s3 = boto3.client("s3", endpoint_url=cloud.state["endpoint"], region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local-secret")
+    s3.create_bucket(Bucket=bucket)
+    ids = [wish_id() for _ in range(count)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: s3.put_object(Bucket=bucket, Key=f"wishes/{i}/spec.json", Body=SPEC), ids))
+    return ids
+
+
+def dispatch(cloud, command, bucket, ids, redelivery_delay=0.0):
+    """Runs one function over all the wishes; returns CPU seconds after init, wall seconds, peak RSS, API."""
+    api = RuntimeAPI(redelivery_delay=redelivery_delay)
+    process = processes.spawn(command, cloud.environment(AWS_LAMBDA_RUNTIME_API=api.address, WISHES_BUCKET=bucket,
+                                                         LOG_LEVEL="warning"))
+    while api.first_next is None:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited at start")
+        time.sleep(0.001)
+    cpu_before = processes.cpu_seconds(process.pid)
+    started = time.perf_counter()
+    api.feed([json.dumps({"id": i}) for i in ids])
+    if not api.all_done.wait(timeout=1800):
+        raise RuntimeError(f"{command[0]}: only {api.done} of {len(ids)} wishes done; errors: {api.errors[:2]}")
+    wall = time.perf_counter() - started
+    cpu = processes.cpu_seconds(process.pid) - cpu_before
+    rss = processes.peak_rss_mib(process.pid)
+    processes.stop(process)
+    api.close()
+    return cpu, wall, rss, api
+
+
+def measure(args):
+    cloud = LocalCloud(args.bin, "--no-web", "--instances", "1", "--launch-burst", "100000000", "--launch-rate", "100000000",
+                       "--task-executable", "/bin/true", "--no-task-events", "--schedule-seconds", "3600")
+    try:
+        sides = {"ours": [os.path.join(args.bin, "MakeAWish")],
+                 "peer": [sys.executable, os.path.join(args.here, "peers", "dispatcher.py")]}
+        results = {}
+        launched_before = cloud.stats()["tasksLaunched"]
+        for side, command in sides.items():
+            bucket = f"bench-{side}-{random.randrange(1 << 30)}"
+            ids = store_wishes(cloud, bucket, args.wishes)
+            cpu, wall, rss, api = dispatch(cloud, command, bucket, ids)
+            stats = cloud.stats()
+            results[side] = {"cpu": cpu, "wall": wall, "rss": rss, "launched": stats["tasksLaunched"] - launched_before,
+                             "redelivered": api.redelivered}
+            launched_before = stats["tasksLaunched"]
+            print(f"  {side}: {args.wishes} wishes, {cpu:.2f} s CPU, {wall:.1f} s wall, {results[side]['launched']} tasks, "
+                  f"{api.redelivered} redelivered, peak RSS {rss:.1f} MiB", file=sys.stderr)
+        per = {side: r["cpu"] / args.wishes * 1e6 for side, r in results.items()}
+        exact = all(r["launched"] == args.wishes for r in results.values())
+        return [
+            {"figure": f"CPU per dispatched wish ({args.wishes} wishes, 10 per batch)", "unit": "µs user+sys, lower is better",
+             "ours": per["ours"], "peer": per["peer"], "peer_name": "Python + boto3", "ratio": per["peer"] / per["ours"],
+             "target": "≥ 20× less than the peer", "met": per["peer"] / per["ours"] >= 20,
+             "note": f"tasks launched: ours {results['ours']['launched']}, peer {results['peer']['launched']} of {args.wishes} each"
+                     + ("" if exact else " (NOT exactly one per wish)")},
+            {"figure": "memory while dispatching (peak RSS)", "unit": "MiB, lower is better", "ours": results["ours"]["rss"],
+             "peer": results["peer"]["rss"], "peer_name": "Python + boto3", "ratio": results["peer"]["rss"] / results["ours"]["rss"],
+             "target": "MakeAWish ≤ 30 MiB", "met": results["ours"]["rss"] <= 30},
+        ]
+    finally:
+        cloud.stop()

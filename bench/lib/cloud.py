@@ -1,0 +1,43 @@
+"""The local cloud (release build) for the benchmarks: moto and the Fargate stand-in, tasks that run
+/bin/true and no task events, so what is measured is launching alone."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+from . import processes
+
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret", "AWS_REGION": "us-east-1",
+               "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+class LocalCloud:
+    def __init__(self, binaries, *arguments):
+        self.state_file = tempfile.mktemp(suffix=".json")
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        environment["LOG_LEVEL"] = "warning"
+        self.process = processes.spawn(
+            [os.path.join(binaries, "LocalCloud"), "--state-file", self.state_file, *arguments], environment)
+        deadline = time.time() + 90
+        while not os.path.exists(self.state_file):
+            if time.time() > deadline or self.process.poll() is not None:
+                raise RuntimeError("LocalCloud did not come up")
+            time.sleep(0.1)
+        self.state = json.load(open(self.state_file))
+
+    def environment(self, **extra):
+        """What a function needs to reach this cloud's S3, SQS and ECS."""
+        return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **CREDENTIALS,
+                "AWS_ENDPOINT_URL": self.state["endpoint"], "AWS_ENDPOINT_URL_ECS": self.state["ecs"],
+                "WISHES_QUEUE_URL": self.state["queueURL"], "WISHES_CLUSTER": "wishes",
+                "WISHES_TASK_DEFINITION": "count-to-three", **extra}
+
+    def stats(self):
+        import urllib.request
+        return json.loads(urllib.request.urlopen(self.state["ecs"] + "/_local/stats").read())
+
+    def stop(self):
+        processes.stop(self.process)
+        if os.path.exists(self.state_file):
+            os.remove(self.state_file)
