@@ -34,7 +34,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "MakeAWish",
-            dependencies: ["Wishes", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+            dependencies: [
+                "Wishes",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "CountToThree",

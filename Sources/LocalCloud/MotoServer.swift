@@ -2,7 +2,8 @@ import Foundation
 
 /// moto server on loopback for SQS and S3, stopped with the local cloud (and if it dies).
 enum MotoServer {
-    /// Runs `python3 -m moto.server`, exiting when its parent goes away.
+    /// Runs moto's app, exiting when its parent goes away. AWS keeps connections alive and moto's own
+    /// server closes each one, so when waitress is there it serves moto's app with keep-alive.
     static let launcher = """
     import os, sys, threading, time
     parent = os.getppid()
@@ -10,8 +11,17 @@ enum MotoServer {
         while os.getppid() == parent: time.sleep(0.5)
         os._exit(0)
     threading.Thread(target=watch, daemon=True).start()
-    from moto.server import main
-    main(sys.argv[1:])
+    host, port = sys.argv[sys.argv.index("-H") + 1], int(sys.argv[sys.argv.index("-p") + 1])
+    os.environ.setdefault("MOTO_PORT", str(port))
+    try:
+        from waitress import serve
+    except ImportError:
+        from moto.server import main
+        main(sys.argv[1:])
+    else:
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        serve(DomainDispatcherApplication(create_backend_app), host=host, port=port, threads=16, _quiet=True,
+              channel_timeout=120, connection_limit=1000)
     """
 
     static func start(port: Int) async throws -> ChildProgram {

@@ -2,9 +2,17 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import Wishes
 
 // The Lambda `bootstrap`: a custom runtime that serves the dispatcher.
+
+// Lambda gives a function of 128 MB a fraction of a core: one event loop thread is enough. (NIO's
+// take-over of Swift Concurrency's executor would save the thread hops too, but it finds its hook
+// with dlsym, and the static stdlib that Lambda's zip needs keeps that symbol hidden.)
+if ProcessInfo.processInfo.environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil {
+    NIOSingletons.groupLoopCountSuggestion = 1
+}
 JSONLogHandler.bootstrap()
 let logger = Logger(label: "MakeAWish")
 let environment = ProcessInfo.processInfo.environment

@@ -11,6 +11,7 @@ ensure_python_tools() {
   local missing=()
   python3 -c 'import moto.server, flask_cors' 2>/dev/null || missing+=("moto[server]>=5.0")
   python3 -c 'import boto3' 2>/dev/null || missing+=("boto3")
+  python3 -c 'import waitress' 2>/dev/null || missing+=("waitress")
   command -v aws >/dev/null 2>&1 || missing+=("awscli")
   command -v cfn-lint >/dev/null 2>&1 || missing+=("cfn-lint")
   python3 -c 'import openapi_spec_validator' 2>/dev/null || missing+=("openapi-spec-validator")
