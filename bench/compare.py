@@ -66,7 +66,11 @@ def main():
     rows = []
     for name in args.figures:
         print(f"measuring {name} ...", file=sys.stderr)
-        rows.extend(FIGURES[name].measure(args))
+        try:
+            rows.extend(FIGURES[name].measure(args))
+        except Exception as error:  # one broken figure must not hide the others
+            rows.append({"figure": name, "unit": "–", "ours": None, "peer": None, "peer_name": "", "ratio": None,
+                         "target": "–", "met": False, "note": f"could not be measured: {error!r}"})
     text = table(rows)
     print(text)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -25,6 +25,15 @@ class LocalCloud:
                 raise RuntimeError("LocalCloud did not come up")
             time.sleep(0.1)
         self.state = json.load(open(self.state_file))
+        # The state file is written as the servers start; wait until the Fargate stand-in answers.
+        while True:
+            try:
+                self.stats()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("the local Fargate did not answer")
+                time.sleep(0.1)
 
     def environment(self, **extra):
         """What a function needs to reach this cloud's S3, SQS and ECS."""

@@ -53,6 +53,9 @@ final class ChildProgram: @unchecked Sendable {
                 }
             }
             if !pending.isEmpty { print(String(decoding: pending, as: UTF8.self)) }
+            // Thousands of short tasks must not leave thousands of descriptors open: past 1,024,
+            // Foundation's Process.run overruns an fd_set and crashes.
+            try? reader.close()
         }.start()
     }
 
