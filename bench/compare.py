@@ -75,7 +75,7 @@ def main():
     print(text)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with open(os.path.join(HERE, "RESULTS.md"), "w") as out:
-        out.write(f"# Benchmark results\n\nMeasured {stamp} by `bench/run {' '.join(sys.argv[3:])}`".rstrip()
+        out.write(f"# Benchmark results\n\nMeasured {stamp} by `bench/run {" ".join(sys.argv[3:])}`".replace(" `", "`")
                   + f" on {machine()}.\nRelease binaries built with `--static-swift-stdlib`, as deployed.\n\n{text}\n")
 
 

@@ -27,7 +27,9 @@ def call(method, url, body=None):
 
 
 def web_rss(binaries):
-    out = subprocess.run(["pgrep", "-f", os.path.join(binaries, "Web")], capture_output=True, text=True).stdout.split()
+    # The local cloud starts Web by its full path; match the end of its command line.
+    out = subprocess.run(["pgrep", "-f", "/" + os.path.basename(os.path.realpath(binaries)) + "/Web$"],
+                         capture_output=True, text=True).stdout.split()
     return max((processes.peak_rss_mib(int(pid)) for pid in out), default=float("nan"))
 
 

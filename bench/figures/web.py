@@ -3,13 +3,13 @@ release build; requests per second and the 99th percentile latency. The peer has
 import os
 import re
 import shutil
+import subprocess
 import tempfile
+import time
+import urllib.request
 
 from figures.click import free_port
 from lib.cloud import LocalCloud
-import subprocess
-import time
-import urllib.request
 
 POST = """wrk.method = "POST"
 wrk.body = '{"wish":"wrk"}'

@@ -47,6 +47,12 @@ class LocalCloud:
         return json.loads(urllib.request.urlopen(self.state["ecs"] + "/_local/stats").read())
 
     def stop(self):
+        # SIGTERM lets the local cloud stop its own children (moto, Web, the functions); then make sure.
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except Exception:
+            pass
         processes.stop(self.process)
         if os.path.exists(self.state_file):
             os.remove(self.state_file)
