@@ -73,10 +73,14 @@ def main():
                          "target": "–", "met": False, "note": f"could not be measured: {error!r}"})
     text = table(rows)
     print(text)
+    if set(args.figures) != set(FIGURES):
+        print("(a subset of the figures: bench/RESULTS.md keeps the last full run)", file=sys.stderr)
+        return
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     with open(os.path.join(HERE, "RESULTS.md"), "w") as out:
-        out.write(f"# Benchmark results\n\nMeasured {stamp} by `bench/run {" ".join(sys.argv[3:])}`".replace(" `", "`")
-                  + f" on {machine()}.\nRelease binaries built with `--static-swift-stdlib`, as deployed.\n\n{text}\n")
+        command = " ".join(["bench/run", *sys.argv[3:]])
+        out.write(f"# Benchmark results\n\nMeasured {stamp} by `{command}` on {machine()}.\n"
+                  f"Release binaries built with `--static-swift-stdlib`, as deployed.\n\n{text}\n")
 
 
 if __name__ == "__main__":
