@@ -38,12 +38,7 @@ def measure(args):
     cloud = LocalCloud(args.bin, "--port", str(port), "--count-interval", "0", "--schedule-seconds", "3600")
     web = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(web + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        cloud.wait_for_web(web)
         times = []
         last = None
         for _ in range(args.clicks):

@@ -5,8 +5,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
-import urllib.request
 
 from figures.click import free_port
 from lib.cloud import LocalCloud
@@ -37,12 +35,7 @@ def measure(args):
                        "--no-task-events", "--schedule-seconds", "3600")
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        cloud.wait_for_web(base)
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
         script.write(POST)
         script.close()

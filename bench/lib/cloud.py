@@ -42,6 +42,17 @@ class LocalCloud:
                 "WISHES_QUEUE_URL": self.state["queueURL"], "WISHES_CLUSTER": "wishes",
                 "WISHES_TASK_DEFINITION": "count-to-three", **extra}
 
+    def wait_for_web(self, base):
+        """Waits until the web front at `base` answers its health check."""
+        import urllib.request
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"the web front at {base} did not come up")
+
     def stats(self):
         import urllib.request
         return json.loads(urllib.request.urlopen(self.state["ecs"] + "/_local/stats").read())
