@@ -124,9 +124,11 @@ struct EndToEndTests {
         ]
         let event = String(decoding: try JSONSerialization.data(withJSONObject: ["Records": [record]]), as: UTF8.self)
         let answer = try await HTTP.call("POST", "\(state.lambda)/2015-03-31/functions/function/invocations", body: event)
-        #expect(answer.status == 200 && answer.header("x-amz-function-error") == nil)
-        let response = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any]
-        #expect((response?["batchItemFailures"] as? [Any] ?? []).isEmpty, "acknowledged, so it never comes back: \(answer.body)")
+        #expect(answer.status == 200)
+        #expect(answer.header("x-amz-function-error") == nil)
+        let response = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+        let failures = response["batchItemFailures"] as? [Any] ?? []
+        #expect(failures.isEmpty, "acknowledged, so it never comes back: \(answer.body)")
         #expect(try await final(again.rawValue, within: 10)["state"] as? String == "FAILED")
     }
 

@@ -5,19 +5,35 @@ struct AMZDate: Sendable, Equatable {
     /// `20150830T123600Z`
     let timestamp: String
     /// `20150830`
-    var day: Substring { timestamp.prefix(8) }
+    let day: String
 
     init(_ date: Date) {
         let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civil(fromDays: days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        func put(_ value: Int64, _ width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var value = max(0, value)
+            for _ in 0..<width {
+                bytes.append(0x30 + UInt8(value / divisor % 10))
+                value %= divisor
+                divisor /= 10
+            }
         }
-        timestamp = pad(year, 4) + pad(month, 2) + pad(day, 2) + "T"
-            + pad(secondOfDay / 3600, 2) + pad(secondOfDay / 60 % 60, 2) + pad(secondOfDay % 60, 2) + "Z"
+        put(year, 4)
+        put(month, 2)
+        put(day, 2)
+        self.day = String(decoding: bytes, as: UTF8.self)
+        bytes.append(UInt8(ascii: "T"))
+        put(secondOfDay / 3600, 2)
+        put(secondOfDay / 60 % 60, 2)
+        put(secondOfDay % 60, 2)
+        bytes.append(UInt8(ascii: "Z"))
+        timestamp = String(decoding: bytes, as: UTF8.self)
     }
 
     /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).

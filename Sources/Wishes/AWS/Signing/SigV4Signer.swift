@@ -11,10 +11,14 @@ public struct SigV4Signer: Sendable {
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// Headers that proxies and clients may change in transit, so they are never signed.
-    static let unsignedHeaders: Set<String> = [
+    static let unsignedHeaders = [
         "authorization", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
         "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
     ]
+
+    static func isUnsigned(_ lowercaseName: String) -> Bool {
+        unsignedHeaders.contains { ASCII.same($0, lowercaseName) }
+    }
 
     public var service: String
     public var region: String
@@ -30,13 +34,20 @@ public struct SigV4Signer: Sendable {
         self.normalizePath = service != "s3"
     }
 
-    /// The intermediate results, exposed so tests can compare every step with the official suite.
+    /// The intermediate results, exposed so tests can compare every step with the official suite;
+    /// kept as bytes and read as text only when asked, since signing happens on every request.
     public struct Signature: Sendable {
-        public var canonicalRequest: String
-        public var stringToSign: String
-        public var signedHeaders: String
-        public var signature: String
-        public var authorization: String
+        let canonicalBytes: [UInt8]
+        let signedHeadersRange: Range<Int>
+        let stringToSignBytes: [UInt8]
+        /// The `Authorization` header's value, which ends with the signature.
+        public let authorization: String
+
+        public var canonicalRequest: String { String(decoding: canonicalBytes, as: UTF8.self) }
+        public var stringToSign: String { String(decoding: stringToSignBytes, as: UTF8.self) }
+        public var signedHeaders: String { String(decoding: canonicalBytes[signedHeadersRange], as: UTF8.self) }
+        /// 64 hex digits.
+        public var signature: String { String(authorization.utf8.suffix(64)) ?? "" }
     }
 
     /// Adds `X-Amz-Date`, the session token and `Authorization` to `request`.
@@ -53,11 +64,11 @@ public struct SigV4Signer: Sendable {
         signSessionToken: Bool = true
     ) -> Signature {
         let amzDate = AMZDate(date)
-        request.headers.removeAll { ["authorization", "x-amz-date"].contains(Self.asciiLowercased($0.name)) }
         request.headers.reserveCapacity(request.headers.count + 3)
+        request.headers.removeAll { ASCII.equalsIgnoringCase($0.name, "authorization") || ASCII.equalsIgnoringCase($0.name, "x-amz-date") }
         request.headers.append(.init("X-Amz-Date", amzDate.timestamp))
         if let token = credentials.sessionToken {
-            request.headers.removeAll { Self.asciiLowercased($0.name) == "x-amz-security-token" }
+            request.headers.removeAll { ASCII.equalsIgnoringCase($0.name, "x-amz-security-token") }
             if signSessionToken { request.headers.append(.init("X-Amz-Security-Token", token)) }
         }
         let result = signature(for: request, payloadHash: payloadHash, credentials: credentials, date: amzDate)
@@ -83,7 +94,7 @@ public struct SigV4Signer: Sendable {
         let signedHeaders = names.joined(separator: ";")
         request.query.append(contentsOf: [
             .init("X-Amz-Algorithm", Self.algorithm),
-            .init("X-Amz-Credential", "\(credentials.accessKeyId)/\(scope(amzDate))"),
+            .init("X-Amz-Credential", "\(credentials.accessKeyId)/\(amzDate.day)/\(region)/\(service)/aws4_request"),
             .init("X-Amz-Date", amzDate.timestamp),
             .init("X-Amz-Expires", String(min(max(expires, 1), 604_800))),
             .init("X-Amz-SignedHeaders", signedHeaders),
@@ -99,19 +110,29 @@ public struct SigV4Signer: Sendable {
     /// The hex SHA-256 of a body, as `x-amz-content-sha256` and the canonical request carry it.
     public static func payloadHash(of body: some DataProtocol) -> String {
         if let hex = body.withContiguousStorageIfAvailable({ sha256Hex(UnsafeRawBufferPointer($0)) }) { return hex }
-        return SHA256.hash(data: body).hexString
+        return SHA256.hash(data: body).withUnsafeBytes { hex($0) }
     }
 
     /// Hashes contiguous bytes directly: `hash(data:)` walks `DataProtocol` regions generically, which
     /// costs more than the hashing for the short texts SigV4 hashes.
     static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        var hasher = SHA256()
-        hasher.update(bufferPointer: bytes)
-        return hasher.finalize().hexString
+        sha256(bytes).withUnsafeBytes { hex($0) }
     }
 
-    func scope(_ date: AMZDate) -> String {
-        "\(date.day)/\(region)/\(service)/aws4_request"
+    static func sha256(_ bytes: UnsafeRawBufferPointer) -> SHA256.Digest {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return hasher.finalize()
+    }
+
+    static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = [UInt8].hexDigit(byte >> 4)
+                out[2 * index + 1] = [UInt8].hexDigit(byte & 0x0F)
+            }
+            return bytes.count * 2
+        }
     }
 
     /// Computes every step of the signature of `request` as it stands.
@@ -127,24 +148,44 @@ public struct SigV4Signer: Sendable {
             headers: Self.canonicalHeaders(of: request),
             payloadHash: payloadHash
         )
-        let credentialScope = scope(date)
-        let stringToSign = Self.algorithm + "\n" + date.timestamp + "\n" + credentialScope + "\n"
-            + canonical.bytes.withUnsafeBytes(Self.sha256Hex)
-        let key = signingKey(secret: credentials.secretAccessKey, day: date.day)
-        let signature = HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key).hexString
-        let authorization = Self.algorithm + " Credential=" + credentials.accessKeyId + "/" + credentialScope
-            + ", SignedHeaders=" + canonical.signedHeaders + ", Signature=" + signature
+        let digest = canonical.bytes.withUnsafeBytes(Self.sha256)
+        var scope = 0..<0
+        let toSign = ByteWriter.bytes(capacity: 64 + date.timestamp.utf8.count + region.utf8.count + service.utf8.count + 2 * SHA256.byteCount) { out in
+            out.write(Self.algorithm)
+            out.write(0x0A)
+            out.write(date.timestamp)
+            out.write(0x0A)
+            let start = out.count
+            out.write(date.day)
+            out.write(UInt8(ascii: "/"))
+            out.write(region)
+            out.write(UInt8(ascii: "/"))
+            out.write(service)
+            out.write("/aws4_request")
+            scope = out.written(from: start)
+            out.write(0x0A)
+            digest.withUnsafeBytes { out.writeHex($0) }
+        }
+        let key = SigningKeyCache.shared.key(for: .init(secret: credentials.secretAccessKey, day: date.day, region: region, service: service))
+        let mac = toSign.withUnsafeBytes { key.authenticationCode($0) }
+        let capacity = 64 + credentials.accessKeyId.utf8.count + scope.count + canonical.signedHeadersRange.count + 2 * SHA256.byteCount
+        let authorization = ByteWriter.bytes(capacity: capacity) { out in
+            out.write(Self.algorithm)
+            out.write(" Credential=")
+            out.write(credentials.accessKeyId)
+            out.write(UInt8(ascii: "/"))
+            out.write(toSign[scope])
+            out.write(", SignedHeaders=")
+            out.write(canonical.signedHeaders)
+            out.write(", Signature=")
+            mac.withUnsafeBytes { out.writeHex($0) }
+        }
         return Signature(
-            canonicalRequest: canonical.text,
-            stringToSign: stringToSign,
-            signedHeaders: canonical.signedHeaders,
-            signature: signature,
-            authorization: authorization
+            canonicalBytes: canonical.bytes,
+            signedHeadersRange: canonical.signedHeadersRange,
+            stringToSignBytes: toSign,
+            authorization: String(decoding: authorization, as: UTF8.self)
         )
-    }
-
-    func signingKey(secret: String, day: Substring) -> SymmetricKey {
-        SigningKeyCache.shared.key(for: .init(secret: secret, day: day, region: region, service: service))
     }
 
     func canonicalURI(_ path: String) -> String {
@@ -185,9 +226,9 @@ public struct SigV4Signer: Sendable {
         entries.reserveCapacity(request.headers.count + 1)
         var hasHost = false
         for header in request.headers {
-            let name = asciiLowercased(header.name)
-            guard !unsignedHeaders.contains(name) else { continue }
-            hasHost = hasHost || name == "host"
+            let name = ASCII.lowercased(header.name)
+            guard !isUnsigned(name) else { continue }
+            hasHost = hasHost || ASCII.same(name, "host")
             entries.append((name, trimAll(header.value)))
         }
         if !hasHost { entries.append(("host", request.host)) }
@@ -195,7 +236,7 @@ public struct SigV4Signer: Sendable {
         for index in entries.indices.dropFirst() {
             var slot = index
             let entry = entries[index]
-            while slot > 0, entry.name.utf8.lexicographicallyPrecedes(entries[slot - 1].name.utf8) {
+            while slot > 0, ASCII.precedes(entry.name, entries[slot - 1].name) {
                 entries[slot] = entries[slot - 1]
                 slot -= 1
             }
@@ -204,33 +245,20 @@ public struct SigV4Signer: Sendable {
         return entries
     }
 
-    /// Header names are ASCII; `lowercased()` would consult Unicode tables for every one.
-    static func asciiLowercased(_ name: String) -> String {
-        guard name.utf8.contains(where: { (0x41...0x5A).contains($0) }) else { return name }
-        return String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
-            for (index, byte) in name.utf8.enumerated() {
-                buffer[index] = (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
-            }
-            return name.utf8.count
-        }
-    }
-
     /// Trims the value and folds every run of white space (line folds included) into one space.
     static func trimAll(_ value: String) -> String {
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
-        var needsWork = false
-        var previousSpace = true
-        for byte in value.utf8 {
-            let space = isSpace(byte)
-            if space && (previousSpace || byte != 0x20) {
-                needsWork = true
-                break
+        let clean = ASCII.withBytes(value) { bytes in
+            var previousSpace = true
+            for byte in bytes {
+                let space = ASCII.isSpace(byte)
+                if space && (previousSpace || byte != 0x20) { return false }
+                previousSpace = space
             }
-            previousSpace = space
+            return !previousSpace
         }
-        if !needsWork && !previousSpace { return value }
+        if clean { return value }
         return value.utf8
-            .split(whereSeparator: isSpace)
+            .split(whereSeparator: ASCII.isSpace)
             .map { String(decoding: $0, as: UTF8.self) }
             .joined(separator: " ")
     }

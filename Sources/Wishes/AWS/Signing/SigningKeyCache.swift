@@ -1,4 +1,3 @@
-import Crypto
 import NIOConcurrencyHelpers
 
 /// Derived SigV4 signing keys, kept for the day they are valid.
@@ -9,7 +8,7 @@ import NIOConcurrencyHelpers
 final class SigningKeyCache: Sendable {
     struct Scope: Hashable {
         var secret: String
-        var day: Substring
+        var day: String
         var region: String
         var service: String
     }
@@ -17,25 +16,29 @@ final class SigningKeyCache: Sendable {
     static let shared = SigningKeyCache()
     static let capacity = 32
 
-    // Raw bytes, because `SymmetricKey` is not `Sendable`.
-    private let keys = NIOLockedValueBox<[Scope: [UInt8]]>([:])
-
-    func key(for scope: Scope) -> SymmetricKey {
-        if let key = keys.withLockedValue({ $0[scope] }) { return SymmetricKey(data: key) }
-        let derived = Self.derive(scope)
-        let key = derived.withUnsafeBytes { Array($0) }
-        keys.withLockedValue { keys in
-            if keys.count >= Self.capacity { keys.removeAll(keepingCapacity: true) }
-            keys[scope] = key
-        }
-        return derived
+    private struct Entries {
+        var keys: [Scope: SigningKey] = [:]
+        /// The key asked for last: one process signs with one scope per service, so this is
+        /// nearly always the answer, found without hashing the secret.
+        var last: (scope: Scope, key: SigningKey)?
     }
 
-    static func derive(_ scope: Scope) -> SymmetricKey {
-        func hmac(_ key: SymmetricKey, _ text: some StringProtocol) -> SymmetricKey {
-            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key))
+    private let entries = NIOLockedValueBox(Entries())
+
+    func key(for scope: Scope) -> SigningKey {
+        let cached = entries.withLockedValue { entries -> SigningKey? in
+            if let last = entries.last, last.scope == scope { return last.key }
+            guard let key = entries.keys[scope] else { return nil }
+            entries.last = (scope, key)
+            return key
         }
-        let kDate = hmac(SymmetricKey(data: Array("AWS4\(scope.secret)".utf8)), scope.day)
-        return hmac(hmac(hmac(kDate, scope.region), scope.service), "aws4_request")
+        if let cached { return cached }
+        let derived = SigningKey.derive(secret: scope.secret, day: scope.day, region: scope.region, service: scope.service)
+        entries.withLockedValue { entries in
+            if entries.keys.count >= Self.capacity { entries.keys.removeAll(keepingCapacity: true) }
+            entries.keys[scope] = derived
+            entries.last = (scope, derived)
+        }
+        return derived
     }
 }
