@@ -11,13 +11,22 @@ public struct SigV4Signer: Sendable {
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// Headers that proxies and clients may change in transit, so they are never signed.
-    static let unsignedHeaders = [
-        "authorization", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
-        "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
-    ]
-
+    /// Found by length first: every request asks this of every header.
     static func isUnsigned(_ lowercaseName: String) -> Bool {
-        unsignedHeaders.contains { ASCII.same($0, lowercaseName) }
+        let candidates: [String]
+        switch lowercaseName.utf8.count {
+        case 2: candidates = ["te"]
+        case 6: candidates = ["expect"]
+        case 7: candidates = ["trailer", "upgrade"]
+        case 10: candidates = ["connection", "keep-alive", "user-agent"]
+        case 13: candidates = ["authorization"]
+        case 15: candidates = ["x-amzn-trace-id"]
+        case 17: candidates = ["transfer-encoding"]
+        case 18: candidates = ["proxy-authenticate"]
+        case 19: candidates = ["proxy-authorization"]
+        default: return false
+        }
+        return candidates.contains { ASCII.same($0, lowercaseName) }
     }
 
     public var service: String
@@ -111,6 +120,11 @@ public struct SigV4Signer: Sendable {
     public static func payloadHash(of body: some DataProtocol) -> String {
         if let hex = body.withContiguousStorageIfAvailable({ sha256Hex(UnsafeRawBufferPointer($0)) }) { return hex }
         return SHA256.hash(data: body).withUnsafeBytes { hex($0) }
+    }
+
+    /// The same for the bytes `AWSClient` sends, without going through `DataProtocol`'s witnesses.
+    public static func payloadHash(of body: [UInt8]) -> String {
+        body.withUnsafeBytes(sha256Hex)
     }
 
     /// Hashes contiguous bytes directly: `hash(data:)` walks `DataProtocol` regions generically, which
