@@ -7,9 +7,8 @@ import Wishes
 
 // The Lambda `bootstrap`: a custom runtime that serves the dispatcher.
 
-// Lambda gives a function of 128 MB a fraction of a core: one event loop thread is enough. (NIO's
-// take-over of Swift Concurrency's executor would save the thread hops too, but it finds its hook
-// with dlsym, and the static stdlib that Lambda's zip needs keeps that symbol hidden.)
+// Lambda gives a function of 128 MB a fraction of a core: one event loop thread is enough, and the
+// handler runs on it too (`EventLoopTaskExecutor`), so a request and its caller never change threads.
 if ProcessInfo.processInfo.environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil {
     NIOSingletons.groupLoopCountSuggestion = 1
 }
@@ -25,11 +24,13 @@ do {
     let client = try LambdaRuntimeClient(runtimeAPI: environment["AWS_LAMBDA_RUNTIME_API"], httpClient: httpClient)
     let runtime = LambdaRuntime(client: client, logger: logger)
     try await TerminationSignals.run(onSignal: { _ in signalled.withLockedValue { $0 = true } }) {
-        try await runtime.run {
-            let settings = try WishesSettings.fromEnvironment(environment, required: ["WISHES_BUCKET", "WISHES_QUEUE_URL", "WISHES_TASK_DEFINITION"])
-            let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
-            let dispatcher = Dispatcher(aws: aws, settings: settings, options: .fromEnvironment(environment))
-            return { invocation in try await dispatcher.handle(invocation) }
+        try await withTaskExecutorPreference(EventLoopTaskExecutor(httpClient.eventLoopGroup.next())) {
+            try await runtime.run {
+                let settings = try WishesSettings.fromEnvironment(environment, required: ["WISHES_BUCKET", "WISHES_QUEUE_URL", "WISHES_TASK_DEFINITION"])
+                let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
+                let dispatcher = Dispatcher(aws: aws, settings: settings, options: .fromEnvironment(environment))
+                return { invocation in try await dispatcher.handle(invocation) }
+            }
         }
     }
 } catch where error is CancellationError || signalled.withLockedValue({ $0 }) {

@@ -3,18 +3,20 @@ import Logging
 
 extension Dispatcher {
     /// Claims the attempt and starts its task, once, however often the message comes.
-    func launch(_ message: WishMessage, spec: WishSpec, logger: Logger) async throws {
+    ///
+    /// `status` is the wish's status as read before: once an attempt is launched it names the
+    /// attempt's task, which is how a repeated delivery knows to stop here.
+    func launch(_ message: WishMessage, spec: WishSpec, status: WishStatus?, logger: Logger) async throws {
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         let claimKey = layout.claim(identity.subject, attempt: identity.attempt)
         var record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now, timeoutSeconds: spec.timeoutSeconds)
         let claimed = try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: claimKey, body: WishJSON.encode(record), contentType: "application/json")
         if !claimed {
-            if let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: claimKey),
-               let existing = try? WishJSON.decode(LaunchRecord.self, from: object.body), existing.taskArn != nil {
-                logger.info("attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(existing.taskArn ?? "")"])
+            if let launched = status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
+                logger.info("attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(launched.taskArn ?? "")"])
                 return
             }
-            // Claimed but not yet launched: a crash after the claim, or a delivery racing us.
+            // Claimed but not yet recorded: a crash after the claim, or a delivery racing us.
             // RunTask with the same clientToken returns the task it already started, never a second one.
             logger.info("attempt claimed earlier without a task; launching with the same client token", metadata: ["attempt": "\(identity.attempt)"])
         }
@@ -23,10 +25,11 @@ extension Dispatcher {
             let failure = output.failures?.first
             throw DispatchError.launchFailed(reason: [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer")
         }
+        // The claim stays as it is: the active marker (for the sweep) and the status (for repeated
+        // deliveries) are where the task is recorded, one write fewer per launch.
         record.taskArn = taskArn
-        let body = try WishJSON.encode(record)
-        try await aws.s3.putObject(bucket: settings.bucket, key: claimKey, body: body, contentType: "application/json")
-        try await aws.s3.putObject(bucket: settings.bucket, key: layout.active(identity.subject, attempt: identity.attempt), body: body, contentType: "application/json")
+        try await aws.s3.putObject(bucket: settings.bucket, key: layout.active(identity.subject, attempt: identity.attempt),
+                                   body: WishJSON.encode(record), contentType: "application/json")
         let now = clock.now
         try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
                                             attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]))

@@ -63,7 +63,7 @@ extension Dispatcher {
         if let size = spec.arraySize, message.arrayIndex == nil {
             return try await fanOut(message, spec: spec, size: size, logger: logger)
         }
-        try await launch(message, spec: spec, logger: logger)
+        try await launch(message, spec: spec, status: status, logger: logger)
     }
 
     /// The spec a message runs: inline (validated and stored here) or the stored one.
