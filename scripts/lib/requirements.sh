@@ -32,3 +32,25 @@ ensure_browser() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 }
+
+# The release build deploy/ ships: fully static (Swift's stdlib and glibc linked in), so one binary runs
+# on Lambda's Amazon Linux 2023 (glibc 2.34) and in any container, whatever glibc the build machine had.
+# The linker's notes on getaddrinfo, getpwnam and dlopen in static binaries are that caveat, once per
+# binary; they are left out of the output.
+release_build() {
+  swift build -c release --static-swift-stdlib -Xswiftc -static-executable "$@" 2>&1 \
+    | grep -v 'in statically linked applications requires at runtime'
+}
+
+# Fails unless every named binary in .build/release loads no shared library at all.
+check_static() {
+  local binary
+  for binary in "$@"; do
+    # ldd answers "not a dynamic executable" (and fails) only for a static binary.
+    if ldd ".build/release/$binary" >/dev/null 2>&1; then
+      echo "$binary is not statically linked:" >&2
+      ldd ".build/release/$binary" >&2
+      return 1
+    fi
+  done
+}
