@@ -37,7 +37,9 @@ struct SchemathesisTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // Positive-data acceptance is left out on purpose: rules that span fields (memory per vCPU,
         // notBefore within a year, override size) are the server's to check and answer with 400.
-        process.arguments = ["schemathesis", "run", "\(base)/openapi.yaml", "--checks", "all",
+        // Every suite runs at once on a small machine, so moto can answer slowly: a 30 s request
+        // limit keeps this about the schema, not about the latency of a shared Python server.
+        process.arguments = ["schemathesis", "run", "\(base)/openapi.yaml", "--checks", "all", "--request-timeout", "30",
                              "--exclude-checks", "positive_data_acceptance", "--max-examples", "20", "--workers", "2",
                              "--seed", "20261124", "--no-color"]
         process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_TELEMETRY": "false"]) { _, new in new }

@@ -41,9 +41,10 @@ def get_json(key):
     return json.loads(answer["Body"].read()), answer["ETag"]
 
 
-def merge_status(key, wish_id, attempt):
-    for _ in range(10):
-        status, etag = get_json(key)
+def merge_status(key, wish_id, attempt, seen):
+    """Compare-and-swap from the status read before the claim (`seen`), reading again after a lost race."""
+    for race in range(10):
+        status, etag = seen if race == 0 else get_json(key)
         status = status or {"id": wish_id, "attempts": []}
         attempts = {a["number"]: a for a in status["attempts"]}
         attempts[attempt["number"]] = {**attempts.get(attempt["number"], {}), **attempt}
@@ -66,7 +67,7 @@ def launch(body):
     spec, _ = get_json(f"wishes/{wish_id}/spec.json")
     if spec is None:
         return
-    status, _ = get_json(base + "status.json")
+    status, status_etag = get_json(base + "status.json")
     if status and status.get("final"):
         return
     token = f"wish_{wish_id}_{'x' if index is None else index}_{number}"
@@ -77,8 +78,8 @@ def launch(body):
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("PreconditionFailed", "ConditionalRequestConflict"):
             raise
-        existing, _ = get_json(claim_key)
-        if existing and existing.get("taskArn"):
+        # Launched already if the status read above names the attempt's task (as MakeAWish decides).
+        if any(a.get("number") == number and a.get("taskArn") for a in (status or {}).get("attempts", [])):
             return
     queue = spec.get("queue", "default")
     environment = [{"name": "WISH_ID", "value": wish_id}, {"name": "WISH_ATTEMPT", "value": str(number)},
@@ -95,9 +96,9 @@ def launch(body):
         raise RuntimeError(f"launch failed: {failure.get('reason')}")
     record["taskArn"] = output["tasks"][0]["taskArn"]
     body = json.dumps(record).encode()
-    s3.put_object(Bucket=BUCKET, Key=claim_key, Body=body)
     s3.put_object(Bucket=BUCKET, Key=f"active/{wish_id}.{'-' if index is None else index}.{number}", Body=body)
-    merge_status(base + "status.json", wish_id, {"number": number, "state": "RUNNABLE", "taskArn": record["taskArn"]})
+    merge_status(base + "status.json", wish_id, {"number": number, "state": "RUNNABLE", "taskArn": record["taskArn"]},
+                 seen=(status, status_etag))
 
 
 def handle(event):

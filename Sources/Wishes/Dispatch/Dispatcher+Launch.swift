@@ -4,15 +4,16 @@ import Logging
 extension Dispatcher {
     /// Claims the attempt and starts its task, once, however often the message comes.
     ///
-    /// `status` is the wish's status as read before: once an attempt is launched it names the
-    /// attempt's task, which is how a repeated delivery knows to stop here.
-    func launch(_ message: WishMessage, spec: WishSpec, status: WishStatus?, logger: Logger) async throws {
+    /// `seen` is the wish's status as read before: once an attempt is launched it names the
+    /// attempt's task, which is how a repeated delivery knows to stop here, and the status merge
+    /// starts from it.
+    func launch(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, logger: Logger) async throws {
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         let claimKey = layout.claim(identity.subject, attempt: identity.attempt)
         var record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now, timeoutSeconds: spec.timeoutSeconds)
         let claimed = try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: claimKey, body: WishJSON.encode(record), contentType: "application/json")
         if !claimed {
-            if let launched = status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
+            if let launched = seen.status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
                 logger.info("attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(launched.taskArn ?? "")"])
                 return
             }
@@ -32,7 +33,7 @@ extension Dispatcher {
                                    body: WishJSON.encode(record), contentType: "application/json")
         let now = clock.now
         try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
-                                            attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]))
+                                            attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
         logger.info("task launched", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(taskArn)", "capacityProvider": "\(spec.queue.capacityProvider)"])
     }
 

@@ -37,7 +37,8 @@ extension Dispatcher {
         var logger = logger
         logger[metadataKey: "wish"] = "\(message.subject)"
         guard let spec = try await spec(for: message, logger: logger) else { return }
-        let status = try await statuses.read(message.subject)
+        let snapshot = try await statuses.snapshot(message.subject)
+        let status = snapshot.status
         if let status, status.isFinal { return }
         if status?.cancelRequestedAt != nil {
             return try await finish(message.subject, .failed, reason: "cancelled", logger: logger)
@@ -63,7 +64,7 @@ extension Dispatcher {
         if let size = spec.arraySize, message.arrayIndex == nil {
             return try await fanOut(message, spec: spec, size: size, logger: logger)
         }
-        try await launch(message, spec: spec, status: status, logger: logger)
+        try await launch(message, spec: spec, seen: snapshot, logger: logger)
     }
 
     /// The spec a message runs: inline (validated and stored here) or the stored one.

@@ -22,17 +22,31 @@ public struct StatusStore: Sendable {
         try await readVersion(subject).map(\.status)
     }
 
+    /// What a reader saw: the stored status and its ETag, or that none was stored. Handed back to
+    /// `merge`, it saves the merge its first read; a change since then fails the conditional write
+    /// and the merge reads again.
+    public struct Snapshot: Sendable {
+        let stored: (status: WishStatus, etag: String?)?
+        public var status: WishStatus? { stored?.status }
+    }
+
+    public func snapshot(_ subject: WishSubject) async throws -> Snapshot {
+        Snapshot(stored: try await readVersion(subject))
+    }
+
     func readVersion(_ subject: WishSubject) async throws -> (status: WishStatus, etag: String?)? {
         guard let object = try await s3.getObjectIfExists(bucket: bucket, key: layout.status(subject)) else { return nil }
         return (try Self.decoder.decode(WishStatus.self, from: Data(object.body)), object.etag)
     }
 
     /// Merges `report` into the stored status and returns what is stored now.
+    ///
+    /// - Parameter seen: the status as the caller last read it, to start from instead of reading.
     @discardableResult
-    public func merge(_ report: WishStatus) async throws -> WishStatus {
+    public func merge(_ report: WishStatus, seen: Snapshot? = nil) async throws -> WishStatus {
         let subject = WishSubject(id: report.id, arrayIndex: report.arrayIndex)
         for race in 0..<maxRaces {
-            let current = try await readVersion(subject)
+            let current = if race == 0, let seen { seen.stored } else { try await readVersion(subject) }
             let merged = current.map { $0.status.merged(with: report) } ?? report
             if let current, merged == current.status { return merged }
             do {
