@@ -39,8 +39,8 @@ struct ByteWriter {
     mutating func writeHex(_ bytes: UnsafeRawBufferPointer) {
         precondition(count + 2 * bytes.count <= capacity, "ByteWriter capacity")
         for byte in bytes {
-            base[count] = [UInt8].hexDigit(byte >> 4)
-            base[count + 1] = [UInt8].hexDigit(byte & 0x0F)
+            base[count] = Hex.digit(byte >> 4)
+            base[count + 1] = Hex.digit(byte & 0x0F)
             count += 2
         }
     }

@@ -1,34 +1,22 @@
-extension Sequence where Element == UInt8 {
-    /// Lower-case hex, as SigV4 writes hashes and signatures.
-    var hexString: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        out.appendHex(self)
-        return String(decoding: out, as: UTF8.self)
+/// Lower-case hex, as SigV4 writes hashes and signatures.
+enum Hex {
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
+
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = digit(byte >> 4)
+                out[2 * index + 1] = digit(byte & 0x0F)
+            }
+            return bytes.count * 2
+        }
     }
 }
 
-extension Array where Element == UInt8 {
-    /// Appends `bytes` as lower-case hex, without an intermediate string.
-    mutating func appendHex(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            append(Self.hexDigit(byte >> 4))
-            append(Self.hexDigit(byte & 0x0F))
-        }
-    }
-
-    mutating func appendHex(_ bytes: UnsafeRawBufferPointer) {
-        reserveCapacity(count + bytes.count * 2)
-        for byte in bytes {
-            append(Self.hexDigit(byte >> 4))
-            append(Self.hexDigit(byte & 0x0F))
-        }
-    }
-
-    @inline(__always)
-    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
-
-    mutating func append(_ text: String) {
-        ASCII.withBytes(text) { append(contentsOf: $0) }
+extension Sequence where Element == UInt8 {
+    var hexString: String {
+        let bytes = Array(self)
+        return bytes.withUnsafeBytes(Hex.string)
     }
 }

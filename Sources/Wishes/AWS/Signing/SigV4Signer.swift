@@ -119,7 +119,7 @@ public struct SigV4Signer: Sendable {
     /// The hex SHA-256 of a body, as `x-amz-content-sha256` and the canonical request carry it.
     public static func payloadHash(of body: some DataProtocol) -> String {
         if let hex = body.withContiguousStorageIfAvailable({ sha256Hex(UnsafeRawBufferPointer($0)) }) { return hex }
-        return SHA256.hash(data: body).withUnsafeBytes { hex($0) }
+        return SHA256.hash(data: body).withUnsafeBytes(Hex.string)
     }
 
     /// The same for the bytes `AWSClient` sends, without going through `DataProtocol`'s witnesses.
@@ -130,23 +130,13 @@ public struct SigV4Signer: Sendable {
     /// Hashes contiguous bytes directly: `hash(data:)` walks `DataProtocol` regions generically, which
     /// costs more than the hashing for the short texts SigV4 hashes.
     static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        sha256(bytes).withUnsafeBytes { hex($0) }
+        sha256(bytes).withUnsafeBytes(Hex.string)
     }
 
     static func sha256(_ bytes: UnsafeRawBufferPointer) -> SHA256.Digest {
         var hasher = SHA256()
         hasher.update(bufferPointer: bytes)
         return hasher.finalize()
-    }
-
-    static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            for (index, byte) in bytes.enumerated() {
-                out[2 * index] = [UInt8].hexDigit(byte >> 4)
-                out[2 * index + 1] = [UInt8].hexDigit(byte & 0x0F)
-            }
-            return bytes.count * 2
-        }
     }
 
     /// Computes every step of the signature of `request` as it stands.
