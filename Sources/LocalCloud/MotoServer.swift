@@ -13,6 +13,13 @@ enum MotoServer {
     threading.Thread(target=watch, daemon=True).start()
     host, port = sys.argv[sys.argv.index("-H") + 1], int(sys.argv[sys.argv.index("-p") + 1])
     os.environ.setdefault("MOTO_PORT", str(port))
+    # moto checks a conditional PUT's If-Match / If-None-Match and then writes, unlocked, on many
+    # threads; S3 makes it one atomic step, and the launch claim relies on it: PUTs take turns.
+    import moto.s3.responses
+    put_lock, put_object = threading.Lock(), moto.s3.responses.S3Response.put_object
+    def atomic_put_object(self):
+        with put_lock: return put_object(self)
+    moto.s3.responses.S3Response.put_object = atomic_put_object
     try:
         from waitress import serve
     except ImportError:

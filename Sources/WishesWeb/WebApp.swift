@@ -135,9 +135,10 @@ public struct WebApp: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: .init(bytes: output)))
         }
         router.post("/api/wishes/:id/cancel") { _, context in
-            guard let id = context.parameters.get("id").flatMap(WishID.init), let status = try await book.cancel(id),
-                  let detail = try await book.detail(id) else { return APIError.response(.notFound, "not_found", "no such wish") }
-            return try Self.json(WishView(spec: detail.spec, status: status), status: .accepted)
+            guard let id = context.parameters.get("id").flatMap(WishID.init), let cancelled = try await book.cancel(id) else {
+                return APIError.response(.notFound, "not_found", "no such wish")
+            }
+            return try Self.json(WishView(spec: cancelled.spec, status: cancelled.status), status: .accepted)
         }
     }
 

@@ -119,10 +119,15 @@ public struct WishBook: Sendable {
         }
         var children: [WishState: Int] = [:]
         if let size = spec.arraySize {
-            let childStatuses = await concurrentMap(Array(0..<min(size, 1000)), limit: 16) { index in
+            // One listing finds the children that have a status; only those are read. A child the
+            // dispatcher has not reached yet has none and counts as SUBMITTED.
+            let shown = min(size, Self.childrenShown)
+            let present = try await childrenWithStatus(id, below: shown)
+            let childStatuses = await concurrentMap(present, limit: 16) { index in
                 (try? await statuses.read(WishSubject(id: id, arrayIndex: index)))?.state ?? .submitted
             }
             for state in childStatuses { children[state, default: 0] += 1 }
+            if shown > present.count { children[.submitted, default: 0] += shown - present.count }
             if status.final == nil, status.attempts.isEmpty {
                 let running = children.filter { $0.key >= .runnable && !$0.key.isFinal }.values.reduce(0, +)
                 if running > 0 || (children[.succeeded] ?? 0) > 0 {
@@ -133,6 +138,21 @@ public struct WishBook: Sendable {
         return WishDetail(spec: spec, status: status, results: results, children: children)
     }
 
+    /// How many array children the detail summarises (the first ones by index).
+    static let childrenShown = 1000
+
+    /// Indices below `limit` of the children whose status object exists, from a listing of the
+    /// children's prefix (a page holds 1,000 keys; a child has a handful of objects).
+    func childrenWithStatus(_ id: WishID, below limit: Int) async throws -> [Int] {
+        let prefix = layout.childrenPrefix(id)
+        let objects = try await aws.s3.listAllObjects(bucket: bucket, prefix: prefix, limit: limit * 8)
+        return objects.compactMap { object -> Int? in
+            guard object.key.hasSuffix("/status.json") else { return nil }
+            let index = object.key.dropFirst(prefix.count).prefix { $0 != "/" }
+            return Int(index).flatMap { $0 < limit ? $0 : nil }
+        }
+    }
+
     /// The kept output of an attempt (the last one by default), and whether it is complete.
     public func output(_ id: WishID, attempt: Int?) async throws -> [UInt8]? {
         let status = try await statuses.read(WishSubject(id: id))
@@ -140,18 +160,20 @@ public struct WishBook: Sendable {
         return try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.output(WishSubject(id: id), attempt: number))?.body
     }
 
-    /// Cancels: a waiting wish ends FAILED "cancelled"; a running task is stopped.
-    public func cancel(_ id: WishID) async throws -> WishStatus? {
-        guard try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) != nil else { return nil }
+    /// Cancels: a waiting wish ends FAILED "cancelled"; a running task is stopped. Returns the spec it
+    /// read and the status after the cancel, so the caller needs no second read.
+    public func cancel(_ id: WishID) async throws -> (spec: WishSpec, status: WishStatus)? {
+        guard let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) else { return nil }
+        let spec = try WishJSON.decode(WishSpec.self, from: object.body)
         let now = clock.now
         var status = try await statuses.merge(WishStatus(id: id, updatedAt: now, cancelRequestedAt: now))
-        if status.isFinal { return status }
+        if status.isFinal { return (spec, status) }
         if let last = status.attempts.last, last.state >= .runnable, !last.state.isFinal, let arn = last.taskArn {
             try await aws.ecs.stopTask(cluster: settings.cluster, task: arn, reason: "cancelled by a user")
         } else {
             status = try await statuses.merge(WishStatus(id: id, updatedAt: now, final: .init(state: .failed, reason: "cancelled", at: now)))
         }
-        return status
+        return (spec, status)
     }
 }
 

@@ -14,12 +14,37 @@ actor MotoServer {
     /// start: the actor is reentrant across the wait, so the start itself is what is kept.
     func endpoint() async throws -> Endpoint {
         if let starting { return try await starting.value }
-        let task = Task { try await Self.start() }
+        let task = Task {
+            let (endpoint, process) = try await Self.start()
+            motoPID = process.processIdentifier
+            atexit { if motoPID > 0 { kill(motoPID, SIGTERM) } }
+            return endpoint
+        }
         starting = task
         return try await task.value
     }
 
-    private static func start() async throws -> Endpoint {
+    /// A moto server of the caller's own for the length of `body`: a suite that sends hundreds of
+    /// requests and judges their latency must not queue behind every other suite on one Python process.
+    static func withPrivateServer<T>(_ body: (Endpoint) async throws -> T) async throws -> T {
+        let (endpoint, process) = try await start()
+        do {
+            let result = try await body(endpoint)
+            try await stop(process)
+            return result
+        } catch {
+            try? await stop(process)
+            throw error
+        }
+    }
+
+    /// SIGKILL, as a test server needs no graceful end; the wait runs off the cooperative pool.
+    private static func stop(_ process: Process) async throws {
+        kill(process.processIdentifier, SIGKILL)
+        try await offPool { process.waitUntilExit() }
+    }
+
+    private static func start() async throws -> (Endpoint, Process) {
         let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -31,13 +56,12 @@ actor MotoServer {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        motoPID = process.processIdentifier
-        atexit { if motoPID > 0 { kill(motoPID, SIGTERM) } }
         let endpoint = Endpoint(scheme: "http", host: "127.0.0.1", port: Int(port), isAWS: false)
         for _ in 0..<200 {
-            if canConnect(port: port) { return endpoint }
+            if canConnect(port: port) { return (endpoint, process) }
             try await Task.sleep(for: .milliseconds(50))
         }
+        process.terminate()
         throw TestError("moto server did not start on port \(port); see \(log.path)")
     }
 }

@@ -11,7 +11,11 @@ struct TestAWS {
     let client: AWSClient
 
     static func moto(retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10))) async throws -> TestAWS {
-        let endpoint = try await MotoServer.shared.endpoint()
+        at(try await MotoServer.shared.endpoint(), retry: retry)
+    }
+
+    /// Clients for a moto server at `endpoint` (a suite's private one).
+    static func at(_ endpoint: Endpoint, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10))) -> TestAWS {
         let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: endpoint])
         let client = AWSClient(configuration: configuration, httpClient: httpClient,
                                credentialProvider: StaticCredentialProvider(credentials), retry: retry)
