@@ -148,6 +148,26 @@ struct WebTests {
         }
     }
 
+    @Test func anArraysDescriptionCountsItsFirstThousandChildrenByState() async throws {
+        try await withWeb { client, fixture in
+            let id = try #require(try Self.object(try await submit(client, #"{"wish":"many","arraySize":1500}"#))["id"] as? String)
+            let wishID = try #require(WishID(id))
+            let store = StatusStore(s3: fixture.aws.s3, bucket: fixture.bucket, layout: fixture.settings.layout)
+            // Child 0 succeeded, 7 failed for good, 999 waits in RUNNABLE, 1200 is past the summary;
+            // the rest have no status yet.
+            for (index, state) in [(0, WishState.succeeded), (999, .runnable), (1200, .succeeded)] {
+                try await store.merge(WishStatus(id: wishID, arrayIndex: index, attempts: [AttemptStatus(number: 1, state: state)]))
+            }
+            try await store.merge(WishStatus(id: wishID, arrayIndex: 7, final: .init(state: .failed, reason: "exit 1", at: Date())))
+            try await fixture.aws.s3.putObject(bucket: fixture.bucket, key: fixture.settings.layout.output(WishSubject(id: wishID, arrayIndex: 3), attempt: 1), body: Array("no status".utf8))
+            let described = try Self.object(try await client.execute(uri: "/api/wishes/\(id)", method: .get))
+            let children = try #require(described["children"] as? [String: Int])
+            #expect(children == ["SUCCEEDED": 1, "FAILED": 1, "RUNNABLE": 1, "SUBMITTED": 997])
+            let cancelled = try Self.object(try await client.execute(uri: "/api/wishes/\(id)/cancel", method: .post))
+            #expect((cancelled["spec"] as? [String: Any])?["arraySize"] as? Int == 1500)
+        }
+    }
+
     @Test func aWrongMethodOnAKnownPathGets405WithAllow() async throws {
         try await withWeb { client, _ in
             let response = try await client.execute(uri: "/api/wishes", method: .delete)

@@ -142,15 +142,21 @@ public struct WishBook: Sendable {
     static let childrenShown = 1000
 
     /// Indices below `limit` of the children whose status object exists, from a listing of the
-    /// children's prefix (a page holds 1,000 keys; a child has a handful of objects).
+    /// children's prefix. Keys sort by padded index, so the listing stops at the first child past the limit.
     func childrenWithStatus(_ id: WishID, below limit: Int) async throws -> [Int] {
         let prefix = layout.childrenPrefix(id)
-        let objects = try await aws.s3.listAllObjects(bucket: bucket, prefix: prefix, limit: limit * 8)
-        return objects.compactMap { object -> Int? in
-            guard object.key.hasSuffix("/status.json") else { return nil }
-            let index = object.key.dropFirst(prefix.count).prefix { $0 != "/" }
-            return Int(index).flatMap { $0 < limit ? $0 : nil }
-        }
+        var indices: [Int] = []
+        var token: String?
+        repeat {
+            let page = try await aws.s3.listObjectsV2(bucket: bucket, prefix: prefix, continuationToken: token)
+            for object in page.objects {
+                guard let index = Int(object.key.dropFirst(prefix.count).prefix { $0 != "/" }) else { continue }
+                if index >= limit { return indices }
+                if object.key.hasSuffix("/status.json") { indices.append(index) }
+            }
+            token = page.isTruncated ? page.nextContinuationToken : nil
+        } while token != nil
+        return indices
     }
 
     /// The kept output of an attempt (the last one by default), and whether it is complete.
