@@ -53,8 +53,10 @@ def main():
     parser.add_argument("--seconds", type=float, default=2.0, help="per side and round, for rate figures")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-starts", type=int, default=20)
-    parser.add_argument("--wishes", type=int, default=2000, help="wishes per side for the dispatch figure")
-    parser.add_argument("--limit-wishes", type=int, default=600, help="wishes for the Fargate limit figure")
+    parser.add_argument("--wishes", type=int, default=10000, help="wishes per side for the dispatch figure")
+    parser.add_argument("--limit-wishes", type=int, default=10000, help="wishes for the Fargate limit figure")
+    parser.add_argument("--limit-scale", type=int, default=1,
+                        help="multiplies Fargate's bucket (100 burst, 20/s) to shorten the limit figure; moto caps what helps")
     parser.add_argument("--clicks", type=int, default=20)
     parser.add_argument("--web-seconds", type=int, default=10)
     parser.add_argument("figures", nargs="*", default=list(FIGURES))

@@ -167,7 +167,7 @@ struct XMLTreeTests {
         #expect(tree.child("Empty")?.text == "")
     }
 
-    @Test(arguments: ["", "<a>", "<a></b>", "<a>&bogus;</a>", "<a/><b/>", "text"])
+    @Test(arguments: ["", "<a>", "<a></b>", "<a>&bogus;</a>", "<a/><b/>", "text", "<a><!-- open</a>", "<a><![CDATA[x</a>", "<a>x</a"])
     func malformedXMLIsAnError(_ xml: String) {
         #expect(throws: XMLTree.ParseError.self) { try XMLTree.parse(Array(xml.utf8)) }
     }

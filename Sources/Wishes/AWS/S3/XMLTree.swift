@@ -25,15 +25,20 @@ public struct XMLTree: Sendable, Equatable {
 
         func fail(_ reason: String) -> ParseError { .malformed(reason, offset: index) }
 
-        func starts(with literal: String) -> Bool {
-            let utf8 = Array(literal.utf8)
-            return index + utf8.count <= bytes.count && Array(bytes[index..<index + utf8.count]) == utf8
+        // Literals compare in place: the parser asks at every `<`, so nothing here may allocate.
+        func starts(with literal: StaticString) -> Bool {
+            let count = literal.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            return literal.withUTF8Buffer { expected in
+                for offset in 0..<count where bytes[index + offset] != expected[offset] { return false }
+                return true
+            }
         }
 
-        mutating func skip(past literal: String) throws(ParseError) {
-            let utf8 = Array(literal.utf8)
-            while index + utf8.count <= bytes.count {
-                if Array(bytes[index..<index + utf8.count]) == utf8 { index += utf8.count; return }
+        mutating func skip(past literal: StaticString) throws(ParseError) {
+            let count = literal.utf8CodeUnitCount
+            while index + count <= bytes.count {
+                if starts(with: literal) { index += count; return }
                 index += 1
             }
             throw fail("unterminated construct, expected \(literal)")
@@ -51,6 +56,8 @@ public struct XMLTree: Sendable, Equatable {
 
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
 
+        static func endsName(_ byte: UInt8) -> Bool { byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "=") }
+
         mutating func document() throws(ParseError) -> XMLTree {
             try skipMisc()
             let root = try element()
@@ -61,7 +68,7 @@ public struct XMLTree: Sendable, Equatable {
 
         mutating func name() throws(ParseError) -> String {
             let start = index
-            while index < bytes.count, !isSpace(bytes[index]), ![UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "=")].contains(bytes[index]) {
+            while index < bytes.count, !isSpace(bytes[index]), !Self.endsName(bytes[index]) {
                 index += 1
             }
             guard index > start else { throw fail("expected a name") }
@@ -93,7 +100,13 @@ public struct XMLTree: Sendable, Equatable {
             var children: [XMLTree] = []
             while true {
                 guard index < bytes.count else { throw fail("unclosed element <\(tag)>") }
-                if starts(with: "</") {
+                let byte = bytes[index]
+                if byte != UInt8(ascii: "<"), byte != UInt8(ascii: "&") {
+                    // A run of plain text goes over in one copy.
+                    let start = index
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "<"), bytes[index] != UInt8(ascii: "&") { index += 1 }
+                    text.append(contentsOf: bytes[start..<index])
+                } else if starts(with: "</") {
                     index += 2
                     let closing = try name()
                     guard closing == tag else { throw fail("</\(closing)> closes <\(tag)>") }
@@ -108,13 +121,10 @@ public struct XMLTree: Sendable, Equatable {
                     text.append(contentsOf: bytes[start..<index - 3])
                 } else if starts(with: "<!--") || starts(with: "<?") {
                     try skipMisc()
-                } else if bytes[index] == UInt8(ascii: "<") {
+                } else if byte == UInt8(ascii: "<") {
                     children.append(try element())
-                } else if bytes[index] == UInt8(ascii: "&") {
-                    text.append(contentsOf: try entity())
                 } else {
-                    text.append(bytes[index])
-                    index += 1
+                    text.append(contentsOf: try entity())
                 }
             }
         }
