@@ -62,10 +62,21 @@ struct DispatcherTests {
         }
     }
 
+    /// The sweep reads ECS (moto's ListTasks and DescribeTasks here); a missing cluster is an error, not an empty report.
     @Test func theMinutesTickSweepsAndReportsAsJSON() async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
-            let report = try await invoke(dispatcher(aws, bucket: bucket), "scheduled-event.json")
+            let cluster = TestAWS.uniqueName("sweep")
+            let ecs = ECSClient(client: aws.client)
+            var settings = WishesSettings(bucket: bucket, cluster: cluster, taskDefinition: "count-to-three:3")
+            settings.containerName = "count-to-three"
+            let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
+            await #expect { _ = try await invoke(dispatcher, "scheduled-event.json") } throws: {
+                ($0 as? AWSClientError)?.isCode("ClusterNotFoundException") == true
+            }
+            _ = try await aws.client.send(ecs.request("CreateCluster", ["clusterName": cluster]))
+            let report = try await invoke(dispatcher, "scheduled-event.json")
+            _ = try await aws.client.send(ecs.request("DeleteCluster", ["cluster": cluster]))
             let object = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
             #expect(object["active"] as? Int == 0)
         }

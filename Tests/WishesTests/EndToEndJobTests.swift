@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import Wishes
 
@@ -67,6 +68,39 @@ struct EndToEndJobTests {
         #expect(attempts.last?["state"] as? String == "SUCCEEDED")
     }
 
+    /// The sweep is the backstop for a task that misses its own timeout: it finds the attempt in ECS
+    /// (ListTasks, DescribeTasks with tags), leaves it alone while it is within its limit, and stops it after.
+    @Test func theMinutesSweepStopsAnAttemptPastItsTimeoutAndOnlyThen() async throws {
+        let state = try await e2e.cloud()
+        let id = try await submit(#"{"command":["sleep","600"],"timeoutSeconds":300}"#)
+        var taskArn: String?
+        for _ in 0..<300 where taskArn == nil {
+            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            let wish = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+            if let first = Self.attempts(wish).first, first["state"] as? String == "RUNNING" { taskArn = first["taskArn"] as? String }
+            if taskArn == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let arn = try #require(taskArn, "attempt 1 never ran")
+        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let settings = WishesSettings(bucket: state.bucket, queueURL: state.queueURL, cluster: "wishes", taskDefinition: "count-to-three")
+        let startedBy = TaskIdentity(subject: WishSubject(id: try #require(WishID(id))), attempt: 1).startedBy
+        let logger = Logger(label: "test")
+
+        let now = try await Dispatcher(aws: aws, settings: settings).sweep(logger: logger)
+        #expect(now.active >= 1, "the running attempt is found through ECS")
+        #expect(!now.timedOut.contains(startedBy), "within its limit, it is left alone")
+
+        // The same task as a sweep five minutes on sees it: past its limit.
+        let task = try #require(try await aws.ecs.describeTasks(cluster: "wishes", tasks: [arn]).tasks?.first)
+        var later = SweepReport()
+        try await Dispatcher(aws: aws, settings: settings, clock: ShiftedClock(seconds: 301)).sweep(task, into: &later, logger: logger)
+        #expect(later.timedOut == [startedBy])
+        let result = try await e2e.final(id, within: 30)
+        #expect(result["state"] as? String == "FAILED")
+        let stopped = try #require(try await aws.ecs.describeTasks(cluster: "wishes", tasks: [arn]).tasks?.first)
+        #expect(stopped.stoppedReason == "timed out after 300 s")
+    }
+
     @Test func aFinishedWishCallsItsCallbackOnce() async throws {
         let receiver = try await PeerProcess.start(script: "request_recorder.py")
         let id = try await submit(#"{"wish":"call me","callbackUrl":"http://127.0.0.1:\#(receiver.port)/wishes/done?token=abc"}"#)
@@ -103,4 +137,10 @@ struct EndToEndTimeoutTests {
         #expect(result["state"] as? String == "FAILED")
         #expect((result["statusReason"] as? String)?.contains("timed out after 60 s") == true, "\(result["statusReason"] ?? "")")
     }
+}
+
+/// The system clock moved by a fixed amount: how a test sees what a later tick would do.
+struct ShiftedClock: WallClock {
+    var seconds: TimeInterval
+    var now: Date { Date().addingTimeInterval(seconds) }
 }

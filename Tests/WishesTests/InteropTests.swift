@@ -86,6 +86,7 @@ struct ECSModelTests {
             try ecs.request("StopTask", Stop(cluster: "wishes", task: "abc", reason: "timed out after 60 s")),
             try ecs.request("ListTasks", ECS.ListTasksInput(cluster: "wishes", startedBy: "wishes/01abc", desiredStatus: "RUNNING", maxResults: 100)),
             try ecs.request("ListTasks", ECS.ListTasksInput(cluster: "wishes", family: "count-to-three", nextToken: "t")),
+            try ecs.request("ListTasks", ECS.ListTasksInput(cluster: "wishes", desiredStatus: "RUNNING", nextToken: "t", maxResults: 100)),
         ]
     }
 
@@ -99,7 +100,7 @@ struct ECSModelTests {
         let dispatcher = Dispatcher(aws: aws, settings: settings)
         let id = WishID.generate(at: Date())
         var requests: [AWSRequest] = []
-        for (body, index) in [(#"{"wish":"x"}"#, nil), (#"{"command":["sh","-c","exit 0"],"queue":"asap-uninterruptible","vcpus":4,"memory":30720,"arraySize":3}"#, 2)] as [(String, Int?)] {
+        for (body, index) in [(#"{"wish":"x"}"#, nil), (#"{"command":["sh","-c","exit 0"],"queue":"asap-uninterruptible","vcpus":4,"memory":30720,"arraySize":3,"timeoutSeconds":3600}"#, 2)] as [(String, Int?)] {
             let spec = try WishSpec.parse(json: Array(body.utf8), now: Date())
             let input = try dispatcher.runTaskInput(TaskIdentity(subject: WishSubject(id: id, arrayIndex: index), attempt: 10), spec: spec)
             #expect(input.clientToken.map { $0.count <= 64 } == true, "RunTask's clientToken holds at most 64 characters")

@@ -1,7 +1,7 @@
 """The design Wishes grew from, as the benchmark's peer: a Python Lambda function with boto3 and a
 Runtime API loop like awslambdaric's, doing per SQS record what MakeAWish does for a wish whose spec
 the web stored: read spec and status, claim the attempt in S3 (If-None-Match), RunTask with a client
-token, record the task, merge the status (If-Match). Small and honest: no shortcuts MakeAWish lacks.
+token, merge the status with the task (If-Match). Small and honest: no shortcuts MakeAWish lacks.
 
 Environment: AWS_LAMBDA_RUNTIME_API, WISHES_BUCKET, WISHES_CLUSTER, WISHES_TASK_DEFINITION, and the
 AWS SDK's own (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS, credentials, region).
@@ -89,15 +89,14 @@ def launch(body):
         capacityProviderStrategy=[{"capacityProvider": "FARGATE" if "uninterruptible" in queue else "FARGATE_SPOT", "weight": 1}],
         overrides={"containerOverrides": [{"name": "count-to-three", "environment": environment}],
                    "cpu": str(int(spec.get("vcpus", 0.25) * 1024)), "memory": str(spec.get("memory", 512))},
-        tags=[{"key": "wish-id", "value": wish_id}, {"key": "wish-attempt", "value": str(number)}],
+        tags=[{"key": "wish-id", "value": wish_id}, {"key": "wish-attempt", "value": str(number)}]
+        + ([{"key": "wish-timeout", "value": str(spec["timeoutSeconds"])}] if spec.get("timeoutSeconds") else []),
         startedBy=token, group=f"wishes:{queue}", enableECSManagedTags=True)
     if not output.get("tasks"):
         failure = (output.get("failures") or [{}])[0]
         raise RuntimeError(f"launch failed: {failure.get('reason')}")
-    record["taskArn"] = output["tasks"][0]["taskArn"]
-    body = json.dumps(record).encode()
-    s3.put_object(Bucket=BUCKET, Key=f"active/{wish_id}.{'-' if index is None else index}.{number}", Body=body)
-    merge_status(base + "status.json", wish_id, {"number": number, "state": "RUNNABLE", "taskArn": record["taskArn"]},
+    task_arn = output["tasks"][0]["taskArn"]
+    merge_status(base + "status.json", wish_id, {"number": number, "state": "RUNNABLE", "taskArn": task_arn},
                  seen=(status, status_etag))
 
 

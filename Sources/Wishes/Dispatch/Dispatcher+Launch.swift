@@ -10,7 +10,7 @@ extension Dispatcher {
     func launch(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, logger: Logger) async throws {
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         let claimKey = layout.claim(identity.subject, attempt: identity.attempt)
-        var record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now, timeoutSeconds: spec.timeoutSeconds)
+        let record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now, timeoutSeconds: spec.timeoutSeconds)
         let claimed = try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: claimKey, body: WishJSON.encode(record), contentType: "application/json")
         if !claimed {
             if let launched = seen.status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
@@ -26,11 +26,8 @@ extension Dispatcher {
             let failure = output.failures?.first
             throw DispatchError.launchFailed(reason: [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer")
         }
-        // The claim stays as it is: the active marker (for the sweep) and the status (for repeated
-        // deliveries) are where the task is recorded, one write fewer per launch.
-        record.taskArn = taskArn
-        try await aws.s3.putObject(bucket: settings.bucket, key: layout.active(identity.subject, attempt: identity.attempt),
-                                   body: WishJSON.encode(record), contentType: "application/json")
+        // The claim stays as it is: the status (for repeated deliveries) is where the task is
+        // recorded, and ECS itself is the sweep's index of tasks in flight.
         let now = clock.now
         try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
                                             attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
@@ -56,6 +53,7 @@ extension Dispatcher {
         var tags = [ECS.Tag(key: "wish-id", value: identity.subject.id.rawValue), ECS.Tag(key: "wish-attempt", value: String(identity.attempt)),
                     ECS.Tag(key: "wish-queue", value: spec.queue.rawValue)]
         if let index = identity.subject.arrayIndex { tags.append(ECS.Tag(key: "wish-array-index", value: String(index))) }
+        if let timeout = spec.timeoutSeconds { tags.append(ECS.Tag(key: Self.timeoutTag, value: String(timeout))) }
         let network = settings.subnets.isEmpty ? nil : ECS.NetworkConfiguration(awsvpcConfiguration: .init(
             subnets: settings.subnets, securityGroups: settings.securityGroups.isEmpty ? nil : settings.securityGroups,
             assignPublicIp: settings.assignPublicIP ? "ENABLED" : "DISABLED"))

@@ -9,33 +9,46 @@ public struct SweepReport: Sendable, Codable, Equatable {
 }
 
 extension Dispatcher {
+    /// The tag that carries an attempt's limit to the sweep, so the sweep needs no read per task.
+    static let timeoutTag = "wish-timeout"
+    /// ECS's last statuses of a task that has not started its container yet.
+    static let beforeRunning: Set<String> = ["PROVISIONING", "PENDING", "ACTIVATING"]
+
     /// The minute's tick: stops attempts past their timeout and reports launches that never started.
+    ///
+    /// ECS is the index of what is in flight: a page of `ListTasks` and one `DescribeTasks` per 100
+    /// tasks, instead of an S3 marker written per launch, deleted per stop and read per task per tick.
     public func sweep(logger: Logger) async throws -> SweepReport {
         var report = SweepReport()
-        let entries = try await aws.s3.listAllObjects(bucket: settings.bucket, prefix: layout.activePrefix, limit: 10_000)
-        report.active = entries.count
-        let now = clock.now
-        for entry in entries {
-            guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: entry.key),
-                  let record = try? WishJSON.decode(LaunchRecord.self, from: object.body), let taskArn = record.taskArn else { continue }
-            let age = now.timeIntervalSince(record.claimedAt)
-            let name = String(entry.key.dropFirst(layout.activePrefix.count))
-            if let timeout = record.timeoutSeconds, age > Double(timeout) {
-                // The task enforces its own timeout; this is the backstop when it cannot.
-                try await aws.ecs.stopTask(cluster: settings.cluster, task: taskArn, reason: "timed out after \(timeout) s")
-                report.timedOut.append(name)
-                logger.warning("attempt timed out; task stopped", metadata: ["attempt": "\(name)", "taskArn": "\(taskArn)"])
-            } else if age > Double(options.stuckSeconds) {
-                let parts = name.split(separator: ".")
-                if let id = parts.first.flatMap({ WishID(String($0)) }) {
-                    let subject = WishSubject(id: id, arrayIndex: parts.count > 1 ? Int(parts[1]) : nil)
-                    if let state = try await statuses.read(subject)?.state, state <= .starting {
-                        report.stuck.append(name)
-                        logger.warning("attempt stuck before RUNNING", metadata: ["attempt": "\(name)", "state": "\(state.rawValue)", "ageSeconds": "\(Int(age))"])
-                    }
+        var token: String?
+        repeat {
+            let page = try await aws.ecs.listTasks(ECS.ListTasksInput(cluster: settings.cluster, desiredStatus: "RUNNING", nextToken: token, maxResults: 100))
+            token = page.nextToken
+            let arns = page.taskArns ?? []
+            for start in stride(from: 0, to: arns.count, by: 100) {
+                let tasks = try await aws.ecs.describeTasks(cluster: settings.cluster, tasks: Array(arns[start..<min(start + 100, arns.count)])).tasks ?? []
+                for task in tasks {
+                    try await sweep(task, into: &report, logger: logger)
                 }
             }
-        }
+        } while token != nil
         return report
+    }
+
+    func sweep(_ task: ECS.Task, into report: inout SweepReport, logger: Logger) async throws {
+        guard let startedBy = task.startedBy, TaskIdentity(startedBy: startedBy) != nil, let taskArn = task.taskArn,
+              let createdAt = task.createdAt else { return }
+        report.active += 1
+        let age = clock.now.timeIntervalSince1970 - createdAt
+        let timeout = task.tags?.first { $0.key == Self.timeoutTag }.flatMap { Int($0.value) }
+        if let timeout, age > Double(timeout) {
+            // The task enforces its own timeout; this is the backstop when it cannot.
+            try await aws.ecs.stopTask(cluster: settings.cluster, task: taskArn, reason: "timed out after \(timeout) s")
+            report.timedOut.append(startedBy)
+            logger.warning("attempt timed out; task stopped", metadata: ["attempt": "\(startedBy)", "taskArn": "\(taskArn)"])
+        } else if age > Double(options.stuckSeconds), let state = task.lastStatus, Self.beforeRunning.contains(state) {
+            report.stuck.append(startedBy)
+            logger.warning("attempt stuck before RUNNING", metadata: ["attempt": "\(startedBy)", "state": "\(state)", "ageSeconds": "\(Int(age))"])
+        }
     }
 }

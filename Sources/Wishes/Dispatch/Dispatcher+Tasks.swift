@@ -36,7 +36,6 @@ extension Dispatcher {
             startedAt: change.startedAt.flatMap(RFC3339.parse), stoppedAt: change.stoppedAt.flatMap(RFC3339.parse) ?? now,
             exitCode: exitCode, stopCode: change.stopCode, reason: reason)
         var status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now, attempts: [attempt]))
-        try? await aws.s3.deleteObject(bucket: settings.bucket, key: layout.active(identity.subject, attempt: identity.attempt))
         logger.info("task stopped", metadata: ["exitCode": "\(exitCode.map(String.init) ?? "none")", "stopCode": "\(change.stopCode ?? "")", "reason": "\(reason)"])
         if succeeded || status.isFinal {
             return try await afterFinal(status, logger: logger)

@@ -1,9 +1,9 @@
 import Foundation
 
-/// What S3 keeps of a launch: the claim of an attempt, and its entry under `active/` until it stops.
+/// The claim of an attempt, as S3 keeps it: written once, before `RunTask`, with the client token
+/// every later delivery of the attempt reuses.
 struct LaunchRecord: Sendable, Codable, Equatable {
     var clientToken: String
     var claimedAt: Date
-    var taskArn: String?
     var timeoutSeconds: Int?
 }

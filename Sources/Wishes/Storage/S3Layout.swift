@@ -10,7 +10,6 @@
 /// wishes/{id}/children/{index}/...           the same, per array child
 /// wishes/{id}/callback                       the claim that the callback was sent once
 /// wishes/{id}/done/{index}                   one object per finished array child (its state)
-/// active/{id}.{index or -}.{attempt}         launched attempts not yet stopped (timeouts, stuck)
 /// index/{newest-first}-{id}                  one empty object per wish, for newest-first listing
 /// idempotency/{sha256(key)}                  the wish an Idempotency-Key created
 /// ```
@@ -44,10 +43,6 @@ public struct S3Layout: Sendable, Equatable {
     /// A wish waiting for `id`: when `id` ends, the waiter is sent again at once (the body is its queue).
     public func dependent(of id: WishID, waiter: WishID) -> String { dependentsPrefix(id) + waiter.rawValue }
     public func dependentsPrefix(_ id: WishID) -> String { wishPrefix(id) + "dependents/" }
-    public var activePrefix: String { "\(prefix)active/" }
-    public func active(_ subject: WishSubject, attempt: Int) -> String {
-        activePrefix + "\(subject.id).\(subject.arrayIndex.map(String.init) ?? "-").\(attempt)"
-    }
 
     public var indexPrefix: String { "\(prefix)index/" }
 
