@@ -15,6 +15,18 @@ struct EndToEndJobTests {
         return try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
     }
 
+    /// Waits until the wish's first attempt runs, and names its task.
+    func runningTaskArn(_ id: String) async throws -> String {
+        let state = try await e2e.cloud()
+        for _ in 0..<300 {
+            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            let wish = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+            if let first = Self.attempts(wish).first, first["state"] as? String == "RUNNING", let arn = first["taskArn"] as? String { return arn }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestError("the first attempt of \(id) never ran")
+    }
+
     static func attempts(_ wish: [String: Any]) -> [[String: Any]] { wish["attempts"] as? [[String: Any]] ?? [] }
 
     static func date(_ value: Any?) -> Date? { (value as? String).flatMap(RFC3339.parse) }
@@ -49,14 +61,7 @@ struct EndToEndJobTests {
     @Test func aSpotInterruptionIsRetriedAndTheRetrySucceeds() async throws {
         let state = try await e2e.cloud()
         let id = try await submit(#"{"command":["sh","-c","if [ \"$WISH_ATTEMPT\" = 1 ]; then echo waiting; sleep 60; fi; echo attempt $WISH_ATTEMPT"],"attempts":2,"queue":"default"}"#)
-        var taskArn: String?
-        for _ in 0..<300 where taskArn == nil {
-            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
-            let wish = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
-            if let first = Self.attempts(wish).first, first["state"] as? String == "RUNNING" { taskArn = first["taskArn"] as? String }
-            if taskArn == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        let task = try #require(taskArn?.split(separator: "/").last.map(String.init), "attempt 1 never ran")
+        let task = try #require(try await runningTaskArn(id).split(separator: "/").last.map(String.init))
         let interrupted = try await HTTP.call("POST", "\(state.ecs)/_local/tasks/\(task)/interrupt")
         #expect(interrupted.status == 200)
         let result = try await e2e.final(id)
@@ -73,14 +78,7 @@ struct EndToEndJobTests {
     @Test func theMinutesSweepStopsAnAttemptPastItsTimeoutAndOnlyThen() async throws {
         let state = try await e2e.cloud()
         let id = try await submit(#"{"command":["sleep","600"],"timeoutSeconds":300}"#)
-        var taskArn: String?
-        for _ in 0..<300 where taskArn == nil {
-            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
-            let wish = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
-            if let first = Self.attempts(wish).first, first["state"] as? String == "RUNNING" { taskArn = first["taskArn"] as? String }
-            if taskArn == nil { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        let arn = try #require(taskArn, "attempt 1 never ran")
+        let arn = try await runningTaskArn(id)
         let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
         let settings = WishesSettings(bucket: state.bucket, queueURL: state.queueURL, cluster: "wishes", taskDefinition: "count-to-three")
         let startedBy = TaskIdentity(subject: WishSubject(id: try #require(WishID(id))), attempt: 1).startedBy
