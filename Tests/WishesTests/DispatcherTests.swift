@@ -82,6 +82,23 @@ struct DispatcherTests {
         }
     }
 
+    /// A task still provisioning is not past its timeout (that counts from `startedAt`), but it is
+    /// reported once it has waited longer than the stuck limit; tasks that are not ours are ignored.
+    @Test func theSweepReportsALaunchStuckBeforeRunningWithoutStoppingIt() async throws {
+        let aws = try await TestAWS.moto()
+        let startedBy = TaskIdentity(subject: WishSubject(id: WishID.generate(at: Date())), attempt: 1).startedBy
+        var task = ECS.Task(taskArn: "arn:aws:ecs:us-east-1:1:task/wishes/abc", lastStatus: "PROVISIONING")
+        task.startedBy = startedBy
+        task.createdAt = Date().timeIntervalSince1970 - 1_000
+        task.tags = [ECS.Tag(key: "wish-timeout", value: "60")]
+        var other = task
+        other.startedBy = "someone-else"
+        var report = SweepReport()
+        let dispatcher = dispatcher(aws, bucket: "unused")
+        for task in [task, other] { try await dispatcher.sweep(task, into: &report, logger: Self.logger) }
+        #expect(report == SweepReport(active: 1, timedOut: [], stuck: [startedBy]))
+    }
+
     @Test func aBatchWithABadRecordAcknowledgesItAndNamesOnlyTheFailedOnes() async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in

@@ -14,7 +14,7 @@ extension Dispatcher {
     /// ECS's last statuses of a task that has not started its container yet.
     static let beforeRunning: Set<String> = ["PROVISIONING", "PENDING", "ACTIVATING"]
 
-    /// The minute's tick: stops attempts past their timeout and reports launches that never started.
+    /// The minute's tick: stops attempts running past their timeout and reports launches that never started.
     ///
     /// ECS is the index of what is in flight: a page of `ListTasks` and one `DescribeTasks` per 100
     /// tasks, instead of an S3 marker written per launch, deleted per stop and read per task per tick.
@@ -39,9 +39,11 @@ extension Dispatcher {
         guard let startedBy = task.startedBy, TaskIdentity(startedBy: startedBy) != nil, let taskArn = task.taskArn,
               let createdAt = task.createdAt else { return }
         report.active += 1
-        let age = clock.now.timeIntervalSince1970 - createdAt
+        let now = clock.now.timeIntervalSince1970
+        let age = now - createdAt
         let timeout = task.tags?.first { $0.key == Self.timeoutTag }.flatMap { Int($0.value) }
-        if let timeout, age > Double(timeout) {
+        // As in AWS Batch, an attempt's limit counts from when it started running, not from its launch.
+        if let timeout, let startedAt = task.startedAt, now - startedAt > Double(timeout) {
             // The task enforces its own timeout; this is the backstop when it cannot.
             try await aws.ecs.stopTask(cluster: settings.cluster, task: taskArn, reason: "timed out after \(timeout) s")
             report.timedOut.append(startedBy)
