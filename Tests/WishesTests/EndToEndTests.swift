@@ -90,7 +90,7 @@ struct EndToEndTests {
         let spec = try WishSpec.parse(json: Array(#"{"wish":"crash"}"#.utf8), now: Date())
         let identity = TaskIdentity(subject: WishSubject(id: id), attempt: 1)
         try await aws.s3.putObject(bucket: state.bucket, key: settings.layout.spec(id), body: WishJSON.encode(spec), contentType: "application/json")
-        let claim = LaunchRecord(clientToken: identity.clientToken, claimedAt: Date(), timeoutSeconds: spec.timeoutSeconds)
+        let claim = LaunchRecord(clientToken: identity.clientToken, claimedAt: Date())
         #expect(try await aws.s3.putObjectIfAbsent(bucket: state.bucket, key: settings.layout.claim(identity.subject, attempt: 1),
                                                    body: WishJSON.encode(claim), contentType: "application/json"))
         if taskWasStarted {

@@ -72,7 +72,7 @@ def launch(body):
         return
     token = f"wish_{wish_id}_{'x' if index is None else index}_{number}"
     claim_key = base + f"attempts/{number}/claim"
-    record = {"clientToken": token, "claimedAt": now(), "timeoutSeconds": spec.get("timeoutSeconds")}
+    record = {"clientToken": token, "claimedAt": now()}
     try:
         s3.put_object(Bucket=BUCKET, Key=claim_key, Body=json.dumps(record).encode(), IfNoneMatch="*")
     except ClientError as error:

@@ -10,7 +10,7 @@ extension Dispatcher {
     func launch(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, logger: Logger) async throws {
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         let claimKey = layout.claim(identity.subject, attempt: identity.attempt)
-        let record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now, timeoutSeconds: spec.timeoutSeconds)
+        let record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now)
         let claimed = try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: claimKey, body: WishJSON.encode(record), contentType: "application/json")
         if !claimed {
             if let launched = seen.status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {

@@ -5,5 +5,4 @@ import Foundation
 struct LaunchRecord: Sendable, Codable, Equatable {
     var clientToken: String
     var claimedAt: Date
-    var timeoutSeconds: Int?
 }
