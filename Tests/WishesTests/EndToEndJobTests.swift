@@ -136,9 +136,3 @@ struct EndToEndTimeoutTests {
         #expect((result["statusReason"] as? String)?.contains("timed out after 60 s") == true, "\(result["statusReason"] ?? "")")
     }
 }
-
-/// The system clock moved by a fixed amount: how a test sees what a later tick would do.
-struct ShiftedClock: WallClock {
-    var seconds: TimeInterval
-    var now: Date { Date().addingTimeInterval(seconds) }
-}
