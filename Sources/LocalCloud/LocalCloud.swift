@@ -26,28 +26,48 @@ struct LocalCloud {
     func run() async throws {
         let outside = ProcessInfo.processInfo.environment
         var environment: [String: String] = ["PATH": outside["PATH"] ?? "/usr/bin:/bin", "HOME": outside["HOME"] ?? "/tmp", "LOG_LEVEL": outside["LOG_LEVEL"] ?? "info"]
+        let httpClient = AWSClient.makeHTTPClient()
         var moto: ChildProgram?
+        // The operator's own key sets up queues and the bucket and mints everyone else's temporary
+        // credentials; no program of the system ever sees it.
+        let operatorKeys: Credentials
+        let vendor: any CredentialVendor
         if let endpoint = outside["AWS_ENDPOINT_URL"], !endpoint.isEmpty {
-            for name in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"] {
-                environment[name] = outside[name]
-            }
+            for name in ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"] { environment[name] = outside[name] }
             environment["AWS_REGION"] = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+            guard let key = outside["AWS_ACCESS_KEY_ID"], let secret = outside["AWS_SECRET_ACCESS_KEY"] else {
+                throw LocalCloudError.missingCredentials
+            }
+            operatorKeys = Credentials(accessKeyId: key, secretAccessKey: secret, sessionToken: outside["AWS_SESSION_TOKEN"])
+            let configuration = try AWSConfiguration.fromEnvironment(environment)
+            let client = AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger)
+            if let role = outside["WISHES_LOCAL_ROLE_ARN"] {
+                vendor = STSCredentialVendor(sts: STSClient(client: client), roleArn: role)
+            } else {
+                vendor = PassThroughVendor(credentials: operatorKeys)
+                logger.warning("no WISHES_LOCAL_ROLE_ARN: every program gets the operator's own credentials")
+            }
             logger.info("using the AWS endpoint from the environment; no moto started", metadata: ["endpoint": "\(endpoint)"])
         } else {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
-            moto = try await MotoServer.start(port: port)
+            let (program, admin) = try await MotoServer.start(port: port)
+            moto = program
             environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(port)"
-            environment["AWS_ACCESS_KEY_ID"] = "local"
-            environment["AWS_SECRET_ACCESS_KEY"] = "local-secret"
             environment["AWS_REGION"] = "us-east-1"
-            logger.info("moto server started", metadata: ["endpoint": "http://127.0.0.1:\(port)"])
+            operatorKeys = admin.credentials
+            let configuration = try AWSConfiguration.fromEnvironment(environment)
+            let client = AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger)
+            vendor = STSCredentialVendor(sts: STSClient(client: client), roleArn: admin.roleArn)
+            logger.info("moto server started, checking every signature", metadata: ["endpoint": "http://127.0.0.1:\(port)"])
         }
         guard let ecsPort = Ports.free() else { throw LocalCloudError.noFreePort }
         environment["AWS_ENDPOINT_URL_ECS"] = "http://127.0.0.1:\(ecsPort)"
 
-        let httpClient = AWSClient.makeHTTPClient()
+        let ring = KeyRing()
+        ring.add(operatorKeys)
         do {
-            try await serve(environment: environment, outside: outside, ecsPort: ecsPort, httpClient: httpClient)
+            try await serve(environment: environment, outside: outside, ecsPort: ecsPort, httpClient: httpClient, operatorKeys: operatorKeys,
+                            vendor: RecordingVendor(base: vendor, ring: ring), ring: ring)
         } catch {
             try? await httpClient.shutdown()
             await moto?.stop(grace: .seconds(2))
@@ -58,9 +78,12 @@ struct LocalCloud {
         ConsoleOutput.write("LocalCloud | stopped")
     }
 
-    func serve(environment: [String: String], outside: [String: String], ecsPort: Int, httpClient: HTTPClient) async throws {
+    func serve(environment: [String: String], outside: [String: String], ecsPort: Int, httpClient: HTTPClient,
+               operatorKeys: Credentials, vendor: any CredentialVendor, ring: KeyRing) async throws {
         var environment = environment
-        let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
+        let configuration = try AWSConfiguration.fromEnvironment(environment)
+        let aws = AWSClients(client: AWSClient(configuration: configuration, httpClient: httpClient,
+                                               credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger))
         let resources = try await Resources.create(aws: aws, bucket: options.bucket, functionTimeout: options.functionTimeout, logger: logger)
         environment["WISHES_BUCKET"] = options.bucket
         environment["WISHES_QUEUE_URL"] = resources.queueURL
@@ -72,12 +95,16 @@ struct LocalCloud {
         environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
 
         let pool = try FunctionPool(count: options.instances, executable: try binary("MakeAWish"), environment: environment,
-                                    functionTimeout: options.functionTimeout, logger: logger)
-        let events = EventBus(pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), deliversTaskEvents: options.taskEvents, logger: logger)
+                                    credentials: vendor, functionTimeout: options.functionTimeout, logger: logger)
+        let containerCredentials = ContainerCredentials(vendor: vendor)
+        let events = try EventBus(pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), deliversTaskEvents: options.taskEvents,
+                                  faults: options.eventFaults, logger: logger)
         var taskEnvironment = environment
         taskEnvironment["WISHES_COUNT_INTERVAL_SECONDS"] = options.countInterval
         taskEnvironment["WISHES_KILL_GRACE_SECONDS"] = outside["WISHES_KILL_GRACE_SECONDS"] ?? "3"
-        var fargateOptions = FargateStandIn.Options(port: ecsPort, executable: try options.taskExecutable ?? binary("CountToThree"), environment: taskEnvironment)
+        var fargateOptions = FargateStandIn.Options(port: ecsPort, executable: try options.taskExecutable ?? binary("CountToThree"),
+                                                    environment: taskEnvironment, credentials: containerCredentials,
+                                                    signatureCheck: SignatureCheck(ring: ring, region: "us-east-1", service: "ecs"))
         fargateOptions.launchBurst = options.launchBurst
         fargateOptions.launchRate = options.launchRate
         fargateOptions.spotInterruptionRate = options.spotInterruptionRate
@@ -95,10 +122,16 @@ struct LocalCloud {
             var webEnvironment = environment
             webEnvironment["WISHES_WEB_PORT"] = String(options.webPort)
             webEnvironment["WISHES_WEB_HOST"] = "127.0.0.1"
-            if let token = outside["WISHES_API_TOKEN"] { webEnvironment["WISHES_API_TOKEN"] = token }
+            if let token = outside["WISHES_API_TOKEN"], !token.isEmpty { webEnvironment["WISHES_API_TOKEN"] = token }
+            // The web runs as an ECS service in AWS: its keys come from the container endpoint too.
+            let grant = await containerCredentials.grant(session: "web")
+            webEnvironment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "\(fargate.credentialsBase)/\(grant.id)"
+            webEnvironment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = grant.token
             services.append(ProgramService(program: ChildProgram(name: "Web", executable: try binary("Web"), environment: webEnvironment)))
         }
-        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, lambdaPort: lambdaPort, webURL: webURL)
+        // Tests and tools reach the local moto with their own temporary credentials, as a developer would.
+        let toolKeys = try await vendor.credentials(session: "local-tools", durationSeconds: 43_200)
+        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, lambdaPort: lambdaPort, webURL: webURL, credentials: toolKeys)
         ConsoleOutput.write("LocalCloud | up: \(options.web ? "open \(webURL) and click the button" : "no web front (--no-web)"); Ctrl-C stops everything")
         ConsoleOutput.write("LocalCloud | Lambda invoke (as the emulator's): POST http://127.0.0.1:\(lambdaPort)/2015-03-31/functions/function/invocations")
         // Every component stops on cancellation (children get SIGTERM, then SIGKILL), so signals cancel.
@@ -113,16 +146,21 @@ struct LocalCloud {
         await fargate.table.stopAll()
     }
 
-    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, lambdaPort: Int, webURL: String) throws {
+    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, lambdaPort: Int, webURL: String, credentials: Credentials) throws {
         guard let path = options.stateFile else { return }
         let state: [String: Any] = [
             "web": webURL, "endpoint": environment["AWS_ENDPOINT_URL"] ?? "", "ecs": "http://127.0.0.1:\(ecsPort)",
             "lambda": "http://127.0.0.1:\(lambdaPort)",
             "queueURL": resources.queueURL, "asapQueueURL": resources.asapQueueURL, "bucket": options.bucket,
             "environment": environment.filter { $0.key.hasPrefix("WISHES_") || $0.key.hasPrefix("AWS_") },
+            "credentials": ["accessKeyId": credentials.accessKeyId, "secretAccessKey": credentials.secretAccessKey,
+                            "sessionToken": credentials.sessionToken ?? ""],
         ]
         let data = try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys, .prettyPrinted])
-        try data.write(to: URL(fileURLWithPath: path + ".tmp"))
+        // It holds credentials: the owner alone may read it.
+        guard FileManager.default.createFile(atPath: path + ".tmp", contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path + ".tmp"])
+        }
         // Readers see the whole file or none: rename is atomic.
         guard rename(path + ".tmp", path) == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
     }

@@ -17,6 +17,8 @@ struct LocalCloudOptions: Sendable {
     var taskExecutable: String?
     /// Deliver no ECS task events to the function (benchmarks measure launching alone).
     var taskEvents = true
+    /// Loss, duplicates and reordering of EventBridge's deliveries, at a rate each.
+    var eventFaults = EventBus.Faults()
 
     static let usage = """
     LocalCloud: the whole of Wishes on this machine (moto for SQS and S3, a Lambda Runtime API, a Fargate stand-in).
@@ -31,6 +33,11 @@ struct LocalCloudOptions: Sendable {
       --no-web                  do not start the web front
       --task-executable PATH    what tasks run instead of CountToThree (for benchmarks)
       --no-task-events          deliver no ECS task state events to the function (for benchmarks)
+      --drop-task-events P      chance that EventBridge loses a task state event (0)
+      --duplicate-events P      chance that EventBridge delivers an event twice (0)
+      --reorder-events P        chance that an event is held back up to 3 s, so later ones overtake it (0)
+    Lambda's asynchronous retries (two, after 1 and 2 minutes) and the template's event patterns always apply.
+    WISHES_API_TOKEN, when set, is the web's token: the pages and the API then require it.
     With AWS_ENDPOINT_URL and credentials set, that endpoint is used for SQS and S3 and no moto is started.
     """
 
@@ -46,6 +53,11 @@ struct LocalCloudOptions: Sendable {
             guard let parsed = T(text) else { throw UsageError("\(flag) needs a number, not '\(text)'") }
             return parsed
         }
+        func rate(_ flag: String) throws -> Double {
+            let value = try number(flag, Double.self)
+            guard (0...1).contains(value) else { throw UsageError("\(flag) is a chance from 0 to 1, not \(value)") }
+            return value
+        }
         while let flag = rest.popFirst() {
             switch flag {
             case "--port": options.webPort = try number(flag, Int.self)
@@ -60,6 +72,9 @@ struct LocalCloudOptions: Sendable {
             case "--no-web": options.web = false
             case "--task-executable": options.taskExecutable = try value(flag)
             case "--no-task-events": options.taskEvents = false
+            case "--drop-task-events": options.eventFaults.dropTaskEvents = try rate(flag)
+            case "--duplicate-events": options.eventFaults.duplicateEvents = try rate(flag)
+            case "--reorder-events": options.eventFaults.reorderEvents = try rate(flag)
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown option \(flag)")
             }

@@ -1,48 +1,96 @@
 import Foundation
+import NIOConcurrencyHelpers
+import Wishes
 
-/// moto server on loopback for SQS and S3, stopped with the local cloud (and if it dies).
+/// moto server on loopback for SQS, S3 and STS, stopped with the local cloud (and if it dies).
+///
+/// It runs `scripts/lib/moto_server.py`, the launcher the tests use too: every request's signature is
+/// checked as AWS checks it, and the launcher makes an IAM user (the operator, allowed everything)
+/// and a role to hand out temporary credentials of, then names them in a file once it is ready.
 enum MotoServer {
-    /// Runs moto's app, exiting when its parent goes away. AWS keeps connections alive and moto's own
-    /// server closes each one, so when waitress is there it serves moto's app with keep-alive.
-    static let launcher = """
-    import os, sys, threading, time
-    parent = os.getppid()
-    def watch():
-        while os.getppid() == parent: time.sleep(0.5)
-        os._exit(0)
-    threading.Thread(target=watch, daemon=True).start()
-    host, port = sys.argv[sys.argv.index("-H") + 1], int(sys.argv[sys.argv.index("-p") + 1])
-    os.environ.setdefault("MOTO_PORT", str(port))
-    # moto checks a conditional PUT's If-Match / If-None-Match and then writes, unlocked, on many
-    # threads; S3 makes it one atomic step, and the launch claim relies on it: PUTs take turns.
-    import moto.s3.responses
-    put_lock, put_object = threading.Lock(), moto.s3.responses.S3Response.put_object
-    def atomic_put_object(self):
-        with put_lock: return put_object(self)
-    moto.s3.responses.S3Response.put_object = atomic_put_object
-    try:
-        from waitress import serve
-    except ImportError:
-        from moto.server import main
-        main(sys.argv[1:])
-    else:
-        from moto.server import DomainDispatcherApplication, create_backend_app
-        serve(DomainDispatcherApplication(create_backend_app), host=host, port=port, threads=16, _quiet=True,
-              channel_timeout=120, connection_limit=1000)
-    """
+    /// What the launcher set up: the operator's long-lived key and the role everyone else assumes.
+    struct Admin: Sendable {
+        var endpoint: Endpoint
+        /// The IAM user `wishes-admin` (an `AKIA…` key, no session token), allowed everything.
+        var credentials: Credentials
+        /// `wishes-local`, which trusts that user, is allowed everything and grants up to 12 hours.
+        var roleArn: String
+    }
 
-    static func start(port: Int) async throws -> ChildProgram {
-        let program = ChildProgram(name: "moto", executable: "/usr/bin/env", arguments: ["python3", "-c", launcher, "-H", "127.0.0.1", "-p", String(port)],
-                                   environment: ProcessInfo.processInfo.environment)
-        // moto logs every request; keep only its warnings and errors.
-        try program.start { line in
-            if line.contains("WARNING") || line.contains("Error") || line.contains("Traceback") { ConsoleOutput.write("moto | \(line)") }
+    /// The file's JSON, as the launcher writes it.
+    private struct AdminFile: Decodable {
+        var accessKeyId: String
+        var secretAccessKey: String
+        var roleArn: String
+        var endpoint: String
+    }
+
+    /// `WISHES_MOTO_LAUNCHER`, or `scripts/lib/moto_server.py` in the checkout this executable was built
+    /// in (`.build/debug/LocalCloud`, which is `.build/<triple>/debug/LocalCloud` once links are resolved).
+    static func launcher(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        if let path = environment["WISHES_MOTO_LAUNCHER"], !path.isEmpty {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LocalCloudError.motoDidNotStart("WISHES_MOTO_LAUNCHER=\(path) does not exist")
+            }
+            return path
         }
-        for _ in 0..<300 {
-            if Ports.isOpen(port) { return program }
-            if !program.isRunning { throw LocalCloudError.motoDidNotStart("it exited; is moto installed? (pip install 'moto[server]')") }
+        let executables = [CommandLine.arguments[0], (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""]
+        var tried: [String] = []
+        for executable in executables where !executable.isEmpty {
+            var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+            for _ in 0..<4 {
+                folder = folder.deletingLastPathComponent()
+                let candidate = folder.appendingPathComponent("scripts/lib/moto_server.py").path
+                if FileManager.default.fileExists(atPath: candidate) { return candidate }
+                if !tried.contains(candidate) { tried.append(candidate) }
+            }
+        }
+        throw LocalCloudError.motoDidNotStart("the launcher is not at \(tried.joined(separator: " nor ")): run LocalCloud from its checkout's .build, or set WISHES_MOTO_LAUNCHER to scripts/lib/moto_server.py")
+    }
+
+    /// Starts moto on `port` and returns once it listens, is set up and checks signatures.
+    static func start(port: Int) async throws -> (ChildProgram, Admin) {
+        let launcher = try launcher()
+        let adminFile = FileManager.default.temporaryDirectory.appendingPathComponent("wishes-moto-\(port)-\(UUID().uuidString.prefix(8)).json")
+        defer { try? FileManager.default.removeItem(at: adminFile) }
+        let program = ChildProgram(name: "moto", executable: "/usr/bin/env",
+                                   arguments: ["python3", launcher, "-H", "127.0.0.1", "-p", String(port), "--credentials-file", adminFile.path],
+                                   environment: ProcessInfo.processInfo.environment)
+        // moto logs every request; keep only its warnings and errors, and the last lines for a failed start.
+        let recent = NIOLockedValueBox<[String]>([])
+        try program.start { line in
+            recent.withLockedValue { lines in
+                lines.append(line)
+                if lines.count > 20 { lines.removeFirst() }
+            }
+            if line.contains("WARNING") || line.contains("Error") || line.contains("Traceback") || line.contains("moto ready") || line.contains("moto_server.py") {
+                ConsoleOutput.write("moto | \(line)")
+            }
+        }
+        // Importing moto and boto3 and the set-up calls take a few seconds on a busy machine.
+        for _ in 0..<1200 {
+            if let data = try? Data(contentsOf: adminFile) {
+                let file: AdminFile
+                do {
+                    file = try JSONDecoder().decode(AdminFile.self, from: data)
+                } catch {
+                    await program.stop(grace: .seconds(1))
+                    throw LocalCloudError.motoDidNotStart("\(launcher) wrote an unreadable \(adminFile.path): \(error)")
+                }
+                guard let endpoint = Endpoint(url: file.endpoint) else {
+                    await program.stop(grace: .seconds(1))
+                    throw LocalCloudError.motoDidNotStart("\(launcher) named no endpoint (\(file.endpoint))")
+                }
+                return (program, Admin(endpoint: endpoint, credentials: Credentials(accessKeyId: file.accessKeyId, secretAccessKey: file.secretAccessKey),
+                                       roleArn: file.roleArn))
+            }
+            if !program.isRunning {
+                let tail = recent.withLockedValue { $0.joined(separator: "\n") }
+                throw LocalCloudError.motoDidNotStart("\(launcher) exited before it was ready; is moto installed? (pip install 'moto[server]' boto3)\n\(tail)")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw LocalCloudError.motoDidNotStart("port \(port) not open after 15 s")
+        await program.stop(grace: .seconds(1))
+        throw LocalCloudError.motoDidNotStart("\(launcher) was not ready on port \(port) within 60 s")
     }
 }

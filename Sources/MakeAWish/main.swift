@@ -16,12 +16,13 @@ JSONLogHandler.bootstrap()
 let logger = Logger(label: "MakeAWish")
 let environment = ProcessInfo.processInfo.environment
 let httpClient = AWSClient.makeHTTPClient()
+let runtimeHTTPClient = LambdaRuntimeClient.makeHTTPClient()
 
 var exitCode: Int32 = 0
 // A signal cancels the pending /next, which surfaces as a Runtime API error: that is a clean stop.
 let signalled = NIOLockedValueBox(false)
 do {
-    let client = try LambdaRuntimeClient(runtimeAPI: environment["AWS_LAMBDA_RUNTIME_API"], httpClient: httpClient)
+    let client = try LambdaRuntimeClient(runtimeAPI: environment["AWS_LAMBDA_RUNTIME_API"], httpClient: runtimeHTTPClient)
     let runtime = LambdaRuntime(client: client, logger: logger)
     try await TerminationSignals.run(onSignal: { _ in signalled.withLockedValue { $0 = true } }) {
         try await withTaskExecutorPreference(EventLoopTaskExecutor(httpClient.eventLoopGroup.next())) {
@@ -39,5 +40,6 @@ do {
     logger.critical("MakeAWish stopped", metadata: ["error": "\(error)"])
     exitCode = 1
 }
+try? await runtimeHTTPClient.shutdown()
 try? await httpClient.shutdown()
 exit(exitCode)

@@ -83,6 +83,7 @@ enum OpenAPIDocument {
                 properties:
                   error: {type: string}
                   message: {type: string}
+                  awsError: {type: string, description: "AWS's error code when AWS refused the call (503 not_queued), e.g. ExpiredToken"}
                   problems:
                     type: array
                     items: {type: object, required: [field, rule], properties: {field: {type: string}, rule: {type: string}}}

@@ -95,7 +95,7 @@ public struct WebApp: Sendable {
                 if created { metrics.increment("wishes_submitted_total") }
                 return try Self.json(WishView(spec: spec, status: status), status: .accepted, headers: [.location: "/api/wishes/\(status.id)"])
             } catch let error as WishBook.SubmitError {
-                return APIError.response(.serviceUnavailable, "not_queued", "\(error)")
+                return APIError.response(.serviceUnavailable, "not_queued", "\(error)", awsError: error.awsErrorCode)
             }
         }
         router.get("/api/wishes") { request, _ in

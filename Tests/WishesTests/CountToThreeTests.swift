@@ -39,7 +39,8 @@ struct CountToThreeTests {
         process.executableURL = Python.repository.appendingPathComponent(".build/debug/CountToThree")
         process.environment = [
             "PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint ?? aws.endpoint.description,
-            "AWS_ACCESS_KEY_ID": TestAWS.credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": TestAWS.credentials.secretAccessKey,
+            "AWS_ACCESS_KEY_ID": aws.roleCredentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": aws.roleCredentials.secretAccessKey,
+            "AWS_SESSION_TOKEN": aws.roleCredentials.sessionToken ?? "",
             "WISHES_BUCKET": bucket, "WISH_ID": id.rawValue, "WISH_ATTEMPT": "1",
             "WISHES_COUNT_INTERVAL_SECONDS": "0", "WISHES_KILL_GRACE_SECONDS": "1", "WISHES_FLUSH_SECONDS": "0.2",
         ].merging(extra) { _, new in new }

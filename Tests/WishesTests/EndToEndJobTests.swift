@@ -79,7 +79,7 @@ struct EndToEndJobTests {
         let state = try await e2e.cloud()
         let id = try await submit(#"{"command":["sleep","600"],"timeoutSeconds":300}"#)
         let arn = try await runningTaskArn(id)
-        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let aws = try state.aws()
         let settings = WishesSettings(bucket: state.bucket, queueURL: state.queueURL, cluster: "wishes", taskDefinition: "count-to-three")
         let startedBy = TaskIdentity(subject: WishSubject(id: try #require(WishID(id))), attempt: 1).startedBy
         let logger = Logger(label: "test")

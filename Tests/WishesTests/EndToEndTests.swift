@@ -64,7 +64,7 @@ struct EndToEndTests {
 
     @Test func theSameMessageDeliveredTwiceStartsOneTask() async throws {
         let state = try await cloud()
-        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let aws = try state.aws()
         let id = WishID.generate(at: Date())
         let message = WishMessage(id: id, spec: .object(["wish": .string("twice")]))
         async let first = aws.sqs.sendMessage(queueURL: state.queueURL, SQS.OutgoingMessage(id: "1", body: message.body))
@@ -83,7 +83,7 @@ struct EndToEndTests {
     @Test(arguments: [false, true])
     func aCrashBetweenClaimAndRecordingTheTaskStartsOneTask(taskWasStarted: Bool) async throws {
         let state = try await cloud()
-        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let aws = try state.aws()
         let settings = WishesSettings(bucket: state.bucket, queueURL: state.queueURL, cluster: "wishes", taskDefinition: "count-to-three")
         let dispatcher = Dispatcher(aws: aws, settings: settings)
         let id = WishID.generate(at: Date())
@@ -106,7 +106,7 @@ struct EndToEndTests {
 
     @Test func aMalformedMessageFailsItsWishWithTheReasonAndDoesNotLoop() async throws {
         let state = try await cloud()
-        let aws = try await TestAWS.endpoint(state.endpoint, ecs: state.ecs)
+        let aws = try state.aws()
         let id = WishID.generate(at: Date())
         let body = #"{"id":"\#(id)","spec":{"wish":5,"vcpus":3}}"#
         _ = try await aws.sqs.sendMessage(queueURL: state.queueURL, SQS.OutgoingMessage(id: "1", body: body))
@@ -155,7 +155,8 @@ struct EndToEndTests {
         _ = try await final(id)
         struct Input: Encodable { var endpoint: String; var bucket: String; var key: String }
         struct Output: Decodable { var outcome: String; var message: String }
-        let output: Output = try await Python.run("boto3_read_result.py", input: Input(endpoint: state.endpoint, bucket: state.bucket, key: "wishes/\(id)/attempts/1/result.json"))
+        let output: Output = try await Python.run("boto3_read_result.py", input: Input(endpoint: state.endpoint, bucket: state.bucket, key: "wishes/\(id)/attempts/1/result.json"),
+                                                   environment: state.pythonEnvironment)
         #expect(output.outcome == "succeeded")
         #expect(output.message.contains("read by boto3"))
     }

@@ -122,6 +122,43 @@ struct LambdaRuntimeTests {
         }
     }
 
+    /// Lambda holds `/next` for as long as no event comes and freezes the process meanwhile. A read
+    /// timeout on `/next` (AsyncHTTPClient's applies whatever the deadline) killed the bootstrap after a
+    /// minute idle: thawed for the next event, it found its request timed out and exited.
+    @Test func theBootstrapWaitsAtNextPastAMinuteFrozenAndThawed() async throws {
+        let api = try await RuntimeAPI()
+        let process = Process()
+        process.executableURL = Python.repository.appendingPathComponent(".build/debug/MakeAWish")
+        process.environment = [
+            "AWS_LAMBDA_RUNTIME_API": api.address, "PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "ASIAIDLE", "AWS_SECRET_ACCESS_KEY": "idle", "AWS_SESSION_TOKEN": "idle",
+            "WISHES_BUCKET": "idle", "WISHES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/000000000000/wishes",
+            "WISHES_TASK_DEFINITION": "count-to-three",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Frozen for most of the wait, thawed now and then, as Lambda does between events.
+        let idle = ContinuousClock.now + .seconds(65)
+        while ContinuousClock.now < idle {
+            kill(process.processIdentifier, SIGSTOP)
+            try await Task.sleep(for: .seconds(10))
+            kill(process.processIdentifier, SIGCONT)
+            try await Task.sleep(for: .seconds(1))
+            #expect(process.isRunning, "the bootstrap exited while waiting at /next")
+            if !process.isRunning { return }
+        }
+        try await api.push([Event(requestId: "after-idle", body: #"{"neither":"records nor detail-type"}"#)])
+        var posted: [Posted] = []
+        for _ in 0..<100 where posted.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            posted = try await api.results()
+        }
+        #expect(posted.map(\.requestId) == ["after-idle"], "the event after 65 s idle is answered")
+        #expect(process.isRunning)
+    }
+
     @Test func aNextWithoutTheRequestIDIsATypedError() async throws {
         let api = try await RuntimeAPI()
         try await api.push([Event(requestId: "x", body: "{}", omit: ["Lambda-Runtime-Aws-Request-Id"])])

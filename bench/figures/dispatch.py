@@ -26,8 +26,7 @@ def wish_id():
 
 
 def store_wishes(cloud, bucket, count):
-    s3 = boto3.client("s3", endpoint_url=cloud.state["endpoint"], region_name="us-east-1",
-                      aws_access_key_id="local", aws_secret_access_key="local-secret")
+    s3 = boto3.client("s3", endpoint_url=cloud.state["endpoint"], region_name="us-east-1", **cloud.boto3_keys())
     s3.create_bucket(Bucket=bucket)
     ids = [wish_id() for _ in range(count)]
     with ThreadPoolExecutor(16) as pool:

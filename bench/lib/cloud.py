@@ -8,8 +8,7 @@ import time
 
 from . import processes
 
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local-secret", "AWS_REGION": "us-east-1",
-               "AWS_DEFAULT_REGION": "us-east-1"}
+REGION = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 class LocalCloud:
@@ -35,9 +34,21 @@ class LocalCloud:
                     raise RuntimeError("the local Fargate did not answer")
                 time.sleep(0.1)
 
+    @property
+    def credentials(self):
+        """The temporary credentials the local cloud minted for tools (its moto checks every signature)."""
+        keys = self.state["credentials"]
+        return {"AWS_ACCESS_KEY_ID": keys["accessKeyId"], "AWS_SECRET_ACCESS_KEY": keys["secretAccessKey"],
+                "AWS_SESSION_TOKEN": keys["sessionToken"], **REGION}
+
+    def boto3_keys(self):
+        keys = self.state["credentials"]
+        return {"aws_access_key_id": keys["accessKeyId"], "aws_secret_access_key": keys["secretAccessKey"],
+                "aws_session_token": keys["sessionToken"]}
+
     def environment(self, **extra):
         """What a function needs to reach this cloud's S3, SQS and ECS."""
-        return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **CREDENTIALS,
+        return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **self.credentials,
                 "AWS_ENDPOINT_URL": self.state["endpoint"], "AWS_ENDPOINT_URL_ECS": self.state["ecs"],
                 "WISHES_QUEUE_URL": self.state["queueURL"], "WISHES_CLUSTER": "wishes",
                 "WISHES_TASK_DEFINITION": "count-to-three", **extra}

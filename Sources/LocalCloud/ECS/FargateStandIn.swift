@@ -25,6 +25,10 @@ final class FargateStandIn: Service, Sendable {
         var stopTimeout: Duration = .seconds(30)
         var maxRunning = 64
         var containerName = DeployedNames.container
+        /// The task role's credentials, served to each task at its own path.
+        var credentials: ContainerCredentials
+        /// Every request must be signed with a key the local cloud issued, as ECS checks.
+        var signatureCheck: SignatureCheck
     }
 
     let options: Options
@@ -53,10 +57,14 @@ final class FargateStandIn: Service, Sendable {
         let router = Router()
         router.post("/") { request, _ -> Response in
             let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
-            guard request.headers[.authorization]?.hasPrefix("AWS4-HMAC-SHA256 ") == true else {
-                return Self.error(400, "MissingAuthenticationTokenException", "requests must be signed with SigV4")
+            let bytes = Array(buffer: try await request.body.collect(upTo: 1 << 20))
+            // HTTPTypes keeps the Host header as the request's authority.
+            let headers = [("host", request.head.authority ?? "")] + request.headers.map { ($0.name.canonicalName, $0.value) }
+            if let refusal = self.options.signatureCheck.verify(method: "POST", path: request.uri.path, headers: headers, body: bytes) {
+                let status = ["InvalidSignatureException", "MissingAuthenticationTokenException"].contains(refusal.code) ? 403 : 400
+                return Self.error(status, refusal.code, refusal.message)
             }
-            let body = Data(buffer: try await request.body.collect(upTo: 1 << 20))
+            let body = Data(bytes)
             let operation = target.split(separator: ".").last.map(String.init) ?? ""
             do {
                 switch operation {
@@ -74,12 +82,33 @@ final class FargateStandIn: Service, Sendable {
             guard let task = await self.table.task(context.parameters.get("id") ?? "") else { return Self.error(404, "NotFound", "no such task") }
             return Self.json(["TaskARN": task.arn, "Cluster": task.clusterArn, "DesiredStatus": task.desiredStatus, "KnownStatus": task.lastStatus, "LaunchType": "FARGATE"])
         }
+        router.get("/v2/credentials/:id") { request, context -> Response in
+            let answer: ContainerCredentials.Answer
+            do {
+                answer = try await self.options.credentials.answer(id: context.parameters.get("id") ?? "", authorization: request.headers[.authorization])
+            } catch {
+                self.logger.error("cannot mint container credentials", metadata: ["error": "\(error)"])
+                return Self.credentialsError(500, "InternalError", "cannot mint credentials: \(error)")
+            }
+            switch answer {
+            case .unknown: return Self.credentialsError(404, "NotFound", "no credentials at this path (the task may have stopped)")
+            case .unauthorized: return Self.credentialsError(401, "Unauthorized", "the Authorization header does not match AWS_CONTAINER_AUTHORIZATION_TOKEN")
+            case .credentials(let credentials):
+                var body = ["AccessKeyId": credentials.accessKeyId, "SecretAccessKey": credentials.secretAccessKey,
+                            "Token": credentials.sessionToken ?? ""]
+                if let expiration = credentials.expiration { body["Expiration"] = RFC3339.format(expiration) }
+                let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            }
+        }
         router.post("/_local/tasks/:id/interrupt") { _, context -> Response in
             guard await self.interrupt(context.parameters.get("id") ?? "") else { return Self.error(404, "NotFound", "no running task with that id") }
             return Self.json(["interrupted": true])
         }
         router.get("/_local/stats") { _, _ -> Response in
-            Self.json(await self.table.stats)
+            var stats = await self.table.stats.merging(self.events.stats.withLockedValue { $0.dictionary }) { first, _ in first }
+            stats["runtimeExits"] = self.events.pool.runtimeExits.withLockedValue { $0 }
+            return Self.json(stats)
         }
         return router
     }
@@ -104,7 +133,7 @@ final class FargateStandIn: Service, Sendable {
             let provider = input.capacityProviderStrategy?.first?.capacityProvider ?? input.launchType ?? "FARGATE"
             let task = LocalTask(
                 id: id, arn: "arn:aws:ecs:us-east-1:000000000000:task/wishes/\(id)", clusterArn: cluster,
-                taskDefinitionArn: "arn:aws:ecs:us-east-1:000000000000:task-definition/\(input.taskDefinition)",
+                taskDefinitionArn: Self.taskDefinitionARN(input.taskDefinition),
                 startedBy: input.startedBy, group: input.group, capacityProvider: provider,
                 cpu: input.overrides?.cpu ?? "256", memory: input.overrides?.memory ?? "512", overrides: input.overrides,
                 tags: input.tags ?? [], containerName: options.containerName)
@@ -122,14 +151,18 @@ final class FargateStandIn: Service, Sendable {
     }
 
     func start(_ task: LocalTask) {
-        events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [task.arn], detail: task.eventDetail)
+        events.publishTaskState(taskARN: task.arn, detail: task.eventDetail)
+        let options = self.options
         var environment = options.environment
         for pair in task.overrides?.containerOverrides?.first(where: { $0.name == options.containerName })?.environment ?? [] {
             environment[pair.name] = pair.value
         }
         environment["ECS_CONTAINER_METADATA_URI_V4"] = "http://127.0.0.1:\(options.port)/v4/\(task.id)"
-        let program = ChildProgram(name: "Fargate \(task.id.prefix(8))", executable: options.executable, environment: environment)
         Task {
+            let grant = await options.credentials.grant(session: "task-\(task.id)")
+            environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "\(self.credentialsBase)/\(grant.id)"
+            environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = grant.token
+            let program = ChildProgram(name: "Fargate \(task.id.prefix(8))", executable: options.executable, environment: environment)
             do {
                 try program.start()
             } catch {
@@ -137,12 +170,17 @@ final class FargateStandIn: Service, Sendable {
                     $0.lastStatus = "STOPPED"; $0.desiredStatus = "STOPPED"; $0.stopCode = "TaskFailedToStart"
                     $0.stoppedReason = "CannotStartContainerError: \(error)"; $0.stoppedAt = Date()
                 }
-                if let stopped { events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [stopped.arn], detail: stopped.eventDetail) }
+                if let stopped { events.publishTaskState(taskARN: stopped.arn, detail: stopped.eventDetail) }
+                await options.credentials.revoke(grant.id)
                 return
             }
             await table.attach(task.id, program)
+            // ECS reports every state; the template's rule lets RUNNING and STOPPED through.
+            if let pending = await table.update(task.id, { $0.lastStatus = "PENDING" }) {
+                events.publishTaskState(taskARN: pending.arn, detail: pending.eventDetail)
+            }
             if let running = await table.update(task.id, { $0.lastStatus = "RUNNING"; $0.startedAt = Date() }) {
-                events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [running.arn], detail: running.eventDetail)
+                events.publishTaskState(taskARN: running.arn, detail: running.eventDetail)
             }
             if task.capacityProvider == "FARGATE_SPOT", Double.random(in: 0..<1) < options.spotInterruptionRate {
                 let delay = Duration.milliseconds(Int64.random(in: 0...max(1, Int64(options.interruptWithin.components.seconds * 1000))))
@@ -152,11 +190,16 @@ final class FargateStandIn: Service, Sendable {
                 }
             }
             let code = await program.wait()
+            // ECS takes a task's credentials away once its containers have stopped.
+            await options.credentials.revoke(grant.id)
+            if let leaving = await table.update(task.id, { $0.lastStatus = "DEPROVISIONING"; $0.exitCode = Int(code) }) {
+                events.publishTaskState(taskARN: leaving.arn, detail: leaving.eventDetail)
+            }
             if let stopped = await table.update(task.id, {
                 $0.lastStatus = "STOPPED"; $0.desiredStatus = "STOPPED"; $0.exitCode = Int(code); $0.stoppedAt = Date()
                 if $0.stopCode == nil { $0.stopCode = "EssentialContainerExited"; $0.stoppedReason = "Essential container in task exited" }
             }) {
-                events.publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [stopped.arn], detail: stopped.eventDetail)
+                events.publishTaskState(taskARN: stopped.arn, detail: stopped.eventDetail)
             }
             await table.detach(task.id)
         }
@@ -208,6 +251,20 @@ final class FargateStandIn: Service, Sendable {
     static func json(encodable: some Encodable) -> Response {
         let data = (try? JSONEncoder().encode(encodable)) ?? Data()
         return Response(status: .ok, headers: [.contentType: "application/x-amz-json-1.1"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// ECS answers with the full ARN, revision included, whether RunTask named a family, `family:revision` or an ARN.
+    static func taskDefinitionARN(_ name: String) -> String {
+        if name.hasPrefix("arn:") { return name }
+        return "arn:aws:ecs:us-east-1:000000000000:task-definition/\(name)\(name.contains(":") ? "" : ":1")"
+    }
+
+    /// Where the container credentials are served (`AWS_CONTAINER_CREDENTIALS_FULL_URI` is this plus a path id).
+    var credentialsBase: String { "http://127.0.0.1:\(options.port)/v2/credentials" }
+
+    static func credentialsError(_ status: Int, _ code: String, _ message: String) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: ["Code": code, "Message": message], options: [.sortedKeys])) ?? Data()
+        return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func error(_ status: Int, _ type: String, _ message: String) -> Response {

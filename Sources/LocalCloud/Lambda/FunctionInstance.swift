@@ -8,7 +8,10 @@ import Glibc
 #endif
 
 /// One execution environment: a MakeAWish process and the Runtime API it polls, one
-/// invocation at a time. A process that dies is started again, as Lambda does.
+/// invocation at a time. Between invocations the process is frozen (SIGSTOP) while its `/next`
+/// waits, and thawed (SIGCONT) when an event comes, as Lambda freezes idle sandboxes: whatever
+/// runs on a timer in the runtime meets a clock that jumped. A process that exits fails its
+/// invocation with `Runtime.ExitError`, and a new environment is started, as Lambda does.
 actor FunctionInstance {
     let name: String
     let port: Int
@@ -19,6 +22,7 @@ actor FunctionInstance {
     private var spawnedAt = ContinuousClock.now
     private var initDuration: Duration?
     private var sawFirstNext = false
+    private var frozen = false
     private(set) var program: ChildProgram?
     private(set) var lastRequestID: String?
 
@@ -40,6 +44,7 @@ actor FunctionInstance {
             inFlight[invocation.requestID] = continuation
             if let waiting = waitingForNext {
                 waitingForNext = nil
+                thaw()
                 waiting.resume(returning: invocation)
             } else {
                 queued = invocation
@@ -72,7 +77,22 @@ actor FunctionInstance {
             self.queued = nil
             return queued
         }
-        return await withCheckedContinuation { waitingForNext = $0 }
+        return await withCheckedContinuation { continuation in
+            waitingForNext = continuation
+            freeze()
+        }
+    }
+
+    private func freeze() {
+        guard !frozen, let program else { return }
+        frozen = true
+        program.signal(SIGSTOP)
+    }
+
+    private func thaw() {
+        guard frozen else { return }
+        frozen = false
+        program?.signal(SIGCONT)
     }
 
     @discardableResult
@@ -82,9 +102,10 @@ actor FunctionInstance {
         return true
     }
 
-    /// The process died: whatever it was doing fails.
+    /// The process died: whatever it was doing fails, as Lambda fails it.
     func processExited(code: Int32) {
-        for id in Array(inFlight.keys) { complete(id, .crashed("exit code \(code)")) }
+        frozen = false
+        for id in Array(inFlight.keys) { complete(id, .runtimeExited(requestID: id, code: code)) }
         queued = nil
         waitingForNext?.resume(returning: nil)
         waitingForNext = nil
@@ -92,6 +113,7 @@ actor FunctionInstance {
 
     func started(_ program: ChildProgram) {
         self.program = program
+        frozen = false
         spawnedAt = ContinuousClock.now
         initDuration = nil
         sawFirstNext = false

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// The local Lambda: several MakeAWish environments, one invocation each at a time, handed out
@@ -9,10 +10,13 @@ final class FunctionPool: Service, Sendable {
     let instances: [FunctionInstance]
     let executable: String
     let environment: [String: String]
+    let credentials: any CredentialVendor
     let logger: Logger
     private let slots: Slots
+    /// Runtimes that exited: each is an error Lambda would report, so tests hold it at zero.
+    let runtimeExits = NIOLockedValueBox(0)
 
-    init(count: Int, executable: String, environment: [String: String], functionTimeout: Int, logger: Logger) throws {
+    init(count: Int, executable: String, environment: [String: String], credentials: any CredentialVendor, functionTimeout: Int, logger: Logger) throws {
         var instances: [FunctionInstance] = []
         for index in 1...max(1, count) {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
@@ -21,6 +25,7 @@ final class FunctionPool: Service, Sendable {
         self.instances = instances
         self.executable = executable
         self.environment = environment
+        self.credentials = credentials
         self.logger = logger
         self.slots = Slots(instances)
     }
@@ -58,12 +63,34 @@ final class FunctionPool: Service, Sendable {
         }
     }
 
-    /// Keeps one MakeAWish process alive for `instance` until shutdown.
+    /// What Lambda sets in a `provided.al2023` environment of a 128 MB function, besides the role's keys.
+    static func lambdaEnvironment(instance: FunctionInstance) -> [String: String] {
+        [
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(instance.port)", "AWS_LAMBDA_FUNCTION_NAME": "make-a-wish",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/make-a-wish", "AWS_LAMBDA_LOG_STREAM_NAME": "local/[$LATEST]\(instance.name)",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023", "_HANDLER": "bootstrap",
+            "LAMBDA_TASK_ROOT": "/var/task", "LAMBDA_RUNTIME_DIR": "/var/runtime", "TZ": ":UTC", "LANG": "en_US.UTF-8",
+            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+        ]
+    }
+
+    /// Keeps one MakeAWish process alive for `instance` until shutdown. Each new environment gets
+    /// fresh temporary credentials of the function's role, as Lambda's do.
     func supervise(_ instance: FunctionInstance) async {
-        var environment = self.environment
-        environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(instance.port)"
-        environment["AWS_LAMBDA_FUNCTION_NAME"] = "MakeAWish"
+        let base = self.environment.merging(Self.lambdaEnvironment(instance: instance)) { _, lambda in lambda }
         while !Task.isCancelled {
+            var environment = base
+            do {
+                let keys = try await credentials.credentials(session: "make-a-wish-\(instance.name)", durationSeconds: 43_200)
+                environment["AWS_ACCESS_KEY_ID"] = keys.accessKeyId
+                environment["AWS_SECRET_ACCESS_KEY"] = keys.secretAccessKey
+                environment["AWS_SESSION_TOKEN"] = keys.sessionToken
+            } catch {
+                logger.error("cannot mint the function's credentials", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(2))
+                continue
+            }
             let program = ChildProgram(name: instance.name, executable: executable, environment: environment)
             do {
                 try program.start()
@@ -77,10 +104,13 @@ final class FunctionPool: Service, Sendable {
                 await program.wait()
             } onCancel: {
                 program.signal(SIGTERM)
+                program.signal(SIGCONT)  // a frozen process gets its SIGTERM only once thawed
             }
             await instance.processExited(code: code)
             if Task.isCancelled { break }
-            ConsoleOutput.write("\(instance.name) | runtime exited with code \(code); starting a new environment")
+            runtimeExits.withLockedValue { $0 += 1 }
+            // Lambda logs this as an error of the function; it is never a normal event.
+            ConsoleOutput.write("\(instance.name) | ERROR Runtime exited with code \(code) (Runtime.ExitError); starting a new environment")
             try? await Task.sleep(for: .milliseconds(500))
         }
         await instance.program?.stop(grace: .seconds(2))
@@ -115,12 +145,16 @@ enum LocalCloudError: Error, CustomStringConvertible {
     case noFreePort
     case missingBinary(String)
     case motoDidNotStart(String)
+    case invalidEventPattern(String)
+    case missingCredentials
 
     var description: String {
         switch self {
         case .noFreePort: "no free loopback port"
         case .missingBinary(let path): "\(path) is missing: build first (swift build)"
         case .motoDidNotStart(let why): "moto server did not start: \(why)"
+        case .invalidEventPattern(let pattern): "the event pattern is not a JSON object: \(pattern)"
+        case .missingCredentials: "AWS_ENDPOINT_URL is set but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not: give the credentials for that endpoint"
         }
     }
 }

@@ -30,7 +30,7 @@ struct InvokeEndpoint: Service {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         case .error(let errorType, let errorMessage): (type, message) = (errorType, errorMessage)
         case .timedOut(let seconds): (type, message) = ("Sandbox.Timedout", "Task timed out after \(seconds).00 seconds")
-        case .crashed(let why): (type, message) = ("Runtime.ExitError", "RequestId: - Error: Runtime exited: \(why)")
+        case .runtimeExited: (type, message) = ("Runtime.ExitError", result.exitMessage)
         }
         let body = (try? JSONSerialization.data(withJSONObject: ["errorType": type, "errorMessage": message], options: [.sortedKeys])) ?? Data()
         return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("X-Amz-Function-Error")!: "Unhandled"],

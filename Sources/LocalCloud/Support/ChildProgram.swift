@@ -85,6 +85,7 @@ final class ChildProgram: @unchecked Sendable {
     func stop(grace: Duration = .seconds(5)) async {
         guard isRunning else { return }
         signal(SIGTERM)
+        signal(SIGCONT)  // a frozen (SIGSTOP) process acts on SIGTERM only once thawed
         let deadline = ContinuousClock.now + grace
         while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         signal(SIGKILL)

@@ -20,17 +20,36 @@ public struct WishBook: Sendable {
 
     public enum SubmitError: Error, CustomStringConvertible {
         /// The record is written and marked "not queued"; nothing will run it. Retrying the call is safe.
-        case notQueued(WishID, reason: String)
+        case notQueued(WishID, cause: AWSClientError)
+        /// AWS refused or failed a write before the wish was queued: nothing will run it. Retrying is safe.
+        case notRecorded(cause: AWSClientError)
 
         public var description: String {
             switch self {
-            case .notQueued(let id, let reason): "wish \(id) was recorded but could not be queued (\(reason)); it will not run: submit it again"
+            case .notQueued(let id, let cause): "wish \(id) was recorded but could not be queued (\(cause)); it will not run: submit it again"
+            case .notRecorded(let cause): "the wish could not be recorded (\(cause)); it will not run: submit it again"
+            }
+        }
+
+        /// AWS's own error code (`InvalidClientTokenId`, `ExpiredToken`, `AccessDenied`, ...) when AWS answered.
+        public var awsErrorCode: String? {
+            switch self {
+            case .notQueued(_, let cause), .notRecorded(let cause): cause.serviceError?.code
             }
         }
     }
 
     /// Records the wish and queues it. A 2xx answer means queued; a repeated idempotency key returns the first wish.
     public func submit(_ spec: WishSpec, idempotencyKey: String? = nil) async throws -> (status: WishStatus, created: Bool) {
+        do {
+            return try await record(spec, idempotencyKey: idempotencyKey)
+        } catch let error as AWSClientError {
+            // Refused credentials, a bucket elsewhere, an outage: the caller must learn that nothing will run.
+            throw SubmitError.notRecorded(cause: error)
+        }
+    }
+
+    func record(_ spec: WishSpec, idempotencyKey: String?) async throws -> (status: WishStatus, created: Bool) {
         let now = clock.now
         let id = WishID.generate(at: now)
         if let key = idempotencyKey {
@@ -53,13 +72,13 @@ public struct WishBook: Sendable {
         try await aws.s3.putObject(bucket: bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
         var status = try await statuses.merge(WishStatus(id: id, createdAt: now, updatedAt: now))
         try await aws.s3.putObject(bucket: bucket, key: layout.indexEntry(id), body: Array(spec.queue.rawValue.utf8), contentType: "text/plain")
+        guard let url = settings.queueURL(for: spec.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
         do {
-            guard let url = settings.queueURL(for: spec.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
             _ = try await aws.sqs.sendMessage(queueURL: url, SQS.OutgoingMessage(id: "0", body: WishMessage(id: id).body))
         } catch {
             let reason = "not queued: \(error)"
             status = try await statuses.merge(WishStatus(id: id, updatedAt: clock.now, final: .init(state: .failed, reason: reason, at: clock.now)))
-            throw SubmitError.notQueued(id, reason: "\(error)")
+            throw SubmitError.notQueued(id, cause: error)
         }
         return (status, true)
     }

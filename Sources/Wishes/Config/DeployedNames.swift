@@ -10,4 +10,18 @@ public enum DeployedNames {
     public static let container = "count-to-three"
     /// Receives before a message goes to the dead-letter queue.
     public static let maxReceiveCount = 5
+    /// The event pattern of the template's task-state rule, with `{partition}`, `{region}` and
+    /// `{account}` to fill in: the local cloud delivers exactly what it matches, as EventBridge does,
+    /// and a test holds the template to it.
+    public static let taskStateEventPattern = #"""
+        {"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{\#
+        "clusterArn":["arn:{partition}:ecs:{region}:{account}:cluster/wishes"],"lastStatus":["RUNNING","STOPPED"],\#
+        "taskDefinitionArn":[{"prefix":"arn:{partition}:ecs:{region}:{account}:task-definition/count-to-three:"}]}}
+        """#
+
+    /// `taskStateEventPattern` for one account and region.
+    public static func taskStateEventPattern(partition: String = "aws", region: String, account: String) -> String {
+        taskStateEventPattern.replacingOccurrences(of: "{partition}", with: partition)
+            .replacingOccurrences(of: "{region}", with: region).replacingOccurrences(of: "{account}", with: account)
+    }
 }

@@ -6,7 +6,8 @@ import NIOHTTP1
 
 /// Speaks the Lambda Runtime API (2018-06-01): take the next event, answer it, or report an error.
 ///
-/// `/next` has no timeout (Lambda freezes the process between events); the answers do.
+/// `/next` has no timeout (Lambda freezes the process between events and holds `/next` for as
+/// long as no event comes); the answers do.
 public struct LambdaRuntimeClient: Sendable {
     public let host: String
     let httpClient: HTTPClient
@@ -22,6 +23,21 @@ public struct LambdaRuntimeClient: Sendable {
     }
 
     var base: String { "http://\(host)/2018-06-01/runtime" }
+
+    /// An HTTP client for the Runtime API alone. It has no read timeout: AsyncHTTPClient applies a
+    /// configured read timeout to every request whatever its deadline, and `/next` waits, frozen and
+    /// thawed, for as long as Lambda has no event. With the AWS clients' 60 s read timeout an idle
+    /// function died after a minute and Lambda reported `Runtime.ExitError`.
+    public static func makeHTTPClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: nil),
+            connectionPool: .init(idleTimeout: .hours(24), concurrentHTTP1ConnectionsPerHostSoftLimit: 2),
+            decompression: .disabled
+        )
+        configuration.httpVersion = .http1Only
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
 
     /// Waits for the next event.
     public func next(logger: Logger) async throws(LambdaRuntimeError) -> LambdaInvocation {

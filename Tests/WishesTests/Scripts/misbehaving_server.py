@@ -1,7 +1,8 @@
 """A deliberately bad HTTP peer for the client's failure paths (the protocol itself is tested against moto).
 
 argv[1]: mode — `throttle-then-ok` (two 400 ThrottlingException, then 200), `hang` (never answers),
-`always-500`, `creds` (ECS container credentials, requiring `Authorization: secret-token`).
+`always-500`, `creds` (ECS container credentials, requiring `Authorization: secret-token`),
+`s3-redirect` (S3's 301 for a bucket in eu-west-1, with `x-amz-bucket-region`; no body for HEAD).
 argv[2]: a file to write the port to once listening. Serves until killed; writes each request's path to stderr.
 """
 import json
@@ -60,7 +61,21 @@ class Handler(BaseHTTPRequestHandler):
                 self.answer(200, {"AccessKeyId": "ASIATASK", "SecretAccessKey": "task-secret", "Token": "task-token",
                                   "Expiration": "2099-01-01T00:00:00Z"}, "application/json")
 
-    do_GET = do_POST = do_PUT = handle_any
+        elif mode == "s3-redirect":
+            body = b"" if self.command == "HEAD" else (
+                b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are '
+                b'attempting to access must be addressed using the specified endpoint. Please send all future requests to '
+                b'this endpoint.</Message><Endpoint>far.s3.eu-west-1.amazonaws.com</Endpoint><Bucket>far</Bucket>'
+                b'<RequestId>R1</RequestId></Error>')
+            self.send_response(301)
+            self.send_header("x-amz-bucket-region", "eu-west-1")
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_HEAD = handle_any
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -16,6 +16,28 @@ actor LocalCloudProcess {
         var queueURL: String
         var asapQueueURL: String
         var bucket: String
+        /// Temporary credentials the local cloud minted for tools: its moto checks every signature.
+        var credentials: Keys
+
+        struct Keys: Decodable, Sendable {
+            var accessKeyId: String
+            var secretAccessKey: String
+            var sessionToken: String
+        }
+
+        /// Clients for the local cloud's moto and its Fargate stand-in.
+        func aws() throws -> AWSClients {
+            guard let endpoint = Endpoint(url: endpoint), let ecsEndpoint = Endpoint(url: ecs) else { throw TestError("bad endpoints \(self.endpoint), \(ecs)") }
+            let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint])
+            let keys = Credentials(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken)
+            return AWSClients(client: AWSClient(configuration: configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys)))
+        }
+
+        /// What boto3 needs to reach the same moto.
+        var pythonEnvironment: [String: String] {
+            ["AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+             "AWS_SESSION_TOKEN": credentials.sessionToken, "AWS_DEFAULT_REGION": "us-east-1"]
+        }
     }
 
     private var starting: Task<State, any Error>?

@@ -5,20 +5,43 @@ import Glibc
 #endif
 
 /// A real moto server on loopback, started once per test process and killed when it exits.
+///
+/// It is `scripts/lib/moto_server.py`, the local cloud's launcher: every request's signature is
+/// checked as AWS checks it, so the tests sign as production does, with a role's temporary
+/// credentials (an `ASIA…` key and a session token from sts:AssumeRole).
 actor MotoServer {
     static let shared = MotoServer()
 
-    private var starting: Task<Endpoint, any Error>?
+    /// One running server: where it listens and the credentials it accepts.
+    struct Instance: Sendable {
+        var endpoint: Endpoint
+        /// The IAM user the launcher made; it may assume `roleArn`.
+        var admin: Credentials
+        var roleArn: String
+        /// The role's temporary credentials, which every client of the tests signs with. Twelve
+        /// hours (the role allows it), longer than any run of the suite, so one AssumeRole will do.
+        var credentials: Credentials
+    }
 
-    /// The server's endpoint, starting it on first use. Concurrent first callers share one
-    /// start: the actor is reentrant across the wait, so the start itself is what is kept.
-    func endpoint() async throws -> Endpoint {
+    /// What the launcher writes once it listens, is set up and refuses strangers.
+    struct Admin: Decodable {
+        var accessKeyId: String
+        var secretAccessKey: String
+        var roleArn: String
+        var endpoint: String
+    }
+
+    private var starting: Task<Instance, any Error>?
+
+    /// The shared server, starting it on first use. Concurrent first callers share one start:
+    /// the actor is reentrant across the wait, so the start itself is what is kept.
+    func instance() async throws -> Instance {
         if let starting { return try await starting.value }
         let task = Task {
-            let (endpoint, process) = try await Self.start()
+            let (instance, process) = try await Self.start()
             motoPID = process.processIdentifier
             atexit { if motoPID > 0 { kill(motoPID, SIGTERM) } }
-            return endpoint
+            return instance
         }
         starting = task
         return try await task.value
@@ -26,10 +49,11 @@ actor MotoServer {
 
     /// A moto server of the caller's own for the length of `body`: a suite that sends hundreds of
     /// requests and judges their latency must not queue behind every other suite on one Python process.
-    static func withPrivateServer<T>(_ body: (Endpoint) async throws -> T) async throws -> T {
-        let (endpoint, process) = try await start()
+    /// - Parameter wireLog: where the server appends each request's method and target as received.
+    static func withPrivateServer<T>(wireLog: URL? = nil, _ body: (Instance) async throws -> T) async throws -> T {
+        let (instance, process) = try await start(wireLog: wireLog)
         do {
-            let result = try await body(endpoint)
+            let result = try await body(instance)
             try await stop(process)
             return result
         } catch {
@@ -44,25 +68,50 @@ actor MotoServer {
         try await offPool { process.waitUntilExit() }
     }
 
-    private static func start() async throws -> (Endpoint, Process) {
-        let port = try freePort()
+    private static func start(wireLog: URL? = nil) async throws -> (Instance, Process) {
+        let directory = FileManager.default.temporaryDirectory
+        let name = "moto-\(UUID().uuidString.prefix(8))"
+        let credentialsFile = directory.appendingPathComponent("\(name).json")
+        let log = directory.appendingPathComponent("\(name).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Python.repository.appendingPathComponent("scripts/lib/moto_server.py").path, "-H", "127.0.0.1", "-p", String(port)]
+        // Port 0: the launcher binds a free port itself and names it in the file, so no other
+        // process can take the port between a choice here and its bind.
+        // 32 threads: each SQS long poll holds one for its whole wait, and many suites poll at once.
+        process.arguments = ["python3", Python.repository.appendingPathComponent("scripts/lib/moto_server.py").path,
+                             "-H", "127.0.0.1", "-p", "0", "--threads", "32", "--credentials-file", credentialsFile.path]
+            + (wireLog.map { ["--wire-log", $0.path] } ?? [])
         process.standardInput = FileHandle.nullDevice
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("moto-\(port).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        let endpoint = Endpoint(scheme: "http", host: "127.0.0.1", port: Int(port), isAWS: false)
-        for _ in 0..<200 {
-            if canConnect(port: port) { return (endpoint, process) }
+        defer { try? FileManager.default.removeItem(at: credentialsFile) }
+        // Importing moto and boto3 and the set-up calls take a few seconds on a busy machine.
+        for _ in 0..<1200 {
+            if let data = try? Data(contentsOf: credentialsFile) {
+                let admin = try JSONDecoder().decode(Admin.self, from: data)
+                guard let endpoint = Endpoint(url: admin.endpoint) else { throw TestError("moto's credentials file names no endpoint: \(admin.endpoint)") }
+                let keys = Credentials(accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey)
+                let credentials = try await assumeRole(admin.roleArn, endpoint: endpoint, as: keys)
+                return (Instance(endpoint: endpoint, admin: keys, roleArn: admin.roleArn, credentials: credentials), process)
+            }
+            guard process.isRunning else {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                throw TestError("moto_server.py exited \(process.terminationStatus) before it was ready (is moto installed? pip install 'moto[server]' boto3); \(log.path):\n\(text.suffix(3000))")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        throw TestError("moto server did not start on port \(port); see \(log.path)")
+        throw TestError("moto_server.py wrote no \(credentialsFile.path) within 60 s; see \(log.path)")
+    }
+
+    /// The role's credentials, through our own STS client as production code would get them.
+    static func assumeRole(_ roleArn: String, endpoint: Endpoint, as admin: Credentials, durationSeconds: Int = 43_200) async throws -> Credentials {
+        let client = AWSClient(configuration: AWSConfiguration(region: "us-east-1", endpoints: [.sts: endpoint]), httpClient: TestAWS.httpClient,
+                               credentialProvider: StaticCredentialProvider(admin))
+        return try await STSClient(client: client).assumeRole(roleArn: roleArn, sessionName: "wishes-tests", durationSeconds: durationSeconds)
     }
 }
 

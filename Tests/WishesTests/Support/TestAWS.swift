@@ -4,38 +4,47 @@ import Logging
 import Wishes
 
 /// Clients pointed at the shared moto server, with names no other test uses.
+///
+/// moto checks every signature (`scripts/lib/moto_server.py`): the clients sign with the temporary
+/// credentials of the launcher's role, session token and all, as the deployed code does.
 struct TestAWS {
     static let httpClient = AWSClient.makeHTTPClient()
+    /// Keys for peers that check no signature (misbehaving servers, request shapes); moto refuses them.
     static let credentials = Credentials(accessKeyId: "AKIDTESTING", secretAccessKey: "testing-secret")
     let endpoint: Endpoint
     let client: AWSClient
+    /// The role's temporary credentials that `client` signs with: hand them to a child process.
+    let roleCredentials: Credentials
 
     static func moto(retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10))) async throws -> TestAWS {
-        at(try await MotoServer.shared.endpoint(), retry: retry)
+        at(try await MotoServer.shared.instance(), retry: retry)
     }
 
-    /// Clients for a moto server at `endpoint` (a suite's private one).
-    static func at(_ endpoint: Endpoint, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10))) -> TestAWS {
-        let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: endpoint])
+    /// Clients for a moto server of the launcher's (a suite's private one).
+    static func at(_ moto: MotoServer.Instance, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10))) -> TestAWS {
+        let endpoint = moto.endpoint
+        let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: endpoint, .sts: endpoint])
         let client = AWSClient(configuration: configuration, httpClient: httpClient,
-                               credentialProvider: StaticCredentialProvider(credentials), retry: retry)
-        return TestAWS(endpoint: endpoint, client: client)
+                               credentialProvider: StaticCredentialProvider(moto.credentials), retry: retry)
+        return TestAWS(endpoint: endpoint, client: client, roleCredentials: moto.credentials)
     }
 
-    /// Clients for the local cloud's moto and its Fargate stand-in.
-    static func endpoint(_ url: String, ecs: String) async throws -> AWSClients {
+    /// Clients for the local cloud's moto and its Fargate stand-in, signed with `credentials` (the
+    /// ones the local cloud hands out; the default suits a local cloud that checks no signature).
+    static func endpoint(_ url: String, ecs: String, credentials: Credentials = credentials) async throws -> AWSClients {
         guard let endpoint = Endpoint(url: url), let ecsEndpoint = Endpoint(url: ecs) else { throw TestError("bad endpoints \(url), \(ecs)") }
-        let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint])
+        let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint, .sts: endpoint])
         return AWSClients(client: AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(credentials)))
     }
 
     var sqs: SQSClient { SQSClient(client: client) }
     var s3: S3Client { S3Client(client: client) }
 
-    /// What boto3 needs to reach the same server.
+    /// What boto3, the aws CLI or one of our binaries needs to reach the same server as the same role.
     var pythonEnvironment: [String: String] {
-        ["AWS_ENDPOINT_URL": endpoint.description, "AWS_ACCESS_KEY_ID": Self.credentials.accessKeyId,
-         "AWS_SECRET_ACCESS_KEY": Self.credentials.secretAccessKey, "AWS_DEFAULT_REGION": "us-east-1"]
+        ["AWS_ENDPOINT_URL": endpoint.description, "AWS_ACCESS_KEY_ID": roleCredentials.accessKeyId,
+         "AWS_SECRET_ACCESS_KEY": roleCredentials.secretAccessKey, "AWS_SESSION_TOKEN": roleCredentials.sessionToken ?? "",
+         "AWS_DEFAULT_REGION": "us-east-1"]
     }
 
     static func uniqueName(_ prefix: String) -> String {

@@ -54,7 +54,7 @@ public struct AWSClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// Sends `request`, retrying what the standard mode retries. Returns only 2xx/3xx answers.
+    /// Sends `request`, retrying what the standard mode retries. Returns only 2xx answers.
     public func send(_ request: AWSRequest) async throws(AWSClientError) -> AWSResponse {
         var attempt = 1
         var retryCost: Int?
@@ -63,7 +63,9 @@ public struct AWSClient: Sendable {
             var wasTimeout = false
             do {
                 let response = try await sendOnce(request)
-                if response.status < 400 {
+                // A 3xx is no success: S3 answers 301 for a bucket in another region, and
+                // redirects are not followed (the SDKs sign for one host and one region).
+                if response.status < 300 {
                     retry.quota.release(retryCost ?? 1)
                     return response
                 }

@@ -25,6 +25,14 @@ enum AWSErrorParser {
         if let header = response.header("x-amzn-errortype"), code == nil {
             code = header.split(separator: ":").first.map(String.init)
         }
+        if (300..<400).contains(response.status) {
+            // S3's 301/307 for a bucket elsewhere names the bucket's region in a header, HEAD included.
+            let region = response.header("x-amz-bucket-region")
+            let endpoint = (try? XMLTree.parse(response.body))?.child("Endpoint")?.text
+            message = [message.isEmpty ? "AWS answered with a redirect, which is not followed" : message,
+                       region.map { "the bucket is in region \($0): set AWS_REGION=\($0) or use a bucket in this client's region" },
+                       endpoint.map { "(endpoint \($0))" }].compactMap { $0 }.joined(separator: "; ")
+        }
         return AWSServiceError(
             service: service,
             operation: operation,
@@ -38,7 +46,9 @@ enum AWSErrorParser {
     /// HEAD answers have no body; S3's status codes say enough.
     static func codeForStatus(_ status: Int) -> String {
         switch status {
+        case 301: "PermanentRedirect"
         case 304: "NotModified"
+        case 307: "TemporaryRedirect"
         case 400: "BadRequest"
         case 403: "Forbidden"
         case 404: "NotFound"

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import Wishes
+
+/// The local cloud does nothing AWS would not: it checks signatures, hands out only temporary
+/// keys, freezes idle function environments and delivers only what the template's rules match.
+@Suite(.serialized)
+struct StrictLocalCloudTests {
+    func cloud() async throws -> LocalCloudProcess.State { try await LocalCloudProcess.shared.state() }
+
+    func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
+        let state = try await cloud()
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            if answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
+               let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED" {
+                return object
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestError("wish \(id) not final after \(seconds) s")
+    }
+
+    func submit(_ body: String) async throws -> String {
+        let state = try await cloud()
+        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+        #expect(posted.status == 202, "\(posted.body)")
+        return try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
+    }
+
+    func stats() async throws -> [String: Int] {
+        let state = try await cloud()
+        return try JSONDecoder().decode([String: Int].self, from: Data(try await HTTP.call("GET", "\(state.ecs)/_local/stats").body.utf8))
+    }
+
+    /// A task's keys come from the container credentials endpoint, with a session token and an
+    /// expiry; no long-lived key is in its environment, and its S3 writes are signed with them.
+    @Test func aTaskHasNoStaticKeysOnlyTheContainerEndpoint() async throws {
+        let script = #"""
+            test -z "$AWS_ACCESS_KEY_ID" && test -z "$AWS_SECRET_ACCESS_KEY" && echo no-static-keys
+            case "$AWS_CONTAINER_CREDENTIALS_FULL_URI" in http://127.0.0.1:*/v2/credentials/*) echo full-uri ;; esac
+            test -n "$AWS_CONTAINER_AUTHORIZATION_TOKEN" && echo token
+            """#
+        let body = try JSONSerialization.data(withJSONObject: ["command": ["sh", "-c", script]])
+        let id = try await submit(String(decoding: body, as: UTF8.self))
+        let result = try await final(id)
+        #expect(result["state"] as? String == "SUCCEEDED", "the task wrote its output and result with container credentials")
+        let state = try await cloud()
+        let output = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)/output").body
+        #expect(output.contains("no-static-keys"))
+        #expect(output.contains("full-uri"))
+        #expect(output.contains("token"))
+    }
+
+    /// The container endpoint answers only its task's token.
+    @Test func theContainerEndpointRefusesAWrongToken() async throws {
+        let state = try await cloud()
+        let unknown = try await HTTP.call("GET", "\(state.ecs)/v2/credentials/0123456789abcdef", headers: ["Authorization": "guess"])
+        #expect(unknown.status == 404)
+    }
+
+    /// ECS's endpoint checks signatures as ECS does: a wrong secret, no signature, a stranger's key.
+    @Test func theECSEndpointRefusesBadSignatures() async throws {
+        let state = try await cloud()
+        guard let endpoint = Endpoint(url: state.ecs) else { throw TestError("bad endpoint \(state.ecs)") }
+        func ecs(_ keys: Credentials) -> ECSClient {
+            ECSClient(client: AWSClient(configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: endpoint]),
+                                        httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys),
+                                        retry: RetryPolicy(maxAttempts: 1)))
+        }
+        let good = Credentials(accessKeyId: state.credentials.accessKeyId, secretAccessKey: state.credentials.secretAccessKey,
+                               sessionToken: state.credentials.sessionToken)
+        _ = try await ecs(good).listTasks(.init(cluster: DeployedNames.cluster))
+        var wrongSecret = good
+        wrongSecret.secretAccessKey += "x"
+        var wrongToken = good
+        wrongToken.sessionToken = "forged"
+        let stranger = Credentials(accessKeyId: "ASIASTRANGER", secretAccessKey: "s", sessionToken: "t")
+        for (keys, code) in [(wrongSecret, "InvalidSignatureException"), (wrongToken, "UnrecognizedClientException"), (stranger, "UnrecognizedClientException")] {
+            await #expect { _ = try await ecs(keys).listTasks(.init(cluster: DeployedNames.cluster)) } throws: {
+                ($0 as? AWSClientError)?.serviceError?.code == code
+            }
+        }
+        let unsigned = try await HTTP.call("POST", "\(state.ecs)/", body: "{}", headers: [
+            "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListTasks", "Content-Type": "application/x-amz-json-1.1",
+        ])
+        #expect(unsigned.status == 403)
+        #expect(unsigned.body.contains("MissingAuthenticationTokenException"))
+    }
+
+    /// Lambda freezes an environment while it waits for an event: so does the local cloud.
+    @Test func idleFunctionEnvironmentsAreFrozen() async throws {
+        _ = try await cloud()
+        let deadline = ContinuousClock.now + .seconds(20)
+        var states: [Character] = []
+        while ContinuousClock.now < deadline {
+            states = Self.childStates(named: "MakeAWish", parent: localCloudPID)
+            if states.contains("T") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!states.isEmpty, "MakeAWish runs under the local cloud")
+        #expect(states.contains("T"), "an idle environment is stopped (SIGSTOP): \(states)")
+    }
+
+    /// ECS emits every task state; the template's rule passes RUNNING and STOPPED only, and a
+    /// runtime never exits along the way (that would be Lambda's `Runtime.ExitError`).
+    @Test func onlyWhatTheRuleMatchesIsDeliveredAndNoRuntimeExits() async throws {
+        let before = try await stats()
+        let id = try await submit(#"{"wish":"filtered"}"#)
+        #expect(try await final(id)["state"] as? String == "SUCCEEDED")
+        let after = try await stats()
+        #expect((after["eventsFilteredOut"] ?? 0) >= (before["eventsFilteredOut"] ?? 0) + 3, "PROVISIONING, PENDING and DEPROVISIONING are filtered out")
+        #expect(after["runtimeExits"] == 0)
+    }
+
+    /// One-letter states (`R`, `S`, `T`, ...) of the parent's children whose command is `name`.
+    static func childStates(named name: String, parent: Int32) -> [Character] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid -> Character? in
+            guard Int32(pid) != nil, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            let command = stat[stat.index(after: open)..<close]
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard command == name.prefix(15), fields.count > 1, Int32(fields[1]) == parent else { return nil }
+            return fields[0].first
+        }
+    }
+}
