@@ -304,12 +304,34 @@ class RawTarget:
         return self.app(environ, start_response)
 
 
+def keep_metadata_names(task_class):
+    """waitress capitalizes every response header name (`X-Amz-Meta-Wish-Id`); S3 answers metadata in
+    lower case as stored, and the SDKs take the metadata key from the name as it comes."""
+    build = task_class.build_response_header
+
+    def build_keeping_metadata_names(self):
+        originals = {"-".join(part.capitalize() for part in name.split("-")).encode("latin-1"): name.encode("latin-1")
+                     for name, _ in self.response_headers if name.lower().startswith("x-amz-meta-")}
+        head = build(self)
+        if not originals:
+            return head
+        lines = head.split(b"\r\n")
+        for index, line in enumerate(lines):
+            name, separator, value = line.partition(b": ")
+            if separator and name in originals:
+                lines[index] = originals[name] + b": " + value
+        return b"\r\n".join(lines)
+
+    task_class.build_response_header = build_keeping_metadata_names
+
+
 def make_server(app):
     """A bound server (so set-up can reach it) and the function that serves until the process ends."""
     try:
         if options.server == "werkzeug":
             raise ImportError("werkzeug asked for")
         import waitress.server
+        import waitress.task
     except ImportError:
         if options.server == "waitress":
             raise
@@ -317,6 +339,7 @@ def make_server(app):
 
         server = werkzeug_server(options.host, options.port, app, threaded=True)
         return server.server_port, server.serve_forever
+    keep_metadata_names(waitress.task.Task)
     server = waitress.server.create_server(app, host=options.host, port=options.port, threads=options.threads,
                                            channel_timeout=120, connection_limit=1000)
     return server.effective_port, server.run
