@@ -114,6 +114,18 @@ struct StrictLocalCloudTests {
         #expect(after["runtimeExits"] == 0)
     }
 
+    /// `WISHES_API_TOKEN` in the environment of `./scripts/run` is the local web's token.
+    @Test func theLocalWebRequiresTheTokenFromTheEnvironment() async throws {
+        try await LocalCloudProcess.withPrivateCloud(environment: ["WISHES_API_TOKEN": "local-token-42"]) { state in
+            let anonymous = try await HTTP.call("GET", "\(state.web)/api/wishes")
+            #expect(anonymous.status == 401)
+            let wrong = try await HTTP.call("GET", "\(state.web)/api/wishes", headers: ["Authorization": "Bearer nope"])
+            #expect(wrong.status == 401)
+            let right = try await HTTP.call("GET", "\(state.web)/api/wishes", headers: ["Authorization": "Bearer local-token-42"])
+            #expect(right.status == 200)
+        }
+    }
+
     /// One-letter states (`R`, `S`, `T`, ...) of the parent's children whose command is `name`.
     static func childStates(named name: String, parent: Int32) -> [Character] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -49,7 +49,25 @@ actor LocalCloudProcess {
         return try await task.value
     }
 
+    /// A local cloud of the caller's own, with `environment` added to the test process's, stopped
+    /// (SIGTERM, as Ctrl-C would) after `body`.
+    static func withPrivateCloud<T>(environment extra: [String: String], _ body: (State) async throws -> T) async throws -> T {
+        let (state, process) = try await launch(environment: extra)
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return try await body(state)
+    }
+
     private static func start() async throws -> State {
+        let (state, process) = try await launch(environment: [:])
+        localCloudPID = process.processIdentifier
+        atexit { if localCloudPID > 0 { kill(localCloudPID, SIGTERM) } }
+        return state
+    }
+
+    private static func launch(environment extra: [String: String]) async throws -> (State, Process) {
         let binary = Python.repository.appendingPathComponent(".build/debug/LocalCloud")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestError("\(binary.path) is missing: run swift build first") }
         let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("local-cloud-\(UUID().uuidString).json")
@@ -62,18 +80,16 @@ actor LocalCloudProcess {
         var environment = ProcessInfo.processInfo.environment
         environment["WISHES_EXIT_WITH_PARENT"] = "1"
         for name in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"] { environment[name] = nil }
-        process.environment = environment
+        process.environment = environment.merging(extra) { _, new in new }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        localCloudPID = process.processIdentifier
-        atexit { if localCloudPID > 0 { kill(localCloudPID, SIGTERM) } }
         for _ in 0..<600 {
             if let data = try? Data(contentsOf: stateFile), let state = try? JSONDecoder().decode(State.self, from: data),
                let port = URL(string: state.web)?.port, canConnect(port: UInt16(port)) {
-                return state
+                return (state, process)
             }
             guard process.isRunning else { throw TestError("LocalCloud exited; see \(log.path)") }
             try await Task.sleep(for: .milliseconds(100))
