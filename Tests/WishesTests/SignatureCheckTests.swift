@@ -12,28 +12,40 @@ import Testing
     /// ListObjectsV2 prefixes: a '/' in a query value is where moto's own check refused boto3.
     static let prefixes = ["dir/", "a/", "é/", "sp ace/+plus/", "a//", "q?mark#hash&", "emoji ✨/", "tilde~equals=percent%"]
 
-    struct CheckInput: Encodable { var bucket: String; var queueUrl: String; var keys: [String]; var prefixes: [String] }
+    struct CheckInput: Encodable {
+        var bucket: String, queueUrl: String, keys: [String], prefixes: [String]
+        var adminKey: String, adminSecret: String, roleArn: String
+    }
     struct Verdict: Decodable { var `case`: String; var ok: Bool; var detail: String }
     struct WireLine: Decodable { var method: String; var target: String }
 
+    /// The launcher serves with either: the raw request line must reach the check under both.
+    static let servers = ["waitress", "werkzeug"]
+
     /// A bucket and a queue on a moto of the test's own, which logs every request target it receives.
-    func withOwnServer(_ body: (TestAWS, String, String, URL) async throws -> Void) async throws {
+    func withOwnServer(_ server: String = "auto", _ body: (TestAWS, String, String, URL) async throws -> Void) async throws {
+        try await withOwnServer(server) { _, aws, bucket, queue, wireLog in try await body(aws, bucket, queue, wireLog) }
+    }
+
+    func withOwnServer(_ server: String = "auto", _ body: (MotoServer.Instance, TestAWS, String, String, URL) async throws -> Void) async throws {
         let wireLog = FileManager.default.temporaryDirectory.appendingPathComponent("wire-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: wireLog) }
-        try await MotoServer.withPrivateServer(wireLog: wireLog) { moto in
+        try await MotoServer.withPrivateServer(server: server, wireLog: wireLog) { moto in
             let aws = TestAWS.at(moto)
             try await aws.withBucket { bucket in
                 try await aws.withQueue { queue in
-                    try await body(aws, bucket, queue, wireLog)
+                    try await body(moto, aws, bucket, queue, wireLog)
                 }
             }
         }
     }
 
-    @Test func boto3AndTheCLIAreAcceptedAndForgeriesRefused() async throws {
-        try await withOwnServer { aws, bucket, queue, _ in
-            let verdicts = try await Python.run("strict_moto_check.py", input: CheckInput(bucket: bucket, queueUrl: queue, keys: Self.keys, prefixes: Self.prefixes),
-                                                environment: aws.pythonEnvironment, as: [Verdict].self)
+    @Test(arguments: servers)
+    func boto3AndTheCLIAreAcceptedAndForgeriesRefused(server: String) async throws {
+        try await withOwnServer(server) { moto, aws, bucket, queue, _ in
+            let input = CheckInput(bucket: bucket, queueUrl: queue, keys: Self.keys, prefixes: Self.prefixes,
+                                   adminKey: moto.admin.accessKeyId, adminSecret: moto.admin.secretAccessKey, roleArn: moto.roleArn)
+            let verdicts = try await Python.run("strict_moto_check.py", input: input, environment: aws.pythonEnvironment, as: [Verdict].self)
             #expect(verdicts.count > 30, "the referee ran its checks")
             for verdict in verdicts {
                 #expect(verdict.ok, "\(verdict.case): \(verdict.detail)")
@@ -41,8 +53,9 @@ import Testing
         }
     }
 
-    @Test func ourS3ClientIsAcceptedForTheHardestKeysAndPrefixesAndSendsWhatItSigned() async throws {
-        try await withOwnServer { aws, bucket, _, wireLog in
+    @Test(arguments: servers)
+    func ourS3ClientIsAcceptedForTheHardestKeysAndPrefixesAndSendsWhatItSigned(server: String) async throws {
+        try await withOwnServer(server) { aws, bucket, _, wireLog in
             for key in Self.keys {
                 let body = Array("ours \(key)".utf8)
                 #expect(try await aws.s3.putObjectIfAbsent(bucket: bucket, key: key, body: body), "\(key)")
@@ -95,6 +108,21 @@ import Testing
             try await aws.sqs.deleteMessage(queueURL: queue, receiptHandle: handles[0])
             let deleted = try await aws.sqs.deleteMessageBatch(queueURL: queue, handles.dropFirst().enumerated().map { ("d\($0.offset)", $0.element) })
             #expect(deleted.failed.isEmpty)
+        }
+    }
+
+    @Test func anIPv6EndpointIsSignedForTheHostItIsSentTo() async throws {
+        try await MotoServer.withPrivateServer(host: "::1") { moto in
+            #expect(moto.endpoint.hostHeader.hasPrefix("[::1]:"))
+            let aws = TestAWS.at(moto, retry: .none)
+            try await aws.withBucket { bucket in
+                try await aws.s3.putObject(bucket: bucket, key: "v6/é", body: Array("six".utf8))
+                #expect(try await aws.s3.getObject(bucket: bucket, key: "v6/é").text == "six")
+                try await aws.s3.deleteObject(bucket: bucket, key: "v6/é")
+            }
+            try await aws.withQueue { queue in
+                try await aws.sqs.sendMessage(queueURL: queue, .init(id: "1", body: "six"))
+            }
         }
     }
 

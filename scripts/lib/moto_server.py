@@ -12,7 +12,8 @@ What it adds to `python3 -m moto.server`, and why:
   starts from the request line as received (RAW_URI / REQUEST_URI), decodes each path segment and
   query component once and re-encodes it with SigV4's unreserved set, as AWS does. It also refuses
   what moto lets through and AWS does not: no Authorization header, a date more than 15 minutes
-  off, an S3 body that does not match its x-amz-content-sha256, an expired session token.
+  off, an S3 body that does not match its x-amz-content-sha256 or an unsigned x-amz-* header sent
+  to S3, an expired session token.
 - Set-up: once listening, the launcher itself makes exactly INITIAL_NO_AUTH_ACTION_COUNT unchecked
   calls with boto3: IAM user `wishes-admin` with an allow-all inline policy and an access key, and
   role `wishes-local` (trusting that user and the account, allow-all, sessions up to 12 hours).
@@ -223,6 +224,10 @@ def _check_before_moto(self):
     if credential.split("/")[1] != stamp[:8]:
         _refuse(self, 403, "SignatureDoesNotMatch", f"Credential scope date {credential.split('/')[1]} is not the day of X-Amz-Date {stamp}")
     if is_s3:
+        # S3 signs every x-amz-* header it is sent, so none can be added on the way.
+        unsigned = sorted(name.lower() for name in headers.keys() if name.lower().startswith("x-amz-") and name.lower() not in signed_names)
+        if unsigned:
+            _refuse(self, 403, "AccessDenied", f"There were headers present in the request which were not signed: {', '.join(unsigned)}")
         claimed = headers.get("X-Amz-Content-SHA256")
         if not claimed:
             _refuse(self, 400, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
@@ -404,5 +409,6 @@ def set_up_and_announce(endpoint: str):
 port, serve = make_server(RawTarget(DomainDispatcherApplication(create_backend_app)))
 os.environ["MOTO_PORT"] = str(port)
 host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
+host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
 threading.Thread(target=set_up_and_announce, args=(f"http://{host}:{port}",), daemon=True).start()
 serve()

@@ -1,10 +1,11 @@
 """Checks the strict moto (scripts/lib/moto_server.py) as a referee: the SDKs are accepted, forgeries refused.
 
-argv[1] holds {"bucket", "queueUrl", "keys", "prefixes"}; the environment carries the endpoint and
+argv[1] holds {"bucket", "queueUrl", "keys", "prefixes", "adminKey", "adminSecret", "roleArn"}; the environment carries the endpoint and
 temporary credentials (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN).
 argv[2] receives [{"case", "ok", "detail"}]: one entry per check, ok when the server did what AWS does.
 """
 import datetime
+import re
 import json
 import os
 import subprocess
@@ -129,10 +130,10 @@ def send(method, url, headers, body=b""):
         return error.code, error.read().decode("utf-8", "replace")
 
 
-def signed(method, url, body=b"", service="s3", headers=None, when=None):
+def signed(method, url, body=b"", service="s3", headers=None, when=None, keys=credentials):
     """A request signed by botocore, as (url, headers) to send or to tamper with first."""
     aws_request = botocore.awsrequest.AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
-    signer = (botocore.auth.S3SigV4Auth if service == "s3" else botocore.auth.SigV4Auth)(credentials, service, region)
+    signer = (botocore.auth.S3SigV4Auth if service == "s3" else botocore.auth.SigV4Auth)(keys, service, region)
     if when is None:
         signer.add_auth(aws_request)
     else:  # botocore stamps the time itself; a fixed moment needs its context set by hand
@@ -159,6 +160,9 @@ check("an S3 body changed after signing is refused", status == 400 and "XAmzCont
 url, headers = signed("PUT", base + "/" + urllib.parse.quote("a+b", safe="/"), body=b"x")
 status, answer = send("PUT", url.replace("a%2Bb", "a%20b"), headers, body=b"x")
 check("an S3 key changed after signing is refused", status == 403 and "SignatureDoesNotMatch" in answer, f"{status} {answer}")
+url, headers = signed("PUT", base + "/extra-header", body=b"x")
+status, answer = send("PUT", url, {**headers, "x-amz-meta-added": "after signing"}, body=b"x")
+check("an x-amz-* header added after signing is refused by S3", status == 403 and "not signed" in answer, f"{status} {answer}")
 body = json.dumps({"QueueUrl": queue_url}).encode()
 sqs_headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.GetQueueAttributes"}
 url, headers = signed("POST", endpoint + "/", body=body, service="sqs", headers=sqs_headers)
@@ -176,5 +180,24 @@ check("a request signed 20 minutes ago is refused", status == 403 and "RequestTi
 url, headers = signed("GET", base + "?list-type=2", when=datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5))
 status, answer = send("GET", url, headers)
 check("a request signed 5 minutes ago is accepted", status == 200, f"{status} {answer}")
+
+
+# Credentials past their expiry: AssumeRole signed by hand (botocore's client would refuse a negative
+# DurationSeconds, moto takes it), then used.
+admin = botocore.credentials.Credentials(request["adminKey"], request["adminSecret"])
+form = urllib.parse.urlencode({"Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": request["roleArn"],
+                               "RoleSessionName": "expired", "DurationSeconds": "-60"}).encode()
+url, headers = signed("POST", endpoint + "/", body=form, service="sts", keys=admin,
+                      headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+status, answer = send("POST", url, headers, body=form)
+fields = dict(re.findall(r"<(AccessKeyId|SecretAccessKey|SessionToken)>([^<]+)<", answer))
+check("AssumeRole signed by hand with the admin key", status == 200 and len(fields) == 3, f"{status} {answer}")
+if len(fields) == 3:
+    expired = dict(aws_access_key_id=fields["AccessKeyId"], aws_secret_access_key=fields["SecretAccessKey"],
+                   aws_session_token=fields["SessionToken"].replace("&amp;", "&"))
+    code = error_code(lambda: client("s3", **expired).list_objects_v2(Bucket=bucket))
+    check("S3 refuses an expired session token", code == "ExpiredToken", code)
+    code = error_code(lambda: client("sqs", **expired).get_queue_attributes(QueueUrl=queue_url))
+    check("SQS refuses an expired session token", code == "ExpiredTokenException", code)
 
 json.dump(results, open(sys.argv[2], "w"), indent=1)

@@ -49,9 +49,13 @@ actor MotoServer {
 
     /// A moto server of the caller's own for the length of `body`: a suite that sends hundreds of
     /// requests and judges their latency must not queue behind every other suite on one Python process.
-    /// - Parameter wireLog: where the server appends each request's method and target as received.
-    static func withPrivateServer<T>(wireLog: URL? = nil, _ body: (Instance) async throws -> T) async throws -> T {
-        let (instance, process) = try await start(wireLog: wireLog)
+    /// - Parameters:
+    ///   - host: the address it listens on (`::1` for IPv6).
+    ///   - server: `waitress` or `werkzeug`; by default waitress when it is installed.
+    ///   - wireLog: where the server appends each request's method and target as received.
+    static func withPrivateServer<T>(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil,
+                                     _ body: (Instance) async throws -> T) async throws -> T {
+        let (instance, process) = try await start(host: host, server: server, wireLog: wireLog)
         do {
             let result = try await body(instance)
             try await stop(process)
@@ -68,7 +72,7 @@ actor MotoServer {
         try await offPool { process.waitUntilExit() }
     }
 
-    private static func start(wireLog: URL? = nil) async throws -> (Instance, Process) {
+    private static func start(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil) async throws -> (Instance, Process) {
         let directory = FileManager.default.temporaryDirectory
         let name = "moto-\(UUID().uuidString.prefix(8))"
         let credentialsFile = directory.appendingPathComponent("\(name).json")
@@ -80,7 +84,7 @@ actor MotoServer {
         // process can take the port between a choice here and its bind.
         // 32 threads: each SQS long poll holds one for its whole wait, and many suites poll at once.
         process.arguments = ["python3", Python.repository.appendingPathComponent("scripts/lib/moto_server.py").path,
-                             "-H", "127.0.0.1", "-p", "0", "--threads", "32", "--credentials-file", credentialsFile.path]
+                             "-H", host, "-p", "0", "--threads", "32", "--server", server, "--credentials-file", credentialsFile.path]
             + (wireLog.map { ["--wire-log", $0.path] } ?? [])
         process.standardInput = FileHandle.nullDevice
         let handle = try FileHandle(forWritingTo: log)
