@@ -89,18 +89,48 @@ struct StrictLocalCloudTests {
         #expect(unsigned.body.contains("MissingAuthenticationTokenException"))
     }
 
-    /// Lambda freezes an environment while it waits for an event: so does the local cloud.
+    /// Lambda freezes an environment while it waits for an event: so does the local cloud, with
+    /// the cgroup freezer where the machine has one (SIGSTOP otherwise).
     @Test func idleFunctionEnvironmentsAreFrozen() async throws {
         _ = try await cloud()
         let deadline = ContinuousClock.now + .seconds(20)
-        var states: [Character] = []
+        var states: [String] = []
         while ContinuousClock.now < deadline {
-            states = Self.childStates(named: "MakeAWish", parent: localCloudPID)
-            if states.contains("T") { break }
+            states = Self.children(named: "MakeAWish", parent: localCloudPID).map(Self.freezeState)
+            if states.contains("FROZEN") || states.contains("STOPPED") { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(!states.isEmpty, "MakeAWish runs under the local cloud")
-        #expect(states.contains("T"), "an idle environment is stopped (SIGSTOP): \(states)")
+        #expect(states.contains("FROZEN") || states.contains("STOPPED"), "an idle environment is frozen: \(states)")
+    }
+
+    /// FROZEN when the process's freezer cgroup (v1 or v2) is frozen, STOPPED for SIGSTOP, else its state letter.
+    static func freezeState(_ pid: Int32) -> String {
+        let groups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""
+        for line in groups.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2).map(String.init)
+            guard parts.count == 3, parts[2].contains("wishes-") else { continue }
+            if parts[1] == "freezer", (try? String(contentsOfFile: "/sys/fs/cgroup/freezer\(parts[2])/freezer.state", encoding: .utf8))?.hasPrefix("FROZEN") == true {
+                return "FROZEN"
+            }
+            if parts[1].isEmpty, let root = cgroupV2Root(),
+               (try? String(contentsOfFile: "\(root)\(parts[2])/cgroup.events", encoding: .utf8))?.contains("frozen 1") == true {
+                return "FROZEN"
+            }
+        }
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        guard let close = stat.lastIndex(of: ")"), stat.index(close, offsetBy: 2) < stat.endIndex else { return "?" }
+        let letter = stat[stat.index(close, offsetBy: 2)]
+        return letter == "T" ? "STOPPED" : String(letter)
+    }
+
+    static func cgroupV2Root() -> String? {
+        guard let mounts = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return nil }
+        for line in mounts.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 2, fields[2] == "cgroup2" { return String(fields[1]) }
+        }
+        return nil
     }
 
     /// ECS emits every task state; the template's rule passes RUNNING and STOPPED only, and a
@@ -126,16 +156,16 @@ struct StrictLocalCloudTests {
         }
     }
 
-    /// One-letter states (`R`, `S`, `T`, ...) of the parent's children whose command is `name`.
-    static func childStates(named name: String, parent: Int32) -> [Character] {
+    /// The pids of the parent's children whose command is `name`.
+    static func children(named name: String, parent: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { pid -> Character? in
-            guard Int32(pid) != nil, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        return entries.compactMap { pid -> Int32? in
+            guard let number = Int32(pid), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
             let command = stat[stat.index(after: open)..<close]
             let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
             guard command == name.prefix(15), fields.count > 1, Int32(fields[1]) == parent else { return nil }
-            return fields[0].first
+            return number
         }
     }
 }

@@ -8,9 +8,9 @@ import Glibc
 #endif
 
 /// One execution environment: a MakeAWish process and the Runtime API it polls, one
-/// invocation at a time. Between invocations the process is frozen (SIGSTOP) while its `/next`
-/// waits, and thawed (SIGCONT) when an event comes, as Lambda freezes idle sandboxes: whatever
-/// runs on a timer in the runtime meets a clock that jumped. A process that exits fails its
+/// invocation at a time. Between invocations the process is frozen while its `/next` waits, and
+/// thawed when an event comes, as Lambda freezes idle sandboxes (`Freezer`): whatever runs on a
+/// timer in the runtime meets a clock that jumped. A process that exits fails its
 /// invocation with `Runtime.ExitError`, and a new environment is started, as Lambda does.
 actor FunctionInstance {
     let name: String
@@ -26,8 +26,11 @@ actor FunctionInstance {
     private(set) var program: ChildProgram?
     private(set) var lastRequestID: String?
 
-    init(name: String, port: Int, functionTimeout: Int) {
+    nonisolated let freezer: Freezer
+
+    init(name: String, port: Int, functionTimeout: Int, freezer: Freezer) {
         self.name = name
+        self.freezer = freezer
         self.port = port
         self.functionTimeout = functionTimeout
     }
@@ -84,15 +87,15 @@ actor FunctionInstance {
     }
 
     private func freeze() {
-        guard !frozen, let program else { return }
+        guard !frozen, let program, program.isRunning else { return }
         frozen = true
-        program.signal(SIGSTOP)
+        freezer.freeze(program.pid)
     }
 
     private func thaw() {
-        guard frozen else { return }
+        guard frozen, let program else { return }
         frozen = false
-        program?.signal(SIGCONT)
+        freezer.thaw(program.pid)
     }
 
     @discardableResult
@@ -113,6 +116,7 @@ actor FunctionInstance {
 
     func started(_ program: ChildProgram) {
         self.program = program
+        freezer.adopt(program.pid)
         frozen = false
         spawnedAt = ContinuousClock.now
         initDuration = nil

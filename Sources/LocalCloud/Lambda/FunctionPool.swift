@@ -20,7 +20,8 @@ final class FunctionPool: Service, Sendable {
         var instances: [FunctionInstance] = []
         for index in 1...max(1, count) {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
-            instances.append(FunctionInstance(name: "MakeAWish-\(index)", port: port, functionTimeout: functionTimeout))
+            let name = "MakeAWish-\(index)"
+            instances.append(FunctionInstance(name: name, port: port, functionTimeout: functionTimeout, freezer: Freezer.make(name: name, logger: logger)))
         }
         self.instances = instances
         self.executable = executable
@@ -103,8 +104,9 @@ final class FunctionPool: Service, Sendable {
             let code = await withTaskCancellationHandler {
                 await program.wait()
             } onCancel: {
+                // A frozen process acts on SIGTERM only once thawed.
+                instance.freezer.thaw(program.pid)
                 program.signal(SIGTERM)
-                program.signal(SIGCONT)  // a frozen process gets its SIGTERM only once thawed
             }
             await instance.processExited(code: code)
             if Task.isCancelled { break }
@@ -113,7 +115,11 @@ final class FunctionPool: Service, Sendable {
             ConsoleOutput.write("\(instance.name) | ERROR Runtime exited with code \(code) (Runtime.ExitError); starting a new environment")
             try? await Task.sleep(for: .milliseconds(500))
         }
-        await instance.program?.stop(grace: .seconds(2))
+        if let program = await instance.program {
+            instance.freezer.thaw(program.pid)
+            await program.stop(grace: .seconds(2))
+        }
+        instance.freezer.remove()
     }
 }
 
