@@ -104,6 +104,28 @@ struct StrictLocalCloudTests {
         #expect(states.contains("FROZEN") || states.contains("STOPPED"), "an idle environment is frozen: \(states)")
     }
 
+    /// EventBridge may deliver an event twice and out of order: with every event duplicated and
+    /// most held back, a wish still runs one attempt and ends SUCCEEDED.
+    @Test func duplicatedAndReorderedEventsStillEndAWishOnce() async throws {
+        try await LocalCloudProcess.withPrivateCloud(arguments: ["--duplicate-events", "1", "--reorder-events", "0.8"]) { state in
+            let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: #"{"command":["sh","-c","echo once"]}"#,
+                                             headers: ["Content-Type": "application/json"])
+            let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
+            var wish: [String: Any] = [:]
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                wish = (try JSONSerialization.jsonObject(with: Data(try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)").body.utf8)) as? [String: Any]) ?? [:]
+                if ["SUCCEEDED", "FAILED"].contains(wish["state"] as? String ?? "") { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(wish["state"] as? String == "SUCCEEDED", "\(wish)")
+            #expect((wish["attempts"] as? [Any])?.count == 1)
+            let stats = try JSONDecoder().decode([String: Int].self, from: Data(try await HTTP.call("GET", "\(state.ecs)/_local/stats").body.utf8))
+            #expect((stats["eventsDuplicated"] ?? 0) >= 2, "\(stats)")
+            #expect(stats["tasksLaunched"] == 1)
+        }
+    }
+
     /// FROZEN when the process's freezer cgroup (v1 or v2) is frozen, STOPPED for SIGSTOP, else its state letter.
     static func freezeState(_ pid: Int32) -> String {
         let groups = (try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8)) ?? ""

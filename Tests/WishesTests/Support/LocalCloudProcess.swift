@@ -51,8 +51,8 @@ actor LocalCloudProcess {
 
     /// A local cloud of the caller's own, with `environment` added to the test process's, stopped
     /// (SIGTERM, as Ctrl-C would) after `body`.
-    static func withPrivateCloud<T>(environment extra: [String: String], _ body: (State) async throws -> T) async throws -> T {
-        let (state, process) = try await launch(environment: extra)
+    static func withPrivateCloud<T>(environment extra: [String: String] = [:], arguments: [String] = [], _ body: (State) async throws -> T) async throws -> T {
+        let (state, process) = try await launch(environment: extra, arguments: arguments)
         defer {
             process.terminate()
             process.waitUntilExit()
@@ -61,13 +61,13 @@ actor LocalCloudProcess {
     }
 
     private static func start() async throws -> State {
-        let (state, process) = try await launch(environment: [:])
+        let (state, process) = try await launch(environment: [:], arguments: [])
         localCloudPID = process.processIdentifier
         atexit { if localCloudPID > 0 { kill(localCloudPID, SIGTERM) } }
         return state
     }
 
-    private static func launch(environment extra: [String: String]) async throws -> (State, Process) {
+    private static func launch(environment extra: [String: String], arguments: [String]) async throws -> (State, Process) {
         let binary = Python.repository.appendingPathComponent(".build/debug/LocalCloud")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestError("\(binary.path) is missing: run swift build first") }
         let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("local-cloud-\(UUID().uuidString).json")
@@ -76,7 +76,7 @@ actor LocalCloudProcess {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--port", String(try freePort()), "--count-interval", "0", "--state-file", stateFile.path,
-                             "--schedule-seconds", "3", "--instances", "3", "--spot-interruption-rate", "0"]
+                             "--schedule-seconds", "3", "--instances", "3", "--spot-interruption-rate", "0"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["WISHES_EXIT_WITH_PARENT"] = "1"
         for name in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"] { environment[name] = nil }
