@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import Wishes
 
-/// `deploy/wishes.yaml` against cfn-lint and against the code: names, environments, entry points.
+/// `deploy/wishes.yaml` against cfn-lint, against the code (names, environments, entry points) and
+/// deployed into moto's CloudFormation.
 struct DeployTests {
     static let template = Python.repository.appendingPathComponent("deploy/wishes.yaml")
     static let sources = Python.repository.appendingPathComponent("Sources")
@@ -17,7 +18,8 @@ struct DeployTests {
                       "WISHES_FAN_OUT_CHUNK", "LOG_LEVEL"],
         "CountToThree": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_COUNT_INTERVAL_SECONDS", "WISHES_KILL_GRACE_SECONDS",
                          "WISHES_OUTPUT_LIMIT_BYTES", "WISHES_FLUSH_SECONDS", "LOG_LEVEL"],
-        "Web": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_API_TOKEN",
+        // WISHES_CLUSTER: cancel stops a running wish's task.
+        "Web": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_CLUSTER", "WISHES_API_TOKEN",
                 "WISHES_WEB_HOST", "WISHES_WEB_PORT", "LOG_LEVEL"],
     ]
 
@@ -33,6 +35,28 @@ struct DeployTests {
         var functionTimeout: Int
         var runtime: String
         var batchResponses: [String]
+        var architectures: [String]
+        struct Web: Decodable {
+            var serviceCluster: String
+            var launchType: String
+            var containerPort: Int
+            var serviceContainerPort: Int
+            var targetPort: Int
+            var healthCheckPath: String
+            var tokenFrom: [String]
+            var viewerProtocolPolicy: String
+            var cachePolicyId: String
+            var originRequestPolicyId: String
+            var allowedMethods: [String]
+            var defaultCertificate: Bool
+            var url: String
+        }
+        var web: Web
+        struct TopicKey: Decodable { var type: String; var rotation: Bool; var cloudWatchMay: [String] }
+        var alarmTopicKey: TopicKey
+        struct Grant: Decodable { var role: String; var actions: [String]; var resources: [String]; var conditionKeys: [String] }
+        var ecsGrants: [Grant]
+        var types: [String]
     }
 
     static func facts() async throws -> Facts {
@@ -112,5 +136,106 @@ struct DeployTests {
         for binary in ["CountToThree", "Web"] {
             #expect(facts.entryPoints[binary] == "/opt/wishes/\(binary)", "the template starts \(binary) where the image puts it")
         }
+    }
+
+    @Test func theWebFrontIsAnECSServiceBehindALoadBalancerAndCloudFront() async throws {
+        let facts = try await Self.facts()
+        let web = facts.web
+        #expect(!facts.types.contains("AWS::AppRunner::Service"), "App Runner takes no new customers")
+        #expect(web.serviceCluster == "Cluster" && web.launchType == "FARGATE")
+        #expect(facts.environment["Web"]?["WISHES_WEB_HOST"] == "0.0.0.0", "the load balancer reaches the container from outside it")
+        #expect(facts.environment["Web"]?["WISHES_WEB_PORT"] == String(web.containerPort))
+        #expect(web.serviceContainerPort == web.containerPort && web.targetPort == web.containerPort)
+        #expect(web.healthCheckPath == "/healthz")
+        #expect(web.tokenFrom == ["AWS::SecretsManager::Secret"], "the token comes from Secrets Manager, never a plain value")
+        #expect(web.viewerProtocolPolicy == "redirect-to-https" && web.defaultCertificate)
+        #expect(web.cachePolicyId == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "Managed-CachingDisabled")
+        #expect(web.originRequestPolicyId == "b689b0a8-53d0-40ab-baf2-68738e2966ac", "Managed-AllViewerExceptHostHeader")
+        #expect(web.allowedMethods == ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"])
+        #expect(web.url.hasPrefix("https://") && web.url.contains("Distribution.DomainName"), "the place to click is CloudFront's https URL")
+    }
+
+    /// Each ECS grant names the resource type its action authorizes, and stays in our cluster.
+    @Test func ecsGrantsHaveTheResourceShapesECSAuthorizes() async throws {
+        let facts = try await Self.facts()
+        let task = ":task/\(DeployedNames.cluster)/*"
+        for grant in facts.ecsGrants {
+            for action in grant.actions {
+                switch action {
+                case "ecs:RunTask":
+                    #expect(grant.resources.allSatisfy { $0.hasSuffix(":task-definition/\(DeployedNames.taskFamily):*") }, "\(grant)")
+                    #expect(grant.conditionKeys == ["ecs:cluster"], "\(grant)")
+                case "ecs:StopTask", "ecs:DescribeTasks":
+                    #expect(grant.resources.allSatisfy { $0.hasSuffix(task) }, "\(grant)")
+                    #expect(grant.conditionKeys == ["ecs:cluster"], "\(grant)")
+                case "ecs:ListTasks":
+                    #expect(grant.resources == ["*"], "ListTasks authorizes on container instances, which Fargate has none of")
+                    #expect(grant.conditionKeys == ["ecs:cluster"], "\(grant)")
+                case "ecs:TagResource":
+                    #expect(grant.resources.allSatisfy { $0.hasSuffix(task) } && grant.conditionKeys == ["ecs:CreateAction"], "\(grant)")
+                default:
+                    Issue.record("an ECS grant this test does not know: \(action) in \(grant.role)")
+                }
+            }
+        }
+        let actions = Dictionary(grouping: facts.ecsGrants, by: \.role).mapValues { Set($0.flatMap(\.actions)) }
+        #expect(actions["FunctionRole"] == ["ecs:RunTask", "ecs:TagResource", "ecs:StopTask", "ecs:DescribeTasks", "ecs:ListTasks"])
+        #expect(actions["WebTaskRole"] == ["ecs:StopTask"], "cancel stops a running wish")
+    }
+
+    @Test func nothingAsksForARM64WhichFargateSpotCannotRun() async throws {
+        let facts = try await Self.facts()
+        #expect(Set(facts.architectures) == ["X86_64", "x86_64"], "\(facts.architectures)")
+    }
+
+    @Test func alarmsCanPublishToTheirEncryptedTopic() async throws {
+        let key = try await Self.facts().alarmTopicKey
+        #expect(key.type == "AWS::KMS::Key", "CloudWatch cannot use the AWS-managed alias/aws/sns key")
+        #expect(key.rotation)
+        #expect(key.cloudWatchMay == ["kms:Decrypt", "kms:GenerateDataKey*"])
+    }
+
+    struct MotoDeployment: Decodable {
+        struct Removed: Decodable { var logicalId: String; var type: String }
+        struct Missing: Decodable { var type: String; var problem: String }
+        var moto: String
+        var stackStatus: String
+        var rollback: Bool
+        var describeStacks: String
+        var createdTypes: [String]
+        var unsupportedTypes: [String]
+        var removed: [Removed]
+        var missing: [String: Missing]
+        var leftOut: [String]
+        var outputs: [String: String]
+    }
+
+    /// The types of the template that moto 5.2.1's CloudFormation cannot create: it skips them (an entry
+    /// without a logical id in describe-stack-resources). Everything else is created and then found in
+    /// its own service through the `aws` CLI.
+    static let typesMotoCannotCreate: Set<String> = [
+        "AWS::CloudFront::Distribution", "AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy",
+        "AWS::SNS::Subscription", "AWS::SecretsManager::Secret",
+    ]
+
+    /// The whole template into moto's CloudFormation with the `aws` CLI (Scripts/cfn_deploy_moto.py). Moto
+    /// answers describe-stacks with a 500 when an output reads an attribute of a resource it skipped
+    /// (WebUrl reads the distribution's DomainName), so the script deploys, besides the template as is, a
+    /// copy without that one resource, whose references become placeholders.
+    @Test(.timeLimit(.minutes(10))) func theTemplateDeploysIntoMotosCloudFormation() async throws {
+        let deployment = try await Python.run("cfn_deploy_moto.py", input: Self.template.path, as: MotoDeployment.self)
+        let notes = "moto \(deployment.moto); left out by moto: \(deployment.leftOut)"
+        #expect(deployment.stackStatus == "CREATE_COMPLETE", "\(notes)")
+        #expect(!deployment.rollback)
+        #expect(deployment.describeStacks == "ok")
+        #expect(Set(deployment.unsupportedTypes) == Self.typesMotoCannotCreate,
+                "moto now creates \(Self.typesMotoCannotCreate.subtracting(deployment.unsupportedTypes).sorted()), no longer creates \(Set(deployment.unsupportedTypes).subtracting(Self.typesMotoCannotCreate).sorted())")
+        #expect(deployment.missing.isEmpty, "the stack reports these, but their services do not have them: \(deployment.missing)")
+        let types = try await Set(Self.facts().types)
+        #expect(Set(deployment.createdTypes) == types.subtracting(Self.typesMotoCannotCreate), "every type moto supports is created")
+        #expect(deployment.removed.map(\.logicalId) == ["Distribution"], "only what breaks moto is left out of the copy")
+        #expect(deployment.removed.allSatisfy { Self.typesMotoCannotCreate.contains($0.type) })
+        #expect(deployment.outputs["Cluster"] == DeployedNames.cluster)
+        #expect(deployment.outputs["QueueUrl"]?.hasSuffix("/" + DeployedNames.queue) == true)
     }
 }
