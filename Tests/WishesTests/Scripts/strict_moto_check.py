@@ -1,6 +1,6 @@
 """Checks the strict moto (scripts/lib/moto_server.py) as a referee: the SDKs are accepted, forgeries refused.
 
-argv[1] holds {"bucket", "queueUrl", "keys", "prefixes", "adminKey", "adminSecret", "roleArn"}; the environment carries the endpoint and
+argv[1] holds {"bucket", "queueUrl", "keys", "prefixes", "adminKey", "adminSecret", "roleArn", "cli"}; the environment carries the endpoint and
 temporary credentials (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN).
 argv[2] receives [{"case", "ok", "detail"}]: one entry per check, ok when the server did what AWS does.
 """
@@ -80,12 +80,13 @@ try:
 except botocore.exceptions.ClientError as error:
     check("boto3 SQS send/receive/delete", False, error)
 
-# The aws CLI (its own botocore, its own process) with a hard key and a hard prefix.
+# The aws CLI (its own botocore, its own process) with a hard key and a hard prefix; each call
+# starts a Python and loads botocore's models, so the caller may leave it out.
 cli_key = "cli/a+b ~c=d%e é/日本.txt"
 with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:
     file.write("from the CLI")
 cli_env = dict(os.environ, AWS_DEFAULT_REGION=region, AWS_MAX_ATTEMPTS="1")
-for case, command in [
+for case, command in [] if not request.get("cli", True) else [
     ("aws s3api put-object", ["s3api", "put-object", "--bucket", bucket, "--key", cli_key, "--body", file.name]),
     ("aws s3api list-objects-v2 --prefix", ["s3api", "list-objects-v2", "--bucket", bucket, "--prefix", "cli/a+b ~c=d%e é/"]),
     ("aws s3 cp (download)", ["s3", "cp", f"s3://{bucket}/{cli_key}", file.name + ".back"]),
@@ -97,7 +98,8 @@ for case, command in [
     if passed and "list-objects" in case:
         passed = cli_key in done.stdout
     check(case, passed, done.stderr or done.stdout)
-check("aws s3 cp brought back the object", open(file.name + ".back").read() == "from the CLI" if os.path.exists(file.name + ".back") else False)
+if request.get("cli", True):
+    check("aws s3 cp brought back the object", open(file.name + ".back").read() == "from the CLI" if os.path.exists(file.name + ".back") else False)
 
 # Forgeries: each must be refused with AWS's code.
 wrong_secret = dict(aws_access_key_id=credentials.access_key, aws_secret_access_key=credentials.secret_key[::-1],

@@ -29,14 +29,6 @@ struct TestAWS {
         return TestAWS(endpoint: endpoint, client: client, roleCredentials: moto.credentials)
     }
 
-    /// Clients for the local cloud's moto and its Fargate stand-in, signed with `credentials` (the
-    /// ones the local cloud hands out; the default suits a local cloud that checks no signature).
-    static func endpoint(_ url: String, ecs: String, credentials: Credentials = credentials) async throws -> AWSClients {
-        guard let endpoint = Endpoint(url: url), let ecsEndpoint = Endpoint(url: ecs) else { throw TestError("bad endpoints \(url), \(ecs)") }
-        let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint, .sts: endpoint])
-        return AWSClients(client: AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(credentials)))
-    }
-
     var sqs: SQSClient { SQSClient(client: client) }
     var s3: S3Client { S3Client(client: client) }
 
