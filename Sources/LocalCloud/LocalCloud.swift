@@ -93,6 +93,10 @@ struct LocalCloud {
         environment["WISHES_RECHECK_SECONDS"] = outside["WISHES_RECHECK_SECONDS"] ?? "2"
         environment["WISHES_RETRY_BASE_SECONDS"] = outside["WISHES_RETRY_BASE_SECONDS"] ?? "1"
         environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
+        // The stack's limits, as deploy/wishes.yaml sets them for the function and the web.
+        for name in ["WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS"] {
+            if let value = outside[name], !value.isEmpty { environment[name] = value }
+        }
 
         let pool = try FunctionPool(count: options.instances, executable: try binary("MakeAWish"), environment: environment,
                                     credentials: vendor, functionTimeout: options.functionTimeout, logger: logger)
@@ -118,11 +122,17 @@ struct LocalCloud {
         services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool,
                                            maxConcurrency: options.instances, priority: 0, logger: logger))
         let webURL = "http://127.0.0.1:\(options.webPort)"
+        // The web always has a token: any page the developer visits could otherwise make the browser
+        // submit wishes, which run commands on this machine. A token of the environment is kept;
+        // otherwise one is made, and the sign-in link printed.
+        let givenToken = outside["WISHES_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let apiToken = givenToken ?? Self.newToken()
         if options.web {
             var webEnvironment = environment
             webEnvironment["WISHES_WEB_PORT"] = String(options.webPort)
             webEnvironment["WISHES_WEB_HOST"] = "127.0.0.1"
-            if let token = outside["WISHES_API_TOKEN"], !token.isEmpty { webEnvironment["WISHES_API_TOKEN"] = token }
+            webEnvironment["WISHES_API_TOKEN"] = apiToken
+            if let hosts = outside["WISHES_WEB_ALLOWED_HOSTS"], !hosts.isEmpty { webEnvironment["WISHES_WEB_ALLOWED_HOSTS"] = hosts }
             // The web runs as an ECS service in AWS: its keys come from the container endpoint too.
             let grant = await containerCredentials.grant(session: "web")
             webEnvironment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "\(fargate.credentialsBase)/\(grant.id)"
@@ -131,8 +141,14 @@ struct LocalCloud {
         }
         // Tests and tools reach the local moto with their own temporary credentials, as a developer would.
         let toolKeys = try await vendor.credentials(session: "local-tools", durationSeconds: 43_200)
-        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, lambdaPort: lambdaPort, webURL: webURL, credentials: toolKeys)
-        ConsoleOutput.write("LocalCloud | up: \(options.web ? "open \(webURL) and click the button" : "no web front (--no-web)"); Ctrl-C stops everything")
+        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, lambdaPort: lambdaPort, webURL: webURL, credentials: toolKeys,
+                       apiToken: apiToken)
+        // A token the developer chose is theirs to know and is not echoed; a made one is, in the link.
+        let signIn = givenToken == nil ? "\(webURL)/login?token=\(apiToken)" : "\(webURL)/login (the token is your WISHES_API_TOKEN)"
+        ConsoleOutput.write("LocalCloud | up: \(options.web ? "open \(signIn) and click the button" : "no web front (--no-web)"); Ctrl-C stops everything")
+        if options.web {
+            ConsoleOutput.write("LocalCloud | the API takes the same token: curl -H 'Authorization: Bearer \(givenToken == nil ? apiToken : "$WISHES_API_TOKEN")' \(webURL)/api/wishes")
+        }
         ConsoleOutput.write("LocalCloud | Lambda invoke (as the emulator's): POST http://127.0.0.1:\(lambdaPort)/2015-03-31/functions/function/invocations")
         // Every component stops on cancellation (children get SIGTERM, then SIGKILL), so signals cancel.
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], cancellationSignals: [.sigterm, .sigint], logger: logger))
@@ -146,10 +162,17 @@ struct LocalCloud {
         await fargate.table.stopAll()
     }
 
-    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, lambdaPort: Int, webURL: String, credentials: Credentials) throws {
+    /// 32 random bytes, hex: as long as `openssl rand -hex 32`.
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, lambdaPort: Int, webURL: String, credentials: Credentials,
+                    apiToken: String) throws {
         guard let path = options.stateFile else { return }
         let state: [String: Any] = [
-            "web": webURL, "endpoint": environment["AWS_ENDPOINT_URL"] ?? "", "ecs": "http://127.0.0.1:\(ecsPort)",
+            "web": webURL, "apiToken": apiToken, "endpoint": environment["AWS_ENDPOINT_URL"] ?? "", "ecs": "http://127.0.0.1:\(ecsPort)",
             "lambda": "http://127.0.0.1:\(lambdaPort)",
             "queueURL": resources.queueURL, "asapQueueURL": resources.asapQueueURL, "bucket": options.bucket,
             "environment": environment.filter { $0.key.hasPrefix("WISHES_") || $0.key.hasPrefix("AWS_") },

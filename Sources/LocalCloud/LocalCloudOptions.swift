@@ -29,7 +29,7 @@ struct LocalCloudOptions: Sendable {
       --spot-interruption-rate P  chance that a Spot task is interrupted (0)
       --launch-burst N --launch-rate R  Fargate's launch bucket (100, 20 per second)
       --schedule-seconds N      the sweep's period (60)
-      --state-file PATH         write the endpoints as JSON here once up
+      --state-file PATH         write the endpoints, the web's token and tools' credentials as JSON here once up
       --no-web                  do not start the web front
       --task-executable PATH    what tasks run instead of CountToThree (for benchmarks)
       --no-task-events          deliver no ECS task state events to the function (for benchmarks)
@@ -37,7 +37,11 @@ struct LocalCloudOptions: Sendable {
       --duplicate-events P      chance that EventBridge delivers an event twice (0)
       --reorder-events P        chance that an event is held back up to 3 s, so later ones overtake it (0)
     Lambda's asynchronous retries (two, after 1 and 2 minutes) and the template's event patterns always apply.
-    WISHES_API_TOKEN, when set, is the web's token: the pages and the API then require it.
+    The web always requires a token: WISHES_API_TOKEN when set, else a new random one, printed in a sign-in
+    link (http://127.0.0.1:PORT/login?token=...) and kept in the state file as "apiToken". The pages take the
+    link's cookie or basic auth; the API only Authorization: Bearer <token>.
+    WISHES_WEB_ALLOWED_HOSTS adds names the web answers to (loopback ones always are);
+    WISHES_DEFAULT_TIMEOUT_SECONDS, WISHES_MAX_TIMEOUT_SECONDS and WISHES_MAX_ARRAY_VCPUS set the stack's limits.
     With AWS_ENDPOINT_URL and credentials set, that endpoint is used for SQS and S3 and no moto is started.
     """
 

@@ -1,11 +1,22 @@
-/// The OpenAPI 3.1 description of `/api`, served at `/openapi.yaml`.
+import Foundation
+import Wishes
+
+/// The OpenAPI 3.1 description of `/api`, served at `/openapi.yaml`, with the limits this web
+/// runs with (`WishLimits`), so the document and the answers agree.
 enum OpenAPIDocument {
-    static let yaml = """
+    static func yaml(limits: WishLimits) -> String {
+    """
     openapi: 3.1.0
     info:
       title: Wishes
       version: 1.0.0
-      description: Submit, list, describe and cancel wishes (jobs) that run on ECS Fargate.
+      description: >-
+        Submit, list, describe and cancel wishes (jobs) that run on ECS Fargate. Every call needs
+        `Authorization: Bearer <token>` when the web has a token (basic auth and cookies are for the pages only);
+        bodies are `application/json` only. A `Host` that does not name this web gets 421, and a POST that a browser
+        sends from another site (`Origin`, `Sec-Fetch-Site`) gets 403.
+    security:
+      - bearer: []
     paths:
       /api/wishes:
         post:
@@ -21,7 +32,11 @@ enum OpenAPIDocument {
             '202': {description: Accepted and queued, content: {application/json: {schema: {$ref: '#/components/schemas/Wish'}}}}
             '400': {$ref: '#/components/responses/Error'}
             '401': {$ref: '#/components/responses/Error'}
+            '403': {$ref: '#/components/responses/CrossSite'}
             '413': {$ref: '#/components/responses/Error'}
+            '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+            '421': {$ref: '#/components/responses/Misdirected'}
+            '422': {description: 'The Idempotency-Key was first used with a different body (error idempotency_key_reused)', content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
             '503': {$ref: '#/components/responses/Error'}
         get:
           operationId: listWishes
@@ -42,6 +57,7 @@ enum OpenAPIDocument {
                       next: {type: string, description: 'Pass as after for the next page. A page filtered by status may hold fewer wishes than limit, even none, and still have a next.'}
             '400': {$ref: '#/components/responses/Error'}
             '401': {$ref: '#/components/responses/Error'}
+            '421': {$ref: '#/components/responses/Misdirected'}
       /api/wishes/{id}:
         get:
           operationId: describeWish
@@ -50,6 +66,7 @@ enum OpenAPIDocument {
             '200': {description: The wish, content: {application/json: {schema: {$ref: '#/components/schemas/Wish'}}}}
             '401': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
+            '421': {$ref: '#/components/responses/Misdirected'}
       /api/wishes/{id}/output:
         get:
           operationId: wishOutput
@@ -61,6 +78,7 @@ enum OpenAPIDocument {
             '400': {$ref: '#/components/responses/Error'}
             '401': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
+            '421': {$ref: '#/components/responses/Misdirected'}
       /api/wishes/{id}/cancel:
         post:
           operationId: cancelWish
@@ -68,26 +86,39 @@ enum OpenAPIDocument {
           responses:
             '202': {description: Cancelled or being stopped, content: {application/json: {schema: {$ref: '#/components/schemas/Wish'}}}}
             '401': {$ref: '#/components/responses/Error'}
+            '403': {$ref: '#/components/responses/CrossSite'}
             '404': {$ref: '#/components/responses/Error'}
+            '415': {$ref: '#/components/responses/UnsupportedMediaType'}
+            '421': {$ref: '#/components/responses/Misdirected'}
     components:
+      securitySchemes:
+        bearer: {type: http, scheme: bearer, description: 'The web''s WISHES_API_TOKEN'}
       parameters:
         Id: {name: id, in: path, required: true, schema: {type: string}}
       responses:
         Error:
           description: What went wrong, with every problem named
-          content:
-            application/json:
-              schema:
-                type: object
-                required: [error, message]
-                properties:
-                  error: {type: string}
-                  message: {type: string}
-                  awsError: {type: string, description: "AWS's error code when AWS refused the call (503 not_queued), e.g. ExpiredToken"}
-                  problems:
-                    type: array
-                    items: {type: object, required: [field, rule], properties: {field: {type: string}, rule: {type: string}}}
+          content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}
+        CrossSite:
+          description: 'A browser sent it from another site: Origin is not this web''s, or Sec-Fetch-Site is cross-site or same-site (error cross_site_request)'
+          content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}
+        UnsupportedMediaType:
+          description: 'A body that is not application/json, or a charset other than UTF-8 (error unsupported_media_type)'
+          content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}
+        Misdirected:
+          description: 'The Host header names neither a loopback name nor one of WISHES_WEB_ALLOWED_HOSTS (error misdirected_request)'
+          content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}
       schemas:
+        Error:
+          type: object
+          required: [error, message]
+          properties:
+            error: {type: string}
+            message: {type: string}
+            awsError: {type: string, description: "AWS's error code when AWS refused the call (503 not_queued), e.g. ExpiredToken"}
+            problems:
+              type: array
+              items: {type: object, required: [field, rule], properties: {field: {type: string}, rule: {type: string}}}
         State: {type: string, enum: [SUBMITTED, PENDING, RUNNABLE, STARTING, RUNNING, SUCCEEDED, FAILED]}
         WishId: {type: string, pattern: '^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$', description: 'A ULID: time-ordered, case-insensitive'}
         WishSpec:
@@ -97,7 +128,9 @@ enum OpenAPIDocument {
             A wish names `wish` text, a `command`, or both. Rules that span fields are checked by the server and
             answered with 400 naming each problem: memory must be a Fargate size for the vCPUs (0.25 vCPU: 512-2048 MiB;
             16 vCPU: 32-120 GiB), notBefore within a year, command and environment within 6 KiB (ECS allows 8 KiB
-            of overrides in all), environment names not given twice nor starting with WISH_, AWS_BATCH_ or ECS_.
+            of overrides in all), environment names not given twice nor starting with WISH_, AWS_BATCH_ or ECS_,
+            every dependsOn id a wish that exists, and vcpus × arraySize (1 without an array) at most \(limits.maxArrayVCPUs.formatted(.number.grouping(.never))).
+            A wish without timeoutSeconds gets \(limits.defaultTimeoutSeconds).
           anyOf:
             - {required: [wish]}
             - {required: [command]}
@@ -110,7 +143,7 @@ enum OpenAPIDocument {
             memory: {type: integer, minimum: 512, maximum: 122880}
             queue: {type: string, enum: [default, asap, default-uninterruptible, asap-uninterruptible]}
             attempts: {type: integer, minimum: 1, maximum: 10}
-            timeoutSeconds: {type: integer, minimum: 60, maximum: 1209600}
+            timeoutSeconds: {type: integer, minimum: 60, maximum: \(limits.maxTimeoutSeconds)}
             arraySize: {type: integer, minimum: 2, maximum: 10000}
             dependsOn: {type: array, maxItems: 20, uniqueItems: true, items: {$ref: '#/components/schemas/WishId'}}
             notBefore: {type: string, format: date-time}
@@ -140,4 +173,5 @@ enum OpenAPIDocument {
             results: {type: object}
             children: {type: object}
     """
+    }
 }

@@ -9,24 +9,40 @@ import Wishes
 public struct WebApp: Sendable {
     let book: WishBook
     let token: String?
+    let allowedHosts: AllowedHosts
     let metrics = WebMetrics()
     static let maxBody = 64 << 10
 
-    /// - Parameter token: when set, every route but health, metrics and the style sheet needs it
-    ///   (bearer token for the API, basic-auth password for the pages).
-    public init(book: WishBook, token: String?) {
+    /// - Parameters:
+    ///   - token: when set, every route but health, metrics, the style sheet and the sign-in needs it
+    ///     (bearer token for the API; for the pages also the basic-auth password or the sign-in cookie).
+    ///   - allowedHosts: the names besides loopback ones that the web answers to.
+    public init(book: WishBook, token: String?, allowedHosts: AllowedHosts = AllowedHosts()) {
         self.book = book
         self.token = token
+        self.allowedHosts = allowedHosts
+    }
+
+    public init(book: WishBook, settings: WebSettings) {
+        self.init(book: book, token: settings.token, allowedHosts: settings.allowedHosts)
     }
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: SecurityMiddleware(token: token, metrics: metrics))
+        // Outermost first: every answer gets the security headers and a log line; a request to a
+        // name that is not ours, or from another site, is refused before the token is even looked at.
+        router.add(middleware: SecurityMiddleware(metrics: metrics))
+        router.add(middleware: HostCheckMiddleware(allowed: allowedHosts))
+        router.add(middleware: OriginCheckMiddleware(allowed: allowedHosts))
+        router.add(middleware: TokenMiddleware(token: token))
+        router.add(middleware: JSONBodyMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware())
+        let openAPI = OpenAPIDocument.yaml(limits: book.settings.limits)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: metrics.text))) }
         router.get("/style.css") { _, _ in Response(status: .ok, headers: [.contentType: "text/css", .cacheControl: "max-age=3600"], body: .init(byteBuffer: .init(string: HTML.style))) }
-        router.get("/openapi.yaml") { _, _ in Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: .init(string: OpenAPIDocument.yaml))) }
+        router.get("/openapi.yaml") { _, _ in Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: .init(string: openAPI))) }
+        addLogin(to: router)
 
         router.get("/") { request, _ in
             let csrf = Self.csrf(request) ?? Self.newToken()
@@ -45,6 +61,8 @@ public struct WebApp: Sendable {
                 let (status, _) = try await book.submit(spec)
                 metrics.increment("wishes_submitted_total")
                 return Response(status: .seeOther, headers: [.location: "/wishes/\(status.id)"])
+            } catch let error as WishValidationError {
+                return Self.html(Pages.home(csrf: csrf, problems: error.problems, form: form), status: .badRequest, csrf: csrf)
             } catch {
                 return Self.html(HTML.page(title: "Not queued", "<h1>Not queued</h1><p>\(HTML.escape("\(error)"))</p>"), status: .serviceUnavailable, csrf: csrf)
             }
@@ -75,6 +93,32 @@ public struct WebApp: Sendable {
         return router
     }
 
+    /// `/login?token=...` (the link the local cloud prints) or the form at `/login`: sets the pages'
+    /// sign-in cookie. The answer is a page that moves on to `/` by itself rather than a redirect: a
+    /// SameSite=Strict cookie set in a navigation that began on another site (a link in a chat) is
+    /// not sent on that navigation's redirect, but is on a navigation our own page starts.
+    func addLogin(to router: Router<BasicRequestContext>) {
+        router.get("/login") { request, _ in
+            guard let token else { return Response(status: .seeOther, headers: [.location: "/"]) }
+            guard let given = request.uri.queryParameters.get("token") else { return Self.html(Pages.login(), csrf: nil) }
+            return Self.signIn(request, given: String(given), token: token)
+        }
+        router.post("/login") { request, _ in
+            guard let token else { return Response(status: .seeOther, headers: [.location: "/"]) }
+            let form = try await Self.form(request)
+            return Self.signIn(request, given: form["token"] ?? "", token: token)
+        }
+    }
+
+    static func signIn(_ request: Request, given: String, token: String) -> Response {
+        guard Fingerprint.constantTimeEqual(given, token) else {
+            return html(Pages.login(problem: "That is not the token: copy it again, or open the link the local cloud printed."), status: .unauthorized, csrf: nil)
+        }
+        var response = html(Pages.signedIn(), csrf: nil)
+        response.headers[.setCookie] = WebSession.setCookie(token: token, for: request)
+        return response
+    }
+
     func addAPI(to router: Router<BasicRequestContext>) {
         router.post("/api/wishes") { request, _ in
             let body: ByteBuffer
@@ -93,8 +137,13 @@ public struct WebApp: Sendable {
             do {
                 let (status, created) = try await book.submit(spec, idempotencyKey: key)
                 if created { metrics.increment("wishes_submitted_total") }
-                return try Self.json(WishView(spec: spec, status: status), status: .accepted, headers: [.location: "/api/wishes/\(status.id)"])
+                // What runs: with the default timeout filled in, as the stored spec has it.
+                let shown = (try? book.settings.limits.apply(to: spec)) ?? spec
+                return try Self.json(WishView(spec: shown, status: status), status: .accepted, headers: [.location: "/api/wishes/\(status.id)"])
+            } catch let error as WishValidationError {
+                return APIError.response(.badRequest, "invalid_wish", "\(error)", problems: error.problems)
             } catch let error as WishBook.SubmitError {
+                if case .idempotencyKeyReused = error { return APIError.response(.unprocessableContent, "idempotency_key_reused", "\(error)") }
                 return APIError.response(.serviceUnavailable, "not_queued", "\(error)", awsError: error.awsErrorCode)
             }
         }

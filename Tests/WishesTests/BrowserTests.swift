@@ -14,9 +14,11 @@ struct BrowserTests {
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
         let screenshot = Self.artifacts.appendingPathComponent("browser-wish-succeeded.png")
         try? FileManager.default.removeItem(at: screenshot)
-        struct Job: Encodable { var url: String; var wish: String; var screenshot: String }
+        // The browser signs in as a developer does: with the link the local cloud printed.
+        struct Job: Encodable { var url: String; var login: String; var wish: String; var screenshot: String }
         struct Seen: Decodable { var state: String?; var page: String; var text: String }
-        let seen = try await Python.run("browser_click.py", input: Job(url: state.web, wish: "a pony <b>please</b>", screenshot: screenshot.path), as: Seen.self)
+        let job = Job(url: state.web, login: "\(state.web)/login?token=\(state.apiToken)", wish: "a pony <b>please</b>", screenshot: screenshot.path)
+        let seen = try await Python.run("browser_click.py", input: job, as: Seen.self)
         #expect(seen.state == "SUCCEEDED", "the browser saw: \(seen.text.prefix(500))")
         #expect(seen.page.contains("/wishes/"))
         #expect(seen.text.contains("a pony <b>please</b>"), "the wish is shown as text, not markup")

@@ -10,7 +10,7 @@ struct EndToEndJobTests {
 
     func submit(_ body: String) async throws -> String {
         let state = try await e2e.cloud()
-        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+        let posted = try await state.call("POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
         #expect(posted.status == 202, "\(posted.body)")
         return try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
     }
@@ -19,7 +19,7 @@ struct EndToEndJobTests {
     func runningTaskArn(_ id: String) async throws -> String {
         let state = try await e2e.cloud()
         for _ in 0..<300 {
-            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            let answer = try await state.call("GET", "/api/wishes/\(id)")
             let wish = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
             if let first = Self.attempts(wish).first, first["state"] as? String == "RUNNING", let arn = first["taskArn"] as? String { return arn }
             try await Task.sleep(for: .milliseconds(100))
@@ -128,7 +128,7 @@ struct EndToEndTimeoutTests {
     @Test func aCommandPastItsTimeoutIsStoppedAndFailsTimedOut() async throws {
         let e2e = EndToEndTests()
         let state = try await e2e.cloud()
-        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: #"{"command":["sleep","600"],"timeoutSeconds":60}"#,
+        let posted = try await state.call("POST", "/api/wishes", body: #"{"command":["sleep","600"],"timeoutSeconds":60}"#,
                                          headers: ["Content-Type": "application/json"])
         let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
         let result = try await e2e.final(id, within: 120)

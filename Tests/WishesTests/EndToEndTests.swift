@@ -12,7 +12,7 @@ struct EndToEndTests {
         let state = try await cloud()
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            let answer = try await state.call("GET", "/api/wishes/\(id)")
             if answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
                let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED" {
                 return object
@@ -24,21 +24,21 @@ struct EndToEndTests {
 
     @Test func theButtonEndsSucceededWithTheResultShown() async throws {
         let state = try await cloud()
-        let home = try await HTTP.call("GET", "\(state.web)/")
+        let home = try await state.call("GET", "/")
         #expect(home.body.contains("Hold your breath, make a wish, count to three"))
         let cookie = try #require(home.header("set-cookie")?.split(separator: ";").first.map(String.init))
         let token = String(cookie.dropFirst("csrf=".count))
         let wish = "<script>alert('x')</script> a pony"
         let form = "csrf=\(token)&wish=" + (wish.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-        let refused = try await HTTP.call("POST", "\(state.web)/wishes", body: form, headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        let refused = try await state.call("POST", "/wishes", body: form, headers: ["Content-Type": "application/x-www-form-urlencoded"])
         #expect(refused.status == 403, "a form without the CSRF cookie is refused")
-        let posted = try await HTTP.call("POST", "\(state.web)/wishes", body: form, headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie])
+        let posted = try await state.call("POST", "/wishes", body: form, headers: ["Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie])
         #expect(posted.status == 303)
         let location = try #require(posted.header("location"))
         let id = String(location.split(separator: "/").last ?? "")
         let result = try await final(id)
         #expect(result["state"] as? String == "SUCCEEDED")
-        let page = try await HTTP.call("GET", "\(state.web)\(location)")
+        let page = try await state.call("GET", location)
         #expect(page.body.contains("counted to three"))
         #expect(!page.body.contains("<script>alert"), "user text is escaped")
         #expect(page.body.contains("&lt;script&gt;alert"))
@@ -47,7 +47,7 @@ struct EndToEndTests {
     @Test func aCommandGetsItsEnvironmentAndIsRetriedUntilAttemptsRunOut() async throws {
         let state = try await cloud()
         let body = #"{"command":["sh","-c","echo value=$SECRET_THING; exit 3"],"environment":[{"name":"SECRET_THING","value":"hunter2"}],"attempts":2}"#
-        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+        let posted = try await state.call("POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
         #expect(posted.status == 202)
         #expect(!posted.body.contains("hunter2"), "the API never shows environment values")
         let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
@@ -56,9 +56,9 @@ struct EndToEndTests {
         let attempts = try #require(result["attempts"] as? [[String: Any]])
         #expect(attempts.count == 2)
         #expect(attempts.allSatisfy { $0["exitCode"] as? Int == 3 })
-        let output = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)/output")
+        let output = try await state.call("GET", "/api/wishes/\(id)/output")
         #expect(output.body.contains("value=hunter2"), "the child saw the value")
-        let described = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+        let described = try await state.call("GET", "/api/wishes/\(id)")
         #expect(!described.body.contains("hunter2"))
     }
 
@@ -150,7 +150,7 @@ struct EndToEndTests {
 
     @Test func boto3ReadsTheResultWeWrote() async throws {
         let state = try await cloud()
-        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: #"{"wish":"read by boto3"}"#, headers: ["Content-Type": "application/json"])
+        let posted = try await state.call("POST", "/api/wishes", body: #"{"wish":"read by boto3"}"#, headers: ["Content-Type": "application/json"])
         let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
         _ = try await final(id)
         struct Input: Encodable { var endpoint: String; var bucket: String; var key: String }

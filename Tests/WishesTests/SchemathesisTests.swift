@@ -24,9 +24,13 @@ struct SchemathesisTests {
     func fuzz(aws: TestAWS, bucket: String, queue: String) async throws {
         let port = try freePort()
         let web = Process()
-        web.executableURL = Python.repository.appendingPathComponent(".build/debug/Web")
+        web.executableURL = BuiltProducts.url("Web")
+        // With a token, as the stack runs it: schemathesis sends it, and its ignored_auth check
+        // proves that every operation refuses a call without it.
+        let token = UUID().uuidString
         web.environment = aws.pythonEnvironment.merging([
             "AWS_REGION": "us-east-1", "WISHES_BUCKET": bucket, "WISHES_QUEUE_URL": queue, "WISHES_WEB_PORT": String(port), "LOG_LEVEL": "info",
+            "WISHES_API_TOKEN": token,
         ]) { _, new in new }
         // The request log (method, path, status, ms) explains a failure that schemathesis only times.
         let webLog = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-web-\(UUID().uuidString).log")
@@ -49,7 +53,7 @@ struct SchemathesisTests {
         // any answer slower than its 10 s response-time limit. One worker: with two threads, hypothesis's
         // `ast.parse` of its own lambdas sometimes hits CPython 3.11's "AST constructor recursion depth
         // mismatch" (python/cpython#106905) and schemathesis reports that as a runtime error of ours.
-        process.arguments = ["schemathesis", "run", "\(base)/openapi.yaml", "--checks", "all", "--request-timeout", "30",
+        process.arguments = ["schemathesis", "run", "\(base)/openapi.yaml", "--header", "Authorization: Bearer \(token)", "--checks", "all", "--request-timeout", "30",
                              "--exclude-checks", "positive_data_acceptance", "--max-examples", "20", "--workers", "1",
                              "--seed", "20261124", "--no-color"]
         process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_TELEMETRY": "false"]) { _, new in new }

@@ -12,7 +12,7 @@ struct StrictLocalCloudTests {
         let state = try await cloud()
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            let answer = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)")
+            let answer = try await state.call("GET", "/api/wishes/\(id)")
             if answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
                let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED" {
                 return object
@@ -24,7 +24,7 @@ struct StrictLocalCloudTests {
 
     func submit(_ body: String) async throws -> String {
         let state = try await cloud()
-        let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+        let posted = try await state.call("POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
         #expect(posted.status == 202, "\(posted.body)")
         return try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
     }
@@ -47,7 +47,7 @@ struct StrictLocalCloudTests {
         let result = try await final(id)
         #expect(result["state"] as? String == "SUCCEEDED", "the task wrote its output and result with container credentials")
         let state = try await cloud()
-        let output = try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)/output").body
+        let output = try await state.call("GET", "/api/wishes/\(id)/output").body
         #expect(output.contains("no-static-keys"))
         #expect(output.contains("full-uri"))
         #expect(output.contains("token"))
@@ -108,13 +108,13 @@ struct StrictLocalCloudTests {
     /// most held back, a wish still runs one attempt and ends SUCCEEDED.
     @Test func duplicatedAndReorderedEventsStillEndAWishOnce() async throws {
         try await LocalCloudProcess.withPrivateCloud(arguments: ["--duplicate-events", "1", "--reorder-events", "0.8"]) { state in
-            let posted = try await HTTP.call("POST", "\(state.web)/api/wishes", body: #"{"command":["sh","-c","echo once"]}"#,
+            let posted = try await state.call("POST", "/api/wishes", body: #"{"command":["sh","-c","echo once"]}"#,
                                              headers: ["Content-Type": "application/json"])
             let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
             var wish: [String: Any] = [:]
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
-                wish = (try JSONSerialization.jsonObject(with: Data(try await HTTP.call("GET", "\(state.web)/api/wishes/\(id)").body.utf8)) as? [String: Any]) ?? [:]
+                wish = (try JSONSerialization.jsonObject(with: Data(try await state.call("GET", "/api/wishes/\(id)").body.utf8)) as? [String: Any]) ?? [:]
                 if ["SUCCEEDED", "FAILED"].contains(wish["state"] as? String ?? "") { break }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -169,13 +169,38 @@ struct StrictLocalCloudTests {
     /// `WISHES_API_TOKEN` in the environment of `./scripts/run` is the local web's token.
     @Test func theLocalWebRequiresTheTokenFromTheEnvironment() async throws {
         try await LocalCloudProcess.withPrivateCloud(environment: ["WISHES_API_TOKEN": "local-token-42"]) { state in
+            #expect(state.apiToken == "local-token-42", "the state file names the token the web was given")
             let anonymous = try await HTTP.call("GET", "\(state.web)/api/wishes")
             #expect(anonymous.status == 401)
             let wrong = try await HTTP.call("GET", "\(state.web)/api/wishes", headers: ["Authorization": "Bearer nope"])
             #expect(wrong.status == 401)
             let right = try await HTTP.call("GET", "\(state.web)/api/wishes", headers: ["Authorization": "Bearer local-token-42"])
             #expect(right.status == 200)
+            let log = (try? String(contentsOfFile: state.log ?? "", encoding: .utf8)) ?? ""
+            #expect(!log.contains("local-token-42"), "a token the developer chose is not printed")
+            #expect(log.contains("\(state.web)/login"), "the sign-in page is named")
         }
+    }
+
+    /// Without `WISHES_API_TOKEN`, the local cloud still protects its web: it makes a token, prints
+    /// a sign-in link, and the link's cookie opens the pages but not the API.
+    @Test func theLocalWebMakesATokenAndPrintsASignInLinkWhenNoneIsGiven() async throws {
+        let state = try await cloud()
+        #expect(state.apiToken.count == 64 && state.apiToken.allSatisfy(\.isHexDigit), "32 random bytes, hex")
+        #expect(try await HTTP.call("GET", "\(state.web)/api/wishes").status == 401)
+        #expect(try await HTTP.call("GET", "\(state.web)/").status == 401)
+        let log = (try? String(contentsOfFile: state.log ?? "", encoding: .utf8)) ?? ""
+        let link = "\(state.web)/login?token=\(state.apiToken)"
+        #expect(log.contains(link), "the sign-in link is printed")
+        let signedIn = try await HTTP.call("GET", link)
+        #expect(signedIn.status == 200)
+        let cookie = try #require(signedIn.header("set-cookie"))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
+        let session = try #require(cookie.split(separator: ";").first.map(String.init))
+        #expect(!session.contains(state.apiToken), "the cookie is not the token")
+        #expect(try await HTTP.call("GET", "\(state.web)/", headers: ["Cookie": session]).status == 200)
+        #expect(try await HTTP.call("GET", "\(state.web)/api/wishes", headers: ["Cookie": session]).status == 401, "the API takes the bearer token only")
+        #expect(try await state.call("GET", "/api/wishes").status == 200)
     }
 
     /// The pids of the parent's children whose command is `name`.

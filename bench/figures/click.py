@@ -19,9 +19,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def call(method, url, body=None):
+def call(method, url, body=None, headers=None):
     request = urllib.request.Request(url, data=body and json.dumps(body).encode(), method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
 
@@ -43,8 +43,8 @@ def measure(args):
         last = None
         for _ in range(args.clicks):
             started = time.perf_counter()
-            last = call("POST", web + "/api/wishes", {"wish": "click"})["id"]
-            while call("GET", f"{web}/api/wishes/{last}")["state"] not in ("SUCCEEDED", "FAILED"):
+            last = call("POST", web + "/api/wishes", {"wish": "click"}, cloud.authorization)["id"]
+            while call("GET", f"{web}/api/wishes/{last}", headers=cloud.authorization)["state"] not in ("SUCCEEDED", "FAILED"):
                 time.sleep(0.01)
             times.append(time.perf_counter() - started)
         median = statistics.median(times) * 1000

@@ -35,6 +35,11 @@ class LocalCloud:
                 time.sleep(0.1)
 
     @property
+    def authorization(self):
+        """The header the local web requires (its token, made by the local cloud and kept in the state file)."""
+        return {"Authorization": "Bearer " + self.state["apiToken"]} if "apiToken" in self.state else {}
+
+    @property
     def credentials(self):
         """The temporary credentials the local cloud minted for tools (its moto checks every signature)."""
         keys = self.state["credentials"]

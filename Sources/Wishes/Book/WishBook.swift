@@ -23,11 +23,16 @@ public struct WishBook: Sendable {
         case notQueued(WishID, cause: AWSClientError)
         /// AWS refused or failed a write before the wish was queued: nothing will run it. Retrying is safe.
         case notRecorded(cause: AWSClientError)
+        /// The Idempotency-Key created `first` from another body: answering with that wish would hide
+        /// that this request was never made.
+        case idempotencyKeyReused(first: WishID)
 
         public var description: String {
             switch self {
             case .notQueued(let id, let cause): "wish \(id) was recorded but could not be queued (\(cause)); it will not run: submit it again"
             case .notRecorded(let cause): "the wish could not be recorded (\(cause)); it will not run: submit it again"
+            case .idempotencyKeyReused(let first):
+                "this Idempotency-Key was first used for wish \(first) with a different body: send the same body to get that wish, or a new key for a new wish"
             }
         }
 
@@ -35,11 +40,16 @@ public struct WishBook: Sendable {
         public var awsErrorCode: String? {
             switch self {
             case .notQueued(_, let cause), .notRecorded(let cause): cause.serviceError?.code
+            case .idempotencyKeyReused: nil
             }
         }
     }
 
-    /// Records the wish and queues it. A 2xx answer means queued; a repeated idempotency key returns the first wish.
+    /// Records the wish and queues it. A 2xx answer means queued; a repeated idempotency key with the
+    /// same body returns the first wish.
+    ///
+    /// - Throws: `WishValidationError` when the wish breaks a limit of `settings.limits` or depends on
+    ///   a wish that does not exist (nothing is written); `SubmitError` otherwise.
     public func submit(_ spec: WishSpec, idempotencyKey: String? = nil) async throws -> (status: WishStatus, created: Bool) {
         do {
             return try await record(spec, idempotencyKey: idempotencyKey)
@@ -49,38 +59,114 @@ public struct WishBook: Sendable {
         }
     }
 
+    /// Stores the wish, then claims the key, then queues: a failure before the claim leaves the key
+    /// free for the retry, and a claim always names a wish that is stored.
     func record(_ spec: WishSpec, idempotencyKey: String?) async throws -> (status: WishStatus, created: Bool) {
+        let claimKey = idempotencyKey.map { layout.idempotency(keyHash: IdempotencyClaim.keyHash($0)) }
+        let fingerprint = try idempotencyKey.map { try IdempotencyClaim.fingerprint(key: $0, spec: spec) }
+        if let claimKey, let fingerprint, let earlier = try await resolveClaim(claimKey, fingerprint: fingerprint, queue: spec.queue) {
+            return earlier
+        }
+        // Limits and dependencies after the key: a retry of an accepted wish is answered with it even
+        // if the limits changed in between.
+        let accepted = try settings.limits.apply(to: spec)
+        guard let queueURL = settings.queueURL(for: accepted.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
+        try await checkDependencies(accepted)
         let now = clock.now
         let id = WishID.generate(at: now)
-        if let key = idempotencyKey {
-            let hash = SHA256.hash(data: Data(key.utf8)).hexString
-            let claimed = try await aws.s3.putObjectIfAbsent(bucket: bucket, key: layout.idempotency(keyHash: hash), body: Array(id.rawValue.utf8), contentType: "text/plain")
-            if !claimed, let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.idempotency(keyHash: hash)),
-               let first = WishID(object.text) {
-                // The first call may still be writing; its status appears once it has.
-                for _ in 0..<20 {
-                    if let status = try await statuses.read(WishSubject(id: first)) { return (status, false) }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                return (WishStatus(id: first, createdAt: first.date), false)
+        var status = try await store(accepted, id: id, at: now)
+        if let claimKey, let fingerprint {
+            let claim = IdempotencyClaim(id: id, request: fingerprint, queued: nil)
+            if try await !aws.s3.putObjectIfAbsent(bucket: bucket, key: claimKey, body: WishJSON.encode(claim), contentType: "application/json") {
+                // A concurrent call with the same key stored its wish and claimed first: ours is
+                // never queued, so it is removed rather than left in the list as a wish that never runs.
+                await discard(id)
+                if let earlier = try await resolveClaim(claimKey, fingerprint: fingerprint, queue: spec.queue) { return earlier }
+                throw SubmitError.notRecorded(cause: .transport(service: .s3, operation: "GetObject", reason: "the Idempotency-Key's claim vanished while it was read"))
             }
         }
+        do {
+            try await enqueue(id, queueURL: queueURL)
+        } catch {
+            let reason = "not queued: \(error)"
+            status = try await statuses.merge(WishStatus(id: id, updatedAt: clock.now, final: .init(state: .failed, reason: reason, at: clock.now)))
+            // The key is released, so the retry that the 503 asks for makes a wish that runs.
+            if let claimKey { try? await aws.s3.deleteObject(bucket: bucket, key: claimKey) }
+            throw SubmitError.notQueued(id, cause: error)
+        }
+        if let claimKey, let fingerprint {
+            // Best effort: without the mark, a retry only sends the message once more, which is harmless.
+            let queued = IdempotencyClaim(id: id, request: fingerprint, queued: true)
+            _ = try? await aws.s3.putObject(bucket: bucket, key: claimKey, body: WishJSON.encode(queued), contentType: "application/json")
+        }
+        return (status, true)
+    }
+
+    /// Writes the wish: secrets, spec, status, index entry. Nothing runs it until it is queued.
+    func store(_ spec: WishSpec, id: WishID, at now: Date) async throws -> WishStatus {
         let secrets = spec.secrets
         if !secrets.isEmpty {
             try await aws.s3.putObject(bucket: bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json")
         }
         try await aws.s3.putObject(bucket: bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
-        var status = try await statuses.merge(WishStatus(id: id, createdAt: now, updatedAt: now))
+        let status = try await statuses.merge(WishStatus(id: id, createdAt: now, updatedAt: now))
         try await aws.s3.putObject(bucket: bucket, key: layout.indexEntry(id), body: Array(spec.queue.rawValue.utf8), contentType: "text/plain")
-        guard let url = settings.queueURL(for: spec.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
-        do {
-            _ = try await aws.sqs.sendMessage(queueURL: url, SQS.OutgoingMessage(id: "0", body: WishMessage(id: id).body))
-        } catch {
-            let reason = "not queued: \(error)"
-            status = try await statuses.merge(WishStatus(id: id, updatedAt: clock.now, final: .init(state: .failed, reason: reason, at: clock.now)))
-            throw SubmitError.notQueued(id, cause: error)
+        return status
+    }
+
+    func enqueue(_ id: WishID, queueURL: String) async throws(AWSClientError) {
+        _ = try await aws.sqs.sendMessage(queueURL: queueURL, SQS.OutgoingMessage(id: "0", body: WishMessage(id: id).body))
+    }
+
+    /// Removes a stored wish that will never be queued. Best effort: what is left is a wish that
+    /// shows SUBMITTED and never runs, which is what a failure here cannot avoid.
+    func discard(_ id: WishID) async {
+        for key in [layout.indexEntry(id), layout.spec(id), layout.secrets(id), layout.status(WishSubject(id: id))] {
+            try? await aws.s3.deleteObject(bucket: bucket, key: key)
         }
-        return (status, true)
+    }
+
+    /// The answer for a key that is already claimed, or nil when it is not (or its wish was never
+    /// queued, and the key is free again).
+    func resolveClaim(_ claimKey: String, fingerprint: String, queue: WishQueue) async throws -> (status: WishStatus, created: Bool)? {
+        guard let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: claimKey), let claim = IdempotencyClaim.parse(object.body) else {
+            return nil
+        }
+        if let request = claim.request, request != fingerprint { throw SubmitError.idempotencyKeyReused(first: claim.id) }
+        var stored = try await statuses.read(WishSubject(id: claim.id))
+        // Claims written before the wish was stored first: the first call may still be writing.
+        for _ in 0..<20 where stored == nil && claim.request == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            stored = try await statuses.read(WishSubject(id: claim.id))
+        }
+        guard let status = stored else { return (WishStatus(id: claim.id, createdAt: claim.id.date), false) }
+        if status.final?.reason.hasPrefix("not queued") == true {
+            // The first call answered 503 and could not release the key: the retry gets a new wish.
+            try await aws.s3.deleteObject(bucket: bucket, key: claimKey)
+            return nil
+        }
+        if claim.queued != true, status.state == .submitted, let queueURL = settings.queueURL(for: queue) {
+            // The first call is still going, or died between its claim and its message. Sending the
+            // message again is safe: the dispatcher claims each attempt once, so a second message
+            // starts no second task.
+            do { try await enqueue(claim.id, queueURL: queueURL) } catch { throw SubmitError.notQueued(claim.id, cause: error) }
+        }
+        return (status, false)
+    }
+
+    /// Every `dependsOn` id must name a stored wish: one that does not exist would be waited for forever.
+    func checkDependencies(_ spec: WishSpec) async throws {
+        guard let ids = spec.dependsOn, !ids.isEmpty else { return }
+        let found = await concurrentMap(ids, limit: 8) { id -> Result<Bool, AWSClientError> in
+            do throws(AWSClientError) { return .success(try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) != nil) } catch { return .failure(error) }
+        }
+        var problems: [WishValidationError.Problem] = []
+        for (index, (id, answer)) in zip(ids, found).enumerated() {
+            if try !answer.get() {
+                problems.append(.init(field: "dependsOn[\(index)]", rule: "no wish \(id): a dependency must be submitted before the wish that waits for it"))
+            }
+        }
+        if !problems.isEmpty { throw WishValidationError(problems: problems) }
     }
 
     /// Wishes looked at per call when filtering by state: a filter must not read every wish ever made.

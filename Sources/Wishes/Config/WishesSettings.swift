@@ -18,12 +18,14 @@ public struct WishesSettings: Sendable, Equatable {
     public var subnets: [String]
     public var securityGroups: [String]
     public var assignPublicIP: Bool
+    /// `WISHES_DEFAULT_TIMEOUT_SECONDS`, `WISHES_MAX_TIMEOUT_SECONDS`, `WISHES_MAX_ARRAY_VCPUS`: what one wish may ask for.
+    public var limits: WishLimits
 
     public var layout: S3Layout { S3Layout(prefix: prefix) }
 
     public init(bucket: String, prefix: String = "", queueURL: String? = nil, asapQueueURL: String? = nil, cluster: String? = nil,
                 taskDefinition: String? = nil, containerName: String = DeployedNames.container, subnets: [String] = [],
-                securityGroups: [String] = [], assignPublicIP: Bool = false) {
+                securityGroups: [String] = [], assignPublicIP: Bool = false, limits: WishLimits = WishLimits()) {
         self.bucket = bucket
         self.prefix = prefix
         self.queueURL = queueURL
@@ -34,6 +36,7 @@ public struct WishesSettings: Sendable, Equatable {
         self.subnets = subnets
         self.securityGroups = securityGroups
         self.assignPublicIP = assignPublicIP
+        self.limits = limits
     }
 
     /// Reads the settings; `required` names the variables this binary cannot run without.
@@ -50,7 +53,8 @@ public struct WishesSettings: Sendable, Equatable {
             cluster: value("WISHES_CLUSTER"), taskDefinition: value("WISHES_TASK_DEFINITION"),
             containerName: value("WISHES_CONTAINER_NAME") ?? DeployedNames.container,
             subnets: list("WISHES_SUBNETS"), securityGroups: list("WISHES_SECURITY_GROUPS"),
-            assignPublicIP: environment["WISHES_ASSIGN_PUBLIC_IP"]?.uppercased() == "ENABLED" || environment["WISHES_ASSIGN_PUBLIC_IP"] == "true")
+            assignPublicIP: environment["WISHES_ASSIGN_PUBLIC_IP"]?.uppercased() == "ENABLED" || environment["WISHES_ASSIGN_PUBLIC_IP"] == "true",
+            limits: try WishLimits.fromEnvironment(environment))
     }
 
     /// The queue a wish of `queue` goes to.
@@ -61,10 +65,13 @@ public struct WishesSettings: Sendable, Equatable {
 
 public enum SettingsError: Error, Equatable, CustomStringConvertible {
     case missing([String])
+    /// A variable is set to a value that cannot work: its name, and what it must be.
+    case invalid(String, String)
 
     public var description: String {
         switch self {
         case .missing(let names): "missing configuration: set \(names.joined(separator: ", ")) in the environment"
+        case .invalid(let name, let rule): "invalid configuration: \(name) \(rule)"
         }
     }
 }

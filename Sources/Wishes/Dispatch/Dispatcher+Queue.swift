@@ -72,7 +72,8 @@ extension Dispatcher {
         if case .object(let object)? = message.spec {
             let spec: WishSpec
             do {
-                spec = try WishSpec.parse(object: object, now: clock.now)
+                // The stack's limits hold here too, and the default timeout is stored with the spec.
+                spec = try settings.limits.apply(to: WishSpec.parse(object: object, now: clock.now))
             } catch {
                 try await finish(message.subject, .failed, reason: "invalid wish: \(error)", logger: logger)
                 return nil

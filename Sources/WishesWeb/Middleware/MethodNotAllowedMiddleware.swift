@@ -7,7 +7,7 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Every route of `WebApp`, `*` standing for one path segment.
     static var routes: [(path: [Substring], methods: [HTTPRequest.Method])] {
         [
-            ("/", [.get]), ("/healthz", [.get]), ("/metrics", [.get]), ("/style.css", [.get]), ("/openapi.yaml", [.get]),
+            ("/", [.get]), ("/healthz", [.get]), ("/metrics", [.get]), ("/style.css", [.get]), ("/openapi.yaml", [.get]), ("/login", [.get, .post]),
             ("/wishes", [.get, .post]), ("/wishes/*", [.get]), ("/wishes/*/cancel", [.post]),
             ("/api/wishes", [.get, .post]), ("/api/wishes/*", [.get]), ("/api/wishes/*/output", [.get]), ("/api/wishes/*/cancel", [.post]),
         ].map { (path: $0.0.split(separator: "/"), methods: $0.1) }

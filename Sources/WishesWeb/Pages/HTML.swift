@@ -19,11 +19,14 @@ enum HTML {
         return out
     }
 
-    static func page(title: String, refresh: Int? = nil, _ body: String) -> String {
+    /// - Parameters:
+    ///   - refresh: seconds after which the browser loads the page again, or `then`.
+    ///   - then: where the refresh goes instead of this page.
+    static func page(title: String, refresh: Int? = nil, then url: String? = nil, _ body: String) -> String {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        \(refresh.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
+        \(refresh.map { "<meta http-equiv=\"refresh\" content=\"\($0)\(url.map { "; url=\(escape($0))" } ?? "")\">" } ?? "")
         <title>\(escape(title)) · Wishes</title><link rel="stylesheet" href="/style.css"></head>
         <body><header><a href="/" class="brand">Wishes</a> <nav><a href="/">Make a wish</a> <a href="/wishes">All wishes</a> <a href="/openapi.yaml">API</a></nav></header>
         <main>\(body)</main></body></html>

@@ -18,7 +18,7 @@ enum Pages {
         <div><label for="vcpus">vCPU</label><input id="vcpus" name="vcpus" value="\(value("vcpus"))" placeholder="0.25"></div>
         <div><label for="memory">Memory (MiB)</label><input id="memory" name="memory" value="\(value("memory"))" placeholder="512"></div>
         <div><label for="attempts">Attempts</label><input id="attempts" name="attempts" value="\(value("attempts"))" placeholder="1"></div>
-        <div><label for="timeoutSeconds">Timeout (s)</label><input id="timeoutSeconds" name="timeoutSeconds" value="\(value("timeoutSeconds"))" placeholder="none"></div>
+        <div><label for="timeoutSeconds">Timeout (s)</label><input id="timeoutSeconds" name="timeoutSeconds" value="\(value("timeoutSeconds"))" placeholder="the default"></div>
         <div><label for="arraySize">Array size</label><input id="arraySize" name="arraySize" value="\(value("arraySize"))" placeholder="none"></div>
         <div><label for="dependsOn">Depends on (wish ids)</label><input id="dependsOn" name="dependsOn" value="\(value("dependsOn"))"></div>
         <div><label for="notBefore">Not before (RFC 3339)</label><input id="notBefore" name="notBefore" value="\(value("notBefore"))" placeholder="2026-12-24T18:00:00Z"></div>
@@ -28,6 +28,21 @@ enum Pages {
         <p><button class="wish" type="submit">Hold your breath, make a wish, count to three</button></p>
         </form>
         """)
+    }
+
+    /// The token form; it posts to `/login`, so the token stays out of the address bar and history.
+    static func login(problem: String? = nil) -> String {
+        HTML.page(title: "Sign in", """
+        <h1>Sign in</h1>\(problem.map { "<ul class=\"problems\"><li>\(HTML.escape($0))</li></ul>" } ?? "")
+        <form method="post" action="/login">
+        <label for="token">Token (WISHES_API_TOKEN)</label><input id="token" name="token" type="password" autocomplete="current-password">
+        <p><button type="submit">Sign in</button></p>
+        </form>
+        """)
+    }
+
+    static func signedIn() -> String {
+        HTML.page(title: "Signed in", refresh: 0, then: "/", "<h1>Signed in</h1><p><a href=\"/\">Make a wish</a></p>")
     }
 
     static func list(_ wishes: [WishSummary], next: WishID?, state: WishState?) -> String {

@@ -1,7 +1,7 @@
 """A real browser on the web front: headless Chromium (Debian's package, driven by chromedriver
 through Selenium) types a wish, clicks the button, and waits on the wish's page until it is final.
 
-argv[1]: {"url": web base URL, "wish": text, "screenshot": PNG path}; argv[2] receives
+argv[1]: {"url": web base URL, "login": the sign-in link, "wish": text, "screenshot": PNG path}; argv[2] receives
 {"state", "page", "text"} as the browser saw them.
 """
 import json
@@ -20,6 +20,11 @@ for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--win
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.set_page_load_timeout(30)
 try:
+    # The sign-in link sets the session cookie; its page then moves on to the button by itself.
+    driver.get(job["login"])
+    deadline = time.time() + 10
+    while "/login" in driver.current_url and time.time() < deadline:
+        time.sleep(0.1)
     driver.get(job["url"] + "/")
     driver.find_element(By.ID, "wish").send_keys(job["wish"])
     driver.find_element(By.CSS_SELECTOR, "button.wish").click()

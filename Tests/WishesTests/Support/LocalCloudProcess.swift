@@ -16,6 +16,10 @@ actor LocalCloudProcess {
         var queueURL: String
         var asapQueueURL: String
         var bucket: String
+        /// The web's token (`WISHES_API_TOKEN`, or the one the local cloud made and printed).
+        var apiToken: String
+        /// The local cloud's console output (a file), as `./scripts/run` shows it.
+        var log: String?
         /// Temporary credentials the local cloud minted for tools: its moto checks every signature.
         var credentials: Keys
 
@@ -31,6 +35,14 @@ actor LocalCloudProcess {
             let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint])
             let keys = Credentials(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken)
             return AWSClients(client: AWSClient(configuration: configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys)))
+        }
+
+        /// `Authorization: Bearer <apiToken>`, as a program calls the local web.
+        var bearer: [String: String] { ["Authorization": "Bearer \(apiToken)"] }
+
+        /// A call to the local web (`path` from its root) with the token, as a program makes it.
+        func call(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> HTTP.Answer {
+            try await HTTP.call(method, "\(web)\(path)", body: body, headers: bearer.merging(headers) { _, given in given })
         }
 
         /// What boto3 needs to reach the same moto.
@@ -68,7 +80,7 @@ actor LocalCloudProcess {
     }
 
     private static func launch(environment extra: [String: String], arguments: [String]) async throws -> (State, Process) {
-        let binary = Python.repository.appendingPathComponent(".build/debug/LocalCloud")
+        let binary = BuiltProducts.url("LocalCloud")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw TestError("\(binary.path) is missing: run swift build first") }
         let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("local-cloud-\(UUID().uuidString).json")
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("local-cloud-\(UUID().uuidString).log")
@@ -79,7 +91,9 @@ actor LocalCloudProcess {
                              "--schedule-seconds", "3", "--instances", "3", "--spot-interruption-rate", "0"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["WISHES_EXIT_WITH_PARENT"] = "1"
-        for name in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"] { environment[name] = nil }
+        // A token of the test runner's environment would change what the suites check: the local
+        // cloud makes its own unless a test gives one.
+        for name in ["AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "WISHES_API_TOKEN"] { environment[name] = nil }
         process.environment = environment.merging(extra) { _, new in new }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -87,8 +101,9 @@ actor LocalCloudProcess {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         for _ in 0..<600 {
-            if let data = try? Data(contentsOf: stateFile), let state = try? JSONDecoder().decode(State.self, from: data),
+            if let data = try? Data(contentsOf: stateFile), var state = try? JSONDecoder().decode(State.self, from: data),
                let port = URL(string: state.web)?.port, canConnect(port: UInt16(port)) {
+                state.log = log.path
                 return (state, process)
             }
             guard process.isRunning else { throw TestError("LocalCloud exited; see \(log.path)") }

@@ -1,0 +1,84 @@
+import Foundation
+
+/// The limits that keep a typo from costing thousands: every attempt has a timeout (a default
+/// for wishes that name none, a maximum for those that do), and one wish may not ask for more
+/// vCPUs at once, over all its array children, than the stack allows.
+///
+/// The web applies them at submit, the dispatcher to wishes sent straight to the queue; the spec
+/// that is stored then names its timeout, so the task and the sweep need no setting of their own.
+public struct WishLimits: Sendable, Equatable {
+    /// `WISHES_DEFAULT_TIMEOUT_SECONDS`: the timeout of an attempt whose wish names none. AWS Batch
+    /// has no default and lets a forgotten job run (and bill) until someone stops it; one day
+    /// ends a hung task while leaving room for any job that was meant to run long without saying so.
+    public var defaultTimeoutSeconds: Int
+    /// `WISHES_MAX_TIMEOUT_SECONDS`: the longest timeout a wish may name (14 days, AWS Batch's
+    /// limit for Fargate jobs and the API's own, unless the stack sets a shorter one).
+    public var maxTimeoutSeconds: Int
+    /// `WISHES_MAX_ARRAY_VCPUS`: vCPUs × array size (1 for a plain wish) per wish. The default is
+    /// the largest array (10,000) of the smallest size (0.25 vCPU): about $120 an hour on on-demand
+    /// Fargate in us-east-1, where 10,000 × 16 vCPU (and 32 GiB), one typo away, would be about $7,900.
+    public var maxArrayVCPUs: Double
+
+    public static let defaultTimeout = 86_400
+    public static let maxTimeout = WishSpec.maxTimeoutSeconds
+    public static let defaultMaxArrayVCPUs = 2_500.0
+
+    public init(defaultTimeoutSeconds: Int = WishLimits.defaultTimeout, maxTimeoutSeconds: Int = WishLimits.maxTimeout,
+                maxArrayVCPUs: Double = WishLimits.defaultMaxArrayVCPUs) {
+        self.defaultTimeoutSeconds = defaultTimeoutSeconds
+        self.maxTimeoutSeconds = maxTimeoutSeconds
+        self.maxArrayVCPUs = maxArrayVCPUs
+    }
+
+    /// Reads the three variables; unset or empty means the default. A value that cannot work (not a
+    /// number, a default above the maximum) stops the program at start, not the first wish.
+    public static func fromEnvironment(_ environment: [String: String]) throws(SettingsError) -> WishLimits {
+        var limits = WishLimits()
+        func text(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let timeouts = 60...WishSpec.maxTimeoutSeconds
+        if let value = text("WISHES_MAX_TIMEOUT_SECONDS") {
+            guard let seconds = Int(value), timeouts.contains(seconds) else {
+                throw .invalid("WISHES_MAX_TIMEOUT_SECONDS", "must be whole seconds from 60 to \(WishSpec.maxTimeoutSeconds), not '\(value)'")
+            }
+            limits.maxTimeoutSeconds = seconds
+        }
+        if let value = text("WISHES_DEFAULT_TIMEOUT_SECONDS") {
+            guard let seconds = Int(value), timeouts.contains(seconds) else {
+                throw .invalid("WISHES_DEFAULT_TIMEOUT_SECONDS", "must be whole seconds from 60 to \(WishSpec.maxTimeoutSeconds), not '\(value)'")
+            }
+            limits.defaultTimeoutSeconds = seconds
+        }
+        guard limits.defaultTimeoutSeconds <= limits.maxTimeoutSeconds else {
+            throw .invalid("WISHES_DEFAULT_TIMEOUT_SECONDS", "\(limits.defaultTimeoutSeconds) is above WISHES_MAX_TIMEOUT_SECONDS (\(limits.maxTimeoutSeconds)); lower it or raise the maximum")
+        }
+        if let value = text("WISHES_MAX_ARRAY_VCPUS") {
+            guard let vcpus = Double(value), vcpus.isFinite, vcpus >= FargateSize.table[0].vcpus else {
+                throw .invalid("WISHES_MAX_ARRAY_VCPUS", "must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.formatted()), not '\(value)'")
+            }
+            limits.maxArrayVCPUs = vcpus
+        }
+        return limits
+    }
+
+    /// The spec with its timeout filled in, or every limit it breaks named by field.
+    public func apply(to spec: WishSpec) throws(WishValidationError) -> WishSpec {
+        var spec = spec
+        var problems: [WishValidationError.Problem] = []
+        if let timeout = spec.timeoutSeconds {
+            if timeout > maxTimeoutSeconds {
+                problems.append(.init(field: "timeoutSeconds", rule: "must be at most \(maxTimeoutSeconds) s here (WISHES_MAX_TIMEOUT_SECONDS), not \(timeout)"))
+            }
+        } else {
+            spec.timeoutSeconds = defaultTimeoutSeconds
+        }
+        let children = spec.arraySize ?? 1
+        let total = spec.vcpus * Double(children)
+        if total > maxArrayVCPUs {
+            let field = spec.arraySize == nil ? "vcpus" : "arraySize"
+            let asked = spec.arraySize.map { "\($0) × \(spec.vcpus.formatted()) vCPU = \(total.formatted()) vCPU" } ?? "\(spec.vcpus.formatted()) vCPU"
+            problems.append(.init(field: field, rule: "\(asked) is over the \(maxArrayVCPUs.formatted()) vCPU a wish may use at once here (WISHES_MAX_ARRAY_VCPUS); split the array or ask for smaller tasks"))
+        }
+        if !problems.isEmpty { throw WishValidationError(problems: problems) }
+        return spec
+    }
+}
