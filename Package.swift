@@ -21,9 +21,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // prctl, which Swift cannot call (it is variadic): the task makes itself non-dumpable.
+        .target(name: "CWishesSystem"),
         .target(
             name: "Wishes",
             dependencies: [
+                "CWishesSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

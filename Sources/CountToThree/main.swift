@@ -6,6 +6,10 @@ import Wishes
 // The Fargate task: one attempt of one wish. Exits with the work's exit code.
 JSONLogHandler.bootstrap()
 var logger = Logger(label: "CountToThree")
+// Before anything else: the command this task runs must not read our environment or memory.
+if !CommandEnvironment.hideThisProcess() {
+    logger.warning("cannot make the task non-dumpable (prctl refused); a command of the same user could read its environment")
+}
 let environment = ProcessInfo.processInfo.environment
 let httpClient = AWSClient.makeHTTPClient(maxConnectionsPerHost: 4)
 

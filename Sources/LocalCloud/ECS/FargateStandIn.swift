@@ -162,7 +162,8 @@ final class FargateStandIn: Service, Sendable {
             let grant = await options.credentials.grant(session: "task-\(task.id)")
             environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "\(self.credentialsBase)/\(grant.id)"
             environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = grant.token
-            let program = ChildProgram(name: "Fargate \(task.id.prefix(8))", executable: options.executable, environment: environment)
+            let (executable, arguments) = Self.containerized(options.executable)
+            let program = ChildProgram(name: "Fargate \(task.id.prefix(8))", executable: executable, arguments: arguments, environment: environment)
             do {
                 try program.start()
             } catch {
@@ -251,6 +252,17 @@ final class FargateStandIn: Service, Sendable {
     static func json(encodable: some Encodable) -> Response {
         let data = (try? JSONEncoder().encode(encodable)) ?? Data()
         return Response(status: .ok, headers: [.contentType: "application/x-amz-json-1.1"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Fargate runs a container with Docker's default capabilities: without CAP_SYS_PTRACE, root
+    /// in the container cannot read another process's `/proc/<pid>/environ` once it is non-dumpable.
+    /// A local cloud run as root would hand tasks every capability; `setpriv` takes them down to
+    /// that set (`0xa80425fb`) where it is installed.
+    static let fargateCapabilities = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap"
+
+    static func containerized(_ executable: String) -> (String, [String]) {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return (executable, []) }
+        return ("/usr/bin/setpriv", ["--bounding-set", fargateCapabilities, "--", executable])
     }
 
     /// ECS answers with the full ARN, revision included, whether RunTask named a family, `family:revision` or an ARN.

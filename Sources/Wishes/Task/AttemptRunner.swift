@@ -12,7 +12,7 @@ public final class AttemptRunner: Sendable {
     public let aws: AWSClients
     public let settings: WishesSettings
     public let options: AttemptOptions
-    /// What the command's environment starts from (the task's own, with the task role's endpoint).
+    /// The task's own environment; the command gets it without the control plane's part (`CommandEnvironment`).
     let baseEnvironment: [String: String]
     let logger: Logger
     let clock: any WallClock
@@ -99,7 +99,7 @@ public final class AttemptRunner: Sendable {
         } catch {
             return await finish(.failed, exitCode: 1, reason: "cannot read the wish's environment: \(error)", startedAt: startedAt, output: output)
         }
-        var environment = baseEnvironment.merging(secrets) { _, wish in wish }
+        var environment = CommandEnvironment.forCommand(from: baseEnvironment).merging(secrets) { _, wish in wish }
         environment["WISH_ID"] = subject.id.rawValue
         environment["WISH_ATTEMPT"] = String(attempt)
         environment["AWS_BATCH_JOB_ATTEMPT"] = String(attempt)
