@@ -9,17 +9,7 @@ struct StrictLocalCloudTests {
     func cloud() async throws -> LocalCloudProcess.State { try await LocalCloudProcess.shared.state() }
 
     func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
-        let state = try await cloud()
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            let answer = try await state.call("GET", "/api/wishes/\(id)")
-            if answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
-               let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED" {
-                return object
-            }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw TestError("wish \(id) not final after \(seconds) s")
+        try await cloud().final(id, within: seconds)
     }
 
     func submit(_ body: String) async throws -> String {

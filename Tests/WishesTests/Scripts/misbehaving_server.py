@@ -2,7 +2,7 @@
 
 argv[1]: mode — `throttle-then-ok` (two 400 ThrottlingException, then 200), `hang` (never answers),
 `always-500`, `creds` (ECS container credentials, requiring `Authorization: secret-token`),
-`s3-redirect` (S3's 301 for a bucket in eu-west-1, with `x-amz-bucket-region`; no body for HEAD).
+`expired-once` (one 400 ExpiredTokenException, then 200), `s3-redirect` (S3's 301 for a bucket in eu-west-1, with `x-amz-bucket-region`; no body for HEAD).
 argv[2]: a file to write the port to once listening. Serves until killed; writes each request's path to stderr.
 """
 import json
@@ -50,6 +50,11 @@ class Handler(BaseHTTPRequestHandler):
         elif mode == "throttle-then-ok":
             if count["n"] <= 2:
                 self.answer(400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+            else:
+                self.answer(200, {"taskArns": [f"arn:after-{count['n']}-calls"]})
+        elif mode == "expired-once":
+            if count["n"] == 1:
+                self.answer(400, {"__type": "ExpiredTokenException", "message": "The security token included in the request is expired"})
             else:
                 self.answer(200, {"taskArns": [f"arn:after-{count['n']}-calls"]})
         elif mode == "always-500":

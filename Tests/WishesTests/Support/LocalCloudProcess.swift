@@ -45,6 +45,20 @@ actor LocalCloudProcess {
             try await HTTP.call(method, "\(web)\(path)", body: body, headers: bearer.merging(headers) { _, given in given })
         }
 
+        /// Polls the API until the wish is final (SUCCEEDED or FAILED), or fails after `seconds`.
+        func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while ContinuousClock.now < deadline {
+                let answer = try await call("GET", "/api/wishes/\(id)")
+                if answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
+                   let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED" {
+                    return object
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw TestError("wish \(id) not final after \(seconds) s")
+        }
+
         /// What boto3 needs to reach the same moto.
         var pythonEnvironment: [String: String] {
             ["AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,

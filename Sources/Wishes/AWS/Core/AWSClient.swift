@@ -58,6 +58,7 @@ public struct AWSClient: Sendable {
     public func send(_ request: AWSRequest) async throws(AWSClientError) -> AWSResponse {
         var attempt = 1
         var retryCost: Int?
+        var refreshedExpired = false
         while true {
             let failure: AWSClientError
             var wasTimeout = false
@@ -74,6 +75,14 @@ public struct AWSClient: Sendable {
                 failure = error
                 if case .timeout = error { wasTimeout = true }
             }
+            // Keys that AWS calls expired before their stated expiry (clock skew, a revoked session):
+            // fetch new ones and try once more, as the SDKs do, without spending the retry quota.
+            if !refreshedExpired, let code = failure.serviceError?.code, Self.expiredTokenCodes.contains(code) {
+                refreshedExpired = true
+                credentialProvider.invalidate()
+                logger.debug("credentials expired; refreshing", metadata: ["service": "\(request.service.rawValue)", "code": "\(code)"])
+                continue
+            }
             guard attempt < retry.maxAttempts, Self.isRetryable(failure),
                   let cost = retry.quota.acquire(timeout: wasTimeout) else {
                 throw failure
@@ -88,6 +97,8 @@ public struct AWSClient: Sendable {
             attempt += 1
         }
     }
+
+    static let expiredTokenCodes: Set<String> = ["ExpiredToken", "ExpiredTokenException"]
 
     static func isRetryable(_ error: AWSClientError) -> Bool {
         switch error {

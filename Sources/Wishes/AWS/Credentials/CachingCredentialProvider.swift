@@ -24,6 +24,11 @@ public final class CachingCredentialProvider: CredentialProvider, Sendable {
         self.clock = clock
     }
 
+    public func invalidate() {
+        state.withLockedValue { $0.cached = nil }
+        base.invalidate()
+    }
+
     private enum Step {
         case cached(Credentials)
         case wait(Task<Credentials, any Error>)
@@ -54,10 +59,15 @@ public final class CachingCredentialProvider: CredentialProvider, Sendable {
             }
             return fresh
         } catch {
-            // The next caller starts a new refresh instead of reading this failure forever.
-            state.withLockedValue { state in
+            // The next caller starts a new refresh instead of reading this failure forever; keys that
+            // are within the refresh margin but not yet expired still sign, as the SDKs let them.
+            let now = clock.now
+            let stillValid = state.withLockedValue { state -> Credentials? in
                 if state.refreshing == refresh { state.refreshing = nil }
+                guard let cached = state.cached, !cached.expires(within: 0, of: now) else { return nil }
+                return cached
             }
+            if let stillValid { return stillValid }
             throw error
         }
     }

@@ -38,7 +38,22 @@ public struct ContainerCredentialProvider: CredentialProvider {
         var Message: String?
     }
 
+    /// The hosts the SDKs accept for `AWS_CONTAINER_CREDENTIALS_FULL_URI` over plain http: loopback,
+    /// ECS's 169.254.170.2 and EKS Pod Identity's 169.254.170.23 and fd00:ec2::23. Any other host must
+    /// be https, or a redirect of DNS could hand the task's token to someone else.
+    static func isAllowed(_ url: String) -> Bool {
+        guard let endpoint = Endpoint(url: url) else { return false }
+        if endpoint.scheme == "https" { return true }
+        let host = endpoint.host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if ["localhost", "::1", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"].contains(host) { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
     public func credentials() async throws -> Credentials {
+        guard Self.isAllowed(url) else {
+            throw CredentialError.containerEndpoint("\(url) is not allowed: use https, or http to loopback or the ECS/EKS link-local address, as the AWS SDKs require")
+        }
         var request = HTTPClientRequest(url: url)
         if let file = authorizationTokenFile {
             // The file is rotated by the agent, so it is read on every fetch.
@@ -81,7 +96,14 @@ public struct ContainerCredentialProvider: CredentialProvider {
         guard let key = body.AccessKeyId, let secret = body.SecretAccessKey else {
             throw CredentialError.invalidResponse(source: source, reason: "AccessKeyId or SecretAccessKey missing")
         }
-        let expiration = body.Expiration.flatMap { try? Date($0, strategy: .iso8601) }
+        var expiration: Date?
+        if let text = body.Expiration {
+            // Fractional seconds are common; an expiry read as "none" would keep the keys forever.
+            guard let date = RFC3339.parse(text) else {
+                throw CredentialError.invalidResponse(source: source, reason: "Expiration '\(text)' is not an RFC 3339 timestamp")
+            }
+            expiration = date
+        }
         return Credentials(accessKeyId: key, secretAccessKey: secret, sessionToken: body.Token, expiration: expiration)
     }
 }

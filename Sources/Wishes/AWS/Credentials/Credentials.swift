@@ -30,6 +30,12 @@ public struct Credentials: Sendable, Equatable, CustomStringConvertible {
 /// Where credentials come from: the seam the SDKs' provider chain is built on.
 public protocol CredentialProvider: Sendable {
     func credentials() async throws -> Credentials
+    /// AWS said the keys are expired (`ExpiredToken`) before their stated expiry: forget them.
+    func invalidate()
+}
+
+extension CredentialProvider {
+    public func invalidate() {}
 }
 
 /// Why no credentials could be had, and what to set.
