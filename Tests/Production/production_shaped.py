@@ -251,7 +251,11 @@ class Harness:
         self.template = template.Template(os.path.join(REPO, "deploy/wishes.yaml"), account=self.account, region=REGION,
                                           parameters={"Subnets": ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"],
                                                       "VpcId": "vpc-0123456789abcdef0", "LogLevel": "info"},
-                                          physical={"TaskSecurityGroup.GroupId": "sg-0123456789abcdef0"})
+                                          physical={"TaskSecurityGroup.GroupId": "sg-0123456789abcdef0",
+                                                    # What CloudFormation would name: the web's allowed hosts and the secrets' key.
+                                                    "LoadBalancer.DNSName": f"wishes-lb-1234567890.{REGION}.elb.amazonaws.com",
+                                                    "Distribution.DomainName": "d1234abcdefgh.cloudfront.net",
+                                                    "SecretsKey.Arn": f"arn:aws:kms:{REGION}:{self.account}:key/0d7c5f3e-1111-4222-8333-944455556666"})
         self.bucket = self.template.bucket_name("ResultsBucket")
         self.hosts = [f"sqs.{REGION}.amazonaws.com", f"s3.{REGION}.amazonaws.com", f"{self.bucket}.s3.{REGION}.amazonaws.com",
                       f"ecs.{REGION}.amazonaws.com", f"sts.{REGION}.amazonaws.com"]

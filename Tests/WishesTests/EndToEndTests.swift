@@ -50,6 +50,15 @@ struct EndToEndTests {
         #expect(output.body.contains("value=hunter2"), "the child saw the value")
         let described = try await state.call("GET", "/api/wishes/\(id)")
         #expect(!described.body.contains("hunter2"))
+        // Once the wish has ended, no attempt needs its environment: the dispatcher deletes it.
+        let aws = try state.aws()
+        let secrets = S3Layout(prefix: "").secrets(try #require(WishID(id)))
+        var remaining = try await aws.s3.getObjectIfExists(bucket: state.bucket, key: secrets)
+        for _ in 0..<50 where remaining != nil {
+            try await Task.sleep(for: .milliseconds(100))
+            remaining = try await aws.s3.getObjectIfExists(bucket: state.bucket, key: secrets)
+        }
+        #expect(remaining == nil, "secrets.json is deleted when the wish ends")
     }
 
     @Test func theSameMessageDeliveredTwiceStartsOneTask() async throws {

@@ -106,7 +106,8 @@ public struct WishBook: Sendable {
     func store(_ spec: WishSpec, id: WishID, at now: Date) async throws -> WishStatus {
         let secrets = spec.secrets
         if !secrets.isEmpty {
-            try await aws.s3.putObject(bucket: bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json")
+            try await aws.s3.putObject(bucket: bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json",
+                                       kmsKeyID: settings.secretsKeyID)
         }
         try await aws.s3.putObject(bucket: bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
         let status = try await statuses.merge(WishStatus(id: id, createdAt: now, updatedAt: now))

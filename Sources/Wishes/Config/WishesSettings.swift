@@ -20,12 +20,15 @@ public struct WishesSettings: Sendable, Equatable {
     public var assignPublicIP: Bool
     /// `WISHES_DEFAULT_TIMEOUT_SECONDS`, `WISHES_MAX_TIMEOUT_SECONDS`, `WISHES_MAX_ARRAY_VCPUS`: what one wish may ask for.
     public var limits: WishLimits
+    /// `WISHES_SECRETS_KMS_KEY`: the customer-managed key a wish's environment is encrypted with
+    /// (SSE-KMS), which only the task role may decrypt with; unset, S3's own keys are used.
+    public var secretsKeyID: String?
 
     public var layout: S3Layout { S3Layout(prefix: prefix) }
 
     public init(bucket: String, prefix: String = "", queueURL: String? = nil, asapQueueURL: String? = nil, cluster: String? = nil,
                 taskDefinition: String? = nil, containerName: String = DeployedNames.container, subnets: [String] = [],
-                securityGroups: [String] = [], assignPublicIP: Bool = false, limits: WishLimits = WishLimits()) {
+                securityGroups: [String] = [], assignPublicIP: Bool = false, limits: WishLimits = WishLimits(), secretsKeyID: String? = nil) {
         self.bucket = bucket
         self.prefix = prefix
         self.queueURL = queueURL
@@ -37,6 +40,7 @@ public struct WishesSettings: Sendable, Equatable {
         self.securityGroups = securityGroups
         self.assignPublicIP = assignPublicIP
         self.limits = limits
+        self.secretsKeyID = secretsKeyID
     }
 
     /// Reads the settings; `required` names the variables this binary cannot run without.
@@ -54,7 +58,7 @@ public struct WishesSettings: Sendable, Equatable {
             containerName: value("WISHES_CONTAINER_NAME") ?? DeployedNames.container,
             subnets: list("WISHES_SUBNETS"), securityGroups: list("WISHES_SECURITY_GROUPS"),
             assignPublicIP: environment["WISHES_ASSIGN_PUBLIC_IP"]?.uppercased() == "ENABLED" || environment["WISHES_ASSIGN_PUBLIC_IP"] == "true",
-            limits: try WishLimits.fromEnvironment(environment))
+            limits: try WishLimits.fromEnvironment(environment), secretsKeyID: value("WISHES_SECRETS_KMS_KEY"))
     }
 
     /// The queue a wish of `queue` goes to.

@@ -13,6 +13,9 @@ extension Dispatcher {
             try await childFinished(status.id, index: index, state: status.state, logger: logger)
             return
         }
+        // The environment's values are needed by no attempt once the wish has ended (an array's
+        // children end before their parent does): they go, rather than wait for the bucket's expiry.
+        try await aws.s3.deleteObject(bucket: settings.bucket, key: layout.secrets(status.id))
         try await wakeDependents(of: status.id, logger: logger)
         guard let url = try await storedSpec(status.id)?.callbackUrl else { return }
         // The callback is claimed once so that a repeated event does not call twice.

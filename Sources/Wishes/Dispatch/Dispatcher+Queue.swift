@@ -96,7 +96,8 @@ extension Dispatcher {
     func store(_ spec: WishSpec, id: WishID) async throws {
         let secrets = spec.secrets
         if !secrets.isEmpty {
-            try await aws.s3.putObject(bucket: settings.bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json")
+            try await aws.s3.putObject(bucket: settings.bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json",
+                                       kmsKeyID: settings.secretsKeyID)
         }
         try await aws.s3.putObject(bucket: settings.bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
         try await aws.s3.putObject(bucket: settings.bucket, key: layout.indexEntry(id), body: [])

@@ -42,9 +42,14 @@ public struct S3Client: Sendable {
     @discardableResult
     public func putObject(
         bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream",
-        metadata: [String: String] = [:], precondition: S3.Precondition? = nil
+        metadata: [String: String] = [:], precondition: S3.Precondition? = nil, kmsKeyID: String? = nil
     ) async throws(AWSClientError) -> String? {
         var headers: [SignableRequest.Header] = [.init("Content-Type", contentType)]
+        if let kmsKeyID {
+            // SSE-KMS under a key of our own: reading the object then takes kms:Decrypt on that key too.
+            headers.append(.init("x-amz-server-side-encryption", "aws:kms"))
+            headers.append(.init("x-amz-server-side-encryption-aws-kms-key-id", kmsKeyID))
+        }
         for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
             guard value.allSatisfy({ $0.isASCII && !$0.isNewline }), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
                 throw .service(AWSServiceError(service: .s3, operation: "PutObject", code: "InvalidArgument",
