@@ -7,25 +7,13 @@
   `ECS_CONTAINER_METADATA_URI_V4` (the task ARN, cluster, family, revision, limits, containers).
 """
 import json
-import ssl
-import sys
 import threading
-import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from harness_server import HarnessServer
 
 
-class Agent(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    errors = ()
-
-    def handle_error(self, request, client_address):
-        # A client that hangs up (a binary stopping) is no error of the server's; anything else is kept.
-        error = sys.exc_info()[1]
-        if not isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
-            self.errors = (*self.errors, f"{type(self).__name__}: {traceback.format_exc()[-1500:]}")
-
+class Agent(HarnessServer):
     def __init__(self, address):
         self.lock = threading.Lock()
         self.credentials = {}  # uuid -> callable returning the credentials JSON

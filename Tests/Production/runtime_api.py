@@ -8,13 +8,12 @@ invoke does; the event source mapping and EventBridge's asynchronous invokes are
 import json
 import queue
 import secrets
-import ssl
-import sys
 import threading
 import time
-import traceback
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from harness_server import HarnessServer
 
 
 class Invocation:
@@ -29,18 +28,7 @@ class Invocation:
         self.instance = None
 
 
-class RuntimeAPI(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    errors = ()
-
-    def handle_error(self, request, client_address):
-        # A client that hangs up (a binary stopping) is no error of the server's; anything else is kept.
-        error = sys.exc_info()[1]
-        if not isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
-            self.errors = (*self.errors, f"{type(self).__name__}: {traceback.format_exc()[-1500:]}")
-
+class RuntimeAPI(HarnessServer):
     def __init__(self, name, address, function_arn, timeout_seconds, on_idle):
         self.name = name
         self.function_arn = function_arn

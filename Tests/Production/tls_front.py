@@ -7,26 +7,15 @@ recorded (host, method, path, status, user agent), and every TLS handshake's SNI
 """
 import http.client
 import ssl
-import sys
 import threading
-import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from harness_server import HarnessServer
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 
 
-class TLSFront(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    errors = ()
-
-    def handle_error(self, request, client_address):
-        # A client that hangs up (a binary stopping) is no error of the server's; anything else is kept.
-        error = sys.exc_info()[1]
-        if not isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
-            self.errors = (*self.errors, f"{type(self).__name__}: {traceback.format_exc()[-1500:]}")
-
+class TLSFront(HarnessServer):
     def __init__(self, *, address, cert, key, routes):
         """`routes`: host name -> a callable (method, path, headers, body) -> (status, headers, body), or (host, port) upstream."""
         self.routes = routes
