@@ -93,6 +93,10 @@ struct LocalCloud {
         environment["WISHES_RECHECK_SECONDS"] = outside["WISHES_RECHECK_SECONDS"] ?? "2"
         environment["WISHES_RETRY_BASE_SECONDS"] = outside["WISHES_RETRY_BASE_SECONDS"] ?? "1"
         environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
+        environment["WISHES_CALLBACK_SECRET_ARN"] = resources.callbackSecretARN
+        // Callbacks may reach this machine's own receivers here, over plain http too; never in AWS.
+        environment["WISHES_CALLBACK_ALLOW_LOOPBACK"] = "1"
+        environment["WISHES_CALLBACK_RETRY_SECONDS"] = outside["WISHES_CALLBACK_RETRY_SECONDS"] ?? "1,2,2,2"
         // The stack's limits, as deploy/wishes.yaml sets them for the function and the web.
         for name in ["WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS"] {
             if let value = outside[name], !value.isEmpty { environment[name] = value }

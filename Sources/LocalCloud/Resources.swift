@@ -6,6 +6,8 @@ import Wishes
 struct Resources {
     var queueURL: String
     var asapQueueURL: String
+    /// The key callbacks are signed with, as the stack's `CallbackSigningSecret`.
+    var callbackSecretARN: String
 
     static func createBucket(_ s3: S3Client, _ bucket: String) async throws(AWSClientError) {
         do {
@@ -21,7 +23,9 @@ struct Resources {
             let redrive = "{\"deadLetterTargetArn\":\"\(dlqARN)\",\"maxReceiveCount\":\"\(DeployedNames.maxReceiveCount)\"}"
             return try await aws.sqs.createQueue(name: name, attributes: ["VisibilityTimeout": String(6 * functionTimeout), "RedrivePolicy": redrive])
         }
-        let resources = Resources(queueURL: try await queue(DeployedNames.queue), asapQueueURL: try await queue(DeployedNames.asapQueue))
+        let secret = try await aws.secretsManager.createSecret(name: DeployedNames.callbackSecret, value: LocalCloud.newToken())
+        let resources = Resources(queueURL: try await queue(DeployedNames.queue), asapQueueURL: try await queue(DeployedNames.asapQueue),
+                                  callbackSecretARN: secret)
         logger.info("queues and bucket ready", metadata: ["queue": "\(resources.queueURL)", "asapQueue": "\(resources.asapQueueURL)", "bucket": "\(bucket)"])
         return resources
     }

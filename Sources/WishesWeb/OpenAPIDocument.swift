@@ -147,7 +147,17 @@ enum OpenAPIDocument {
             arraySize: {type: integer, minimum: 2, maximum: 10000}
             dependsOn: {type: array, maxItems: 20, uniqueItems: true, items: {$ref: '#/components/schemas/WishId'}}
             notBefore: {type: string, format: date-time}
-            callbackUrl: {type: string, format: uri, pattern: '^https?://[^/?#]+'}
+            callbackUrl:
+              type: string
+              format: uri
+              maxLength: 2048
+              pattern: '^https?://[^/?#@]+'
+              description: >-
+                POSTed the wish's final status once it ends (cancelled included), signed as Standard Webhooks sign
+                (webhook-id, webhook-timestamp, webhook-signature: v1,base64 HMAC-SHA256 of "id.timestamp.body" with the
+                stack's signing secret). https only, to a public address: loopback, private, link-local, metadata,
+                multicast and reserved addresses are refused in every spelling, here when written as an address and at
+                send time for what a name resolves to. Tries follow a backoff over about a day until a 2xx; no redirect is followed.
             evaluateOnExit:
               type: array
               maxItems: 5
@@ -172,6 +182,15 @@ enum OpenAPIDocument {
             attempts: {type: array, items: {type: object}}
             results: {type: object}
             children: {type: object}
+            callback:
+              type: object
+              description: The callback's delivery, once the wish has ended
+              properties:
+                state: {type: string, enum: [PENDING, DELIVERED, ABANDONED]}
+                tries: {type: integer}
+                httpStatus: {type: integer}
+                reason: {type: string}
+                at: {type: string, format: date-time}
     """
     }
 }

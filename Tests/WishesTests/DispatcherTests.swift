@@ -129,4 +129,29 @@ struct DispatcherTests {
             #expect(response == SQSBatchResponse(failedMessageIDs: ["late"]))
         }
     }
+
+    /// A wish sent straight to the queue may name a dependency whose own message is still on its
+    /// way: it waits for it, but not past an hour after that id's time; then it ends FAILED, named.
+    @Test func aDependencyThatNeverAppearsFailsItsWaiterInsteadOfWaitingForever() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            try await aws.withQueue { queue in
+                let dispatcher = dispatcher(aws, bucket: bucket, queueURL: queue)
+                let recent = WishID.generate(at: Date().addingTimeInterval(-60))
+                let old = WishID.generate(at: Date().addingTimeInterval(-7200))
+                let waiting = WishID.generate(at: Date()), doomed = WishID.generate(at: Date().addingTimeInterval(1))
+                let event = SQSEvent(Records: [
+                    .init(messageId: "a", receiptHandle: "r1", body: #"{"id":"\#(waiting)","spec":{"wish":"w","dependsOn":["\#(recent)"]}}"#),
+                    .init(messageId: "b", receiptHandle: "r2", body: #"{"id":"\#(doomed)","spec":{"wish":"w","dependsOn":["\#(old)"]}}"#),
+                ])
+                let response = await dispatcher.handle(event, deadline: Date().addingTimeInterval(60), logger: Self.logger)
+                #expect(response == SQSBatchResponse(failedMessageIDs: []))
+                let stillWaiting = try #require(try await dispatcher.statuses.read(WishSubject(id: waiting)))
+                #expect(stillWaiting.state == .pending, "a dependency made a minute ago may still be on its way")
+                let failed = try #require(try await dispatcher.statuses.read(WishSubject(id: doomed)))
+                #expect(failed.state == .failed)
+                #expect(failed.statusReason?.hasPrefix("dependency \(old) does not exist") == true, "\(failed.statusReason ?? "")")
+            }
+        }
+    }
 }

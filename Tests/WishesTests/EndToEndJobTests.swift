@@ -99,27 +99,92 @@ struct EndToEndJobTests {
         #expect(stopped.stoppedReason == "timed out after 300 s")
     }
 
-    @Test func aFinishedWishCallsItsCallbackOnce() async throws {
-        let receiver = try await PeerProcess.start(script: "request_recorder.py")
-        let id = try await submit(#"{"wish":"call me","callbackUrl":"http://127.0.0.1:\#(receiver.port)/wishes/done?token=abc"}"#)
-        let result = try await e2e.final(id)
-        #expect(result["state"] as? String == "SUCCEEDED")
-        struct Received: Decodable { var method: String; var path: String; var headers: [String: String]; var body: String }
-        var received: [Received] = []
-        for _ in 0..<100 {
-            received = try JSONDecoder().decode([Received].self, from: Data(try await HTTP.call("GET", "http://127.0.0.1:\(receiver.port)/_test/requests").body.utf8))
-            if !received.isEmpty { break }
+    /// Polls the receiver until it has `count` requests (or a while has passed), then returns them.
+    func callbacks(_ receiver: PeerProcess, count: Int, within seconds: Int = 30) async throws -> [CallbackTests.Received] {
+        var received: [CallbackTests.Received] = []
+        for _ in 0..<(seconds * 10) {
+            received = try await CallbackTests.received(receiver)
+            if received.count >= count { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        try await Task.sleep(for: .seconds(1))
-        received = try JSONDecoder().decode([Received].self, from: Data(try await HTTP.call("GET", "http://127.0.0.1:\(receiver.port)/_test/requests").body.utf8))
-        #expect(received.count == 1, "called once")
-        let call = try #require(received.first)
-        #expect(call.method == "POST")
-        #expect(call.path == "/wishes/done?token=abc")
-        let body = try #require(try JSONSerialization.jsonObject(with: Data(call.body.utf8)) as? [String: Any])
+        return received
+    }
+
+    func callbackSignature() async throws -> CallbackSignature {
+        let state = try await e2e.cloud()
+        let arn = try #require(state.environment?["WISHES_CALLBACK_SECRET_ARN"])
+        return CallbackSignature(secret: try await state.aws().secretsManager.getSecretString(arn))
+    }
+
+    /// A receiver that is down for its first two tries gets the third, signed; the try is recorded,
+    /// and no try is sent again once one got a 2xx.
+    @Test func aCallbackIsSignedAndRetriedUntilTheReceiverTakesIt() async throws {
+        let receiver = try await PeerProcess.start(script: "request_recorder.py")
+        let id = try await submit(#"{"wish":"call me","callbackUrl":"http://127.0.0.1:\#(receiver.port)/wishes/done?token=abc&fail=2"}"#)
+        let result = try await e2e.final(id)
+        #expect(result["state"] as? String == "SUCCEEDED")
+        var received = try await callbacks(receiver, count: 3)
+        try await Task.sleep(for: .seconds(3))
+        received = try await CallbackTests.received(receiver)
+        #expect(received.count == 3, "two refused tries, then one that landed, then none: \(received.map(\.path))")
+        let signature = try await callbackSignature()
+        for call in received {
+            let headers = Dictionary(call.headers.map { ($0.key.lowercased(), $0.value) }) { a, _ in a }
+            #expect(call.method == "POST")
+            #expect(call.path == "/wishes/done?token=abc&fail=2")
+            #expect(headers["webhook-id"] == id, "the same id on every try, for the receiver to drop repeats")
+            let verified = signature.verify(id: id, timestamp: headers["webhook-timestamp"] ?? "", signatureHeader: headers["webhook-signature"] ?? "",
+                                            body: Array(call.body.utf8))
+            #expect(verified, "signed with the stack's secret: \(headers)")
+        }
+        // The README's snippet, run by Python on what was received, with the secret boto3 reads.
+        struct Check: Codable { var verified: [Bool]; var tampered: [Bool] }
+        struct Request: Encodable { var headers: [String: String]; var body: String }
+        struct Input: Encodable { var secretArn: String; var requests: [Request] }
+        let state = try await e2e.cloud()
+        let check = try await Python.run("verify_callback_readme.py",
+                                         input: Input(secretArn: try #require(state.environment?["WISHES_CALLBACK_SECRET_ARN"]),
+                                                      requests: received.map { Request(headers: $0.headers, body: $0.body) }),
+                                         environment: state.pythonEnvironment, as: Check.self)
+        #expect(check.verified == Array(repeating: true, count: received.count), "the README's verification accepts every try")
+        #expect(check.tampered == Array(repeating: false, count: received.count), "and refuses a changed body")
+        let last = try #require(received.last)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(last.body.utf8)) as? [String: Any])
         #expect(body["id"] as? String == id)
         #expect(body["state"] as? String == "SUCCEEDED")
+        let shown = try await e2e.final(id)
+        let callback = try #require(shown["callback"] as? [String: Any])
+        #expect(callback["state"] as? String == "DELIVERED")
+        #expect(callback["tries"] as? Int == 3)
+        #expect(callback["httpStatus"] as? Int == 204)
+    }
+
+    /// A cancelled wish ends like any other: its callback is sent.
+    @Test func aCancelledWishGetsItsCallback() async throws {
+        let receiver = try await PeerProcess.start(script: "request_recorder.py")
+        let later = RFC3339.format(Date().addingTimeInterval(3600))
+        let id = try await submit(#"{"wish":"later","notBefore":"\#(later)","callbackUrl":"http://127.0.0.1:\#(receiver.port)/cancelled"}"#)
+        let state = try await e2e.cloud()
+        let cancelled = try await state.call("POST", "/api/wishes/\(id)/cancel")
+        #expect(cancelled.status == 202, "\(cancelled.body)")
+        let received = try await callbacks(receiver, count: 1)
+        #expect(received.count == 1)
+        let first = try #require(received.first)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(first.body.utf8)) as? [String: Any])
+        #expect(body["state"] as? String == "FAILED")
+        #expect(body["statusReason"] as? String == "cancelled")
+    }
+
+    /// Addresses that are never allowed are refused at submit, even by a local cloud that allows
+    /// loopback. (Plain http to a name is judged when sent, on what it resolves to: CallbackTests.)
+    @Test func aCallbackToTheMetadataServiceOrAPrivateAddressIsRefused() async throws {
+        let state = try await e2e.cloud()
+        for url in ["https://169.254.169.254/latest/meta-data/", "https://0xA9FEA9FE/", "https://[fd00:ec2::254]/", "http://169.254.170.2/v2/credentials",
+                    "https://10.0.0.1/hook", "http://8.8.8.8/hook", "https://user:pw@example.com/"] {
+            let answer = try await state.call("POST", "/api/wishes", body: #"{"wish":"w","callbackUrl":"\#(url)"}"#, headers: ["Content-Type": "application/json"])
+            #expect(answer.status == 400, "\(url): \(answer.body)")
+            #expect(answer.body.contains("callbackUrl"), "\(url): \(answer.body)")
+        }
     }
 }
 

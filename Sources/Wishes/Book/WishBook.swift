@@ -279,11 +279,21 @@ public struct WishBook: Sendable {
         let spec = try WishJSON.decode(WishSpec.self, from: object.body)
         let now = clock.now
         var status = try await statuses.merge(WishStatus(id: id, updatedAt: now, cancelRequestedAt: now))
-        if status.isFinal { return (spec, status) }
+        if status.isFinal {
+            if status.final?.reason == "cancelled", status.callback == nil, spec.callbackUrl != nil, let queueURL = settings.queueURL(for: spec.queue) {
+                _ = try await aws.sqs.sendMessage(queueURL: queueURL, SQS.OutgoingMessage(id: "0", body: WishMessage(id: id, ended: true).body))
+            }
+            return (spec, status)
+        }
         if let last = status.attempts.last, last.state >= .runnable, !last.state.isFinal, let arn = last.taskArn {
             try await aws.ecs.stopTask(cluster: settings.cluster, task: arn, reason: "cancelled by a user")
         } else {
             status = try await statuses.merge(WishStatus(id: id, updatedAt: now, final: .init(state: .failed, reason: "cancelled", at: now)))
+            // The dispatcher does what follows an end (the callback, the dependents, the secrets),
+            // as it does for the ends it decides; a failure here makes the cancel answer an error, and
+            // a repeated cancel sends again.
+            guard let queueURL = settings.queueURL(for: spec.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
+            _ = try await aws.sqs.sendMessage(queueURL: queueURL, SQS.OutgoingMessage(id: "0", body: WishMessage(id: id, ended: true).body))
         }
         return (spec, status)
     }

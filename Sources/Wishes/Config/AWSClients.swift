@@ -1,19 +1,21 @@
 import AsyncHTTPClient
 import Logging
 
-/// The three service clients over one HTTP client and one credential chain, built from the
+/// The service clients over one HTTP client and one credential chain, built from the
 /// environment as the SDKs build theirs.
 public struct AWSClients: Sendable {
     public let httpClient: HTTPClient
     public let s3: S3Client
     public let sqs: SQSClient
     public let ecs: ECSClient
+    public let secretsManager: SecretsManagerClient
 
     public init(client: AWSClient) {
         httpClient = client.httpClient
         s3 = S3Client(client: client)
         sqs = SQSClient(client: client)
         ecs = ECSClient(client: client)
+        secretsManager = SecretsManagerClient(client: client)
     }
 
     public static func fromEnvironment(_ environment: [String: String], httpClient: HTTPClient, logger: Logger) throws -> AWSClients {

@@ -8,6 +8,8 @@ public enum DeployedNames {
     public static let cluster = "wishes"
     public static let taskFamily = "count-to-three"
     public static let container = "count-to-three"
+    /// The Secrets Manager secret callbacks are signed with.
+    public static let callbackSecret = "wishes-callback-signing"
     /// Receives before a message goes to the dead-letter queue.
     public static let maxReceiveCount = 5
     /// The event pattern of the template's task-state rule, with `{partition}`, `{region}` and

@@ -18,6 +18,8 @@ public struct WishLimits: Sendable, Equatable {
     /// the largest array (10,000) of the smallest size (0.25 vCPU): about $120 an hour on on-demand
     /// Fargate in us-east-1, where 10,000 × 16 vCPU (and 32 GiB), one typo away, would be about $7,900.
     public var maxArrayVCPUs: Double
+    /// Where callbacks may go (`WISHES_CALLBACK_ALLOW_LOOPBACK` in a local cloud).
+    public var callbacks = CallbackPolicy()
 
     public static let defaultTimeout = 86_400
     public static let maxTimeout = WishSpec.maxTimeoutSeconds
@@ -57,6 +59,7 @@ public struct WishLimits: Sendable, Equatable {
             }
             limits.maxArrayVCPUs = vcpus
         }
+        limits.callbacks = CallbackPolicy.fromEnvironment(environment)
         return limits
     }
 
@@ -70,6 +73,9 @@ public struct WishLimits: Sendable, Equatable {
             }
         } else {
             spec.timeoutSeconds = defaultTimeoutSeconds
+        }
+        if let text = spec.callbackUrl {
+            do { try callbacks.judge(CallbackURL.parse(text)) } catch { problems.append(.init(field: "callbackUrl", rule: error.description)) }
         }
         let children = spec.arraySize ?? 1
         let total = spec.vcpus * Double(children)

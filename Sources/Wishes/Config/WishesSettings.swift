@@ -23,12 +23,15 @@ public struct WishesSettings: Sendable, Equatable {
     /// `WISHES_SECRETS_KMS_KEY`: the customer-managed key a wish's environment is encrypted with
     /// (SSE-KMS), which only the task role may decrypt with; unset, S3's own keys are used.
     public var secretsKeyID: String?
+    /// `WISHES_CALLBACK_SECRET_ARN`: the Secrets Manager secret that callbacks are signed with.
+    public var callbackSecretID: String?
 
     public var layout: S3Layout { S3Layout(prefix: prefix) }
 
     public init(bucket: String, prefix: String = "", queueURL: String? = nil, asapQueueURL: String? = nil, cluster: String? = nil,
                 taskDefinition: String? = nil, containerName: String = DeployedNames.container, subnets: [String] = [],
-                securityGroups: [String] = [], assignPublicIP: Bool = false, limits: WishLimits = WishLimits(), secretsKeyID: String? = nil) {
+                securityGroups: [String] = [], assignPublicIP: Bool = false, limits: WishLimits = WishLimits(), secretsKeyID: String? = nil,
+                callbackSecretID: String? = nil) {
         self.bucket = bucket
         self.prefix = prefix
         self.queueURL = queueURL
@@ -41,6 +44,7 @@ public struct WishesSettings: Sendable, Equatable {
         self.assignPublicIP = assignPublicIP
         self.limits = limits
         self.secretsKeyID = secretsKeyID
+        self.callbackSecretID = callbackSecretID
     }
 
     /// Reads the settings; `required` names the variables this binary cannot run without.
@@ -58,7 +62,8 @@ public struct WishesSettings: Sendable, Equatable {
             containerName: value("WISHES_CONTAINER_NAME") ?? DeployedNames.container,
             subnets: list("WISHES_SUBNETS"), securityGroups: list("WISHES_SECURITY_GROUPS"),
             assignPublicIP: environment["WISHES_ASSIGN_PUBLIC_IP"]?.uppercased() == "ENABLED" || environment["WISHES_ASSIGN_PUBLIC_IP"] == "true",
-            limits: try WishLimits.fromEnvironment(environment), secretsKeyID: value("WISHES_SECRETS_KMS_KEY"))
+            limits: try WishLimits.fromEnvironment(environment), secretsKeyID: value("WISHES_SECRETS_KMS_KEY"),
+            callbackSecretID: value("WISHES_CALLBACK_SECRET_ARN"))
     }
 
     /// The queue a wish of `queue` goes to.

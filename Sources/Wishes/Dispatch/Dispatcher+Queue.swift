@@ -36,10 +36,17 @@ extension Dispatcher {
         }
         var logger = logger
         logger[metadataKey: "wish"] = "\(message.subject)"
+        if let delivery = message.callback { return try await deliverCallback(message.id, delivery, logger: logger) }
+        if message.ended == true {
+            if let status = try await statuses.read(message.subject), status.isFinal { try await afterFinal(status, logger: logger) }
+            return
+        }
         guard let spec = try await spec(for: message, logger: logger) else { return }
         let snapshot = try await statuses.snapshot(message.subject)
         let status = snapshot.status
-        if let status, status.isFinal { return }
+        // What follows an end is repeated, not skipped: the delivery that ended the wish may have
+        // stopped before it woke the dependents or queued the callback. Every step of it is idempotent.
+        if let status, status.isFinal { return try await afterFinal(status, logger: logger) }
         if status?.cancelRequestedAt != nil {
             return try await finish(message.subject, .failed, reason: "cancelled", logger: logger)
         }
@@ -53,6 +60,9 @@ extension Dispatcher {
             switch try await dependencyState(dependencies) {
             case .failed(let id):
                 return try await finish(message.subject, .failed, reason: "dependency \(id) failed", logger: logger)
+            case .missing(let id):
+                let reason = "dependency \(id) does not exist: no wish with that id was submitted within \(options.unknownDependencyGraceSeconds) s of its time"
+                return try await finish(message.subject, .failed, reason: reason, logger: logger)
             case .waiting(let id):
                 // Registered first, then checked again: a dependency that ends in between is not missed.
                 try await aws.s3.putObject(bucket: settings.bucket, key: layout.dependent(of: id, waiter: message.id), body: Array(spec.queue.rawValue.utf8))
@@ -113,13 +123,20 @@ extension Dispatcher {
         try await enqueue(again, queue: spec.queue, delaySeconds: seconds)
     }
 
-    enum DependencyState { case ready, waiting(WishID), failed(WishID) }
+    enum DependencyState { case ready, waiting(WishID), failed(WishID), missing(WishID) }
 
+    /// The web refuses an unknown dependency at submit; a wish sent straight to the queue may name
+    /// one whose own message is still on its way, so it waits for it, but not forever: an id is made
+    /// when its wish is, and one that nothing has stored long after its time never will be.
     func dependencyState(_ ids: [WishID]) async throws -> DependencyState {
         for id in ids {
-            let state = try await statuses.read(WishSubject(id: id))?.state
-            if state == .failed { return .failed(id) }
-            if state != .succeeded { return .waiting(id) }
+            let status = try await statuses.read(WishSubject(id: id))
+            if status == nil, clock.now.timeIntervalSince(id.date) > Double(options.unknownDependencyGraceSeconds),
+               try await storedSpec(id) == nil {
+                return .missing(id)
+            }
+            if status?.state == .failed { return .failed(id) }
+            if status?.state != .succeeded { return .waiting(id) }
         }
         return .ready
     }

@@ -13,6 +13,9 @@ public struct Dispatcher: Sendable {
     public var options: DispatcherOptions
     let clock: any WallClock
     let statuses: StatusStore
+    /// How callback hosts are resolved: the C resolver, or a table in tests.
+    package var resolver: any HostResolver = SystemResolver()
+    let callbackKey = CallbackKeyCache()
 
     public init(aws: AWSClients, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()) {
         self.aws = aws

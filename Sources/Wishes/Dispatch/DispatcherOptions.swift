@@ -1,7 +1,12 @@
+import Foundation
+
 /// The dispatcher's knobs, with the values AWS runs with; the local cloud and tests shorten the waits.
 public struct DispatcherOptions: Sendable, Equatable {
     /// How often a wish waiting for dependencies is looked at again (`WISHES_RECHECK_SECONDS`).
     public var recheckSeconds = 30
+    /// How long after its id's time a dependency that nothing stored is still waited for
+    /// (`WISHES_UNKNOWN_DEPENDENCY_SECONDS`): its message may be behind in the queue.
+    public var unknownDependencyGraceSeconds = 3_600
     /// Base of the jittered backoff before a retried attempt (`WISHES_RETRY_BASE_SECONDS`).
     public var retryBaseSeconds = 10
     /// Children an array wish enqueues per message handled; the rest go on in a continuation message.
@@ -12,9 +17,11 @@ public struct DispatcherOptions: Sendable, Equatable {
     public var deadlineMarginSeconds = 3.0
     /// A launched attempt not RUNNING after this long is reported by the sweep (`WISHES_STUCK_SECONDS`).
     public var stuckSeconds = 900
-    /// Callback POSTs: tries and the limit of each.
-    public var callbackAttempts = 3
-    public var callbackTimeoutSeconds = 5
+    /// The waits between a callback's tries (`WISHES_CALLBACK_RETRY_SECONDS`, comma-separated):
+    /// Standard Webhooks' schedule, 5 s to 10 h, eight tries over about a day.
+    public var callbackRetrySeconds = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
+    /// The limit of one callback try, connection included.
+    public var callbackTimeoutSeconds = 10
 
     public init() {}
 
@@ -24,7 +31,12 @@ public struct DispatcherOptions: Sendable, Equatable {
         options.recheckSeconds = int("WISHES_RECHECK_SECONDS") ?? options.recheckSeconds
         options.retryBaseSeconds = int("WISHES_RETRY_BASE_SECONDS") ?? options.retryBaseSeconds
         options.stuckSeconds = int("WISHES_STUCK_SECONDS") ?? options.stuckSeconds
+        options.unknownDependencyGraceSeconds = int("WISHES_UNKNOWN_DEPENDENCY_SECONDS") ?? options.unknownDependencyGraceSeconds
         options.fanOutChunk = max(10, int("WISHES_FAN_OUT_CHUNK") ?? options.fanOutChunk)
+        if let text = environment["WISHES_CALLBACK_RETRY_SECONDS"] {
+            let waits = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 >= 0 }
+            if !waits.isEmpty { options.callbackRetrySeconds = waits }
+        }
         return options
     }
 }

@@ -1,8 +1,13 @@
+import Foundation
+
 /// The body of a message on the `wishes` queues: which wish, which child, which attempt.
 ///
 /// The web writes the spec to S3 first and sends only the id; a program may instead put the
 /// whole spec in `spec` (then the dispatcher validates and stores it). Retries and array
 /// children carry no spec: the stored one is read.
+///
+/// Two messages do no launch: `callback` is one try of an ended wish's callback, and `ended` tells
+/// the dispatcher that the web ended a wish (a cancel) so what follows an end happens.
 public struct WishMessage: Sendable, Codable, Equatable {
     public var id: WishID
     public var arrayIndex: Int?
@@ -11,13 +16,30 @@ public struct WishMessage: Sendable, Codable, Equatable {
     /// For an array wish not yet fanned out: the children still to enqueue, from this index on.
     public var fanOutFrom: Int?
     public var spec: JSONValue?
+    public var callback: CallbackTry?
+    public var ended: Bool?
 
-    public init(id: WishID, arrayIndex: Int? = nil, attempt: Int? = nil, fanOutFrom: Int? = nil, spec: JSONValue? = nil) {
+    /// Which try of the callback this is, and when it is due (SQS delays 15 minutes at most, so a
+    /// later try hops until then).
+    public struct CallbackTry: Sendable, Codable, Equatable {
+        public var number: Int
+        public var dueAt: Date?
+
+        public init(number: Int, dueAt: Date? = nil) {
+            self.number = number
+            self.dueAt = dueAt
+        }
+    }
+
+    public init(id: WishID, arrayIndex: Int? = nil, attempt: Int? = nil, fanOutFrom: Int? = nil, spec: JSONValue? = nil,
+                callback: CallbackTry? = nil, ended: Bool? = nil) {
         self.id = id
         self.arrayIndex = arrayIndex
         self.attempt = attempt
         self.fanOutFrom = fanOutFrom
         self.spec = spec
+        self.callback = callback
+        self.ended = ended
     }
 
     public var subject: WishSubject { WishSubject(id: id, arrayIndex: arrayIndex) }

@@ -85,8 +85,13 @@ extension WishSpec {
             }
         }
         if let url = checker.string("callbackUrl", maxLength: 2048) {
-            if CallbackURL.isValid(url) { spec.callbackUrl = url } else {
-                checker.fail("callbackUrl", "must be an absolute http:// or https:// URL with a host")
+            do {
+                // What no stack allows is refused here; loopback, which a local cloud allows, is
+                // judged again with the stack's policy (`WishLimits`).
+                try CallbackPolicy(allowLoopback: true).judge(CallbackURL.parse(url))
+                spec.callbackUrl = url
+            } catch {
+                checker.fail("callbackUrl", error.description)
             }
         }
         spec.evaluateOnExit = checker.exitRules()
@@ -281,14 +286,6 @@ enum EnvironmentName {
         guard let first = name.unicodeScalars.first, name.count <= 256 else { return false }
         func letter(_ c: Unicode.Scalar) -> Bool { ("A"..."Z").contains(c) || ("a"..."z").contains(c) || c == "_" }
         return letter(first) && name.unicodeScalars.allSatisfy { letter($0) || ("0"..."9").contains($0) }
-    }
-}
-
-enum CallbackURL {
-    static func isValid(_ text: String) -> Bool {
-        guard let endpoint = Endpoint(url: text.split(separator: "?", maxSplits: 1).first.map(String.init) ?? text),
-              !endpoint.host.isEmpty else { return false }
-        return !text.contains(where: { $0.isWhitespace || $0.isNewline })
     }
 }
 

@@ -16,6 +16,8 @@ public struct WishStatus: Sendable, Codable, Equatable {
     /// The end, when it is decided other than by the last attempt: no attempts left, cancelled, invalid, not queued.
     public var final: Mark?
     public var cancelRequestedAt: Date?
+    /// The callback's delivery, for a wish that names one, once it has ended.
+    public var callback: CallbackStatus?
 
     public struct Mark: Sendable, Codable, Equatable {
         public var state: WishState
@@ -29,7 +31,7 @@ public struct WishStatus: Sendable, Codable, Equatable {
     }
 
     public init(id: WishID, arrayIndex: Int? = nil, createdAt: Date? = nil, updatedAt: Date? = nil, pending: Mark? = nil,
-                attempts: [AttemptStatus] = [], final: Mark? = nil, cancelRequestedAt: Date? = nil) {
+                attempts: [AttemptStatus] = [], final: Mark? = nil, cancelRequestedAt: Date? = nil, callback: CallbackStatus? = nil) {
         self.id = id
         self.arrayIndex = arrayIndex
         self.createdAt = createdAt
@@ -38,6 +40,7 @@ public struct WishStatus: Sendable, Codable, Equatable {
         self.attempts = attempts.sorted { $0.number < $1.number }
         self.final = final
         self.cancelRequestedAt = cancelRequestedAt
+        self.callback = callback
     }
 
     /// The state a person reads.
@@ -77,7 +80,8 @@ public struct WishStatus: Sendable, Codable, Equatable {
             pending: Self.later(pending, other.pending),
             attempts: Array(byNumber.values),
             final: Self.earlier(final, other.final),
-            cancelRequestedAt: Merge.smaller(cancelRequestedAt, other.cancelRequestedAt)
+            cancelRequestedAt: Merge.smaller(cancelRequestedAt, other.cancelRequestedAt),
+            callback: CallbackStatus.merged(callback, other.callback)
         )
     }
 

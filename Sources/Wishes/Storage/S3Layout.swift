@@ -8,7 +8,7 @@
 /// wishes/{id}/attempts/{n}/output            the attempt's stdout and stderr
 /// wishes/{id}/attempts/{n}/result.json       how the attempt ended
 /// wishes/{id}/children/{index}/...           the same, per array child
-/// wishes/{id}/callback                       the claim that the callback was sent once
+/// wishes/{id}/callback/{n}                   the claim of the callback's try n (If-None-Match)
 /// wishes/{id}/done/{index}                   one object per finished array child (its state)
 /// index/{newest-first}-{id}                  one empty object per wish, for newest-first listing
 /// idempotency/{sha256(key)}                  the wish an Idempotency-Key created
@@ -37,7 +37,7 @@ public struct S3Layout: Sendable, Equatable {
     public func childrenPrefix(_ id: WishID) -> String { wishPrefix(id) + "children/" }
     public func idempotency(keyHash: String) -> String { "\(prefix)idempotency/\(keyHash)" }
 
-    public func callback(_ subject: WishSubject) -> String { base(subject) + "callback" }
+    public func callbackClaim(_ id: WishID, try number: Int) -> String { wishPrefix(id) + "callback/\(number)" }
     public func childDone(_ id: WishID, index: Int) -> String { wishPrefix(id) + "done/\(Self.pad(index, 5))" }
     public func childrenDonePrefix(_ id: WishID) -> String { wishPrefix(id) + "done/" }
     /// A wish waiting for `id`: when `id` ends, the waiter is sent again at once (the body is its queue).

@@ -12,6 +12,7 @@ struct WishView: Encodable {
     var attempts: [AttemptStatus]
     var results: [String: AttemptResult]?
     var children: [String: Int]?
+    var callback: CallbackStatus?
 
     init(spec: WishSpec, status: WishStatus, results: [Int: AttemptResult] = [:], children: [WishState: Int] = [:]) {
         id = status.id
@@ -21,6 +22,7 @@ struct WishView: Encodable {
         updatedAt = status.updatedAt
         self.spec = spec.redacted
         attempts = status.attempts
+        callback = status.callback
         self.results = results.isEmpty ? nil : Dictionary(uniqueKeysWithValues: results.map { (String($0.key), $0.value) })
         self.children = children.isEmpty ? nil : Dictionary(uniqueKeysWithValues: children.map { ($0.key.rawValue, $0.value) })
     }

@@ -78,12 +78,16 @@ enum Pages {
         } ?? ""
         let environment = spec.environment.map { "<p>Environment: " + $0.map { "<code>\(HTML.escape($0.name))</code>" }.joined(separator: " ") + " (values hidden)</p>" } ?? ""
         let cancel = status.isFinal ? "" : "<form method=\"post\" action=\"/wishes/\(status.id)/cancel\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\"><button type=\"submit\">Cancel</button></form>"
+        let callback = status.callback.map { callback in
+            "<p>Callback: \(callback.state.rawValue.lowercased()) after \(callback.tries) \(callback.tries == 1 ? "try" : "tries")" +
+                (callback.httpStatus.map { " (HTTP \($0))" } ?? "") + (callback.reason.map { ": " + HTML.escape($0) } ?? "") + "</p>"
+        } ?? ""
         let timeline = [("created", status.createdAt), ("updated", status.updatedAt)].compactMap { name, date in date.map { "\(name) \(RFC3339.format($0))" } }.joined(separator: " · ")
         return HTML.page(title: spec.name ?? spec.wish, refresh: status.isFinal ? nil : 2, """
         <h1>\(HTML.escape(spec.name ?? (spec.wish.isEmpty ? "A wish" : spec.wish)))</h1>
         <p>\(HTML.badge(status.state)) \(HTML.escape(status.statusReason ?? ""))</p>\(message)
         <p><small>\(status.id) · queue \(spec.queue.rawValue) · \(timeline)</small></p>
-        \(spec.command.map { "<p>Command: <code>\(HTML.escape($0.joined(separator: " ")))</code></p>" } ?? "")\(environment)
+        \(spec.command.map { "<p>Command: <code>\(HTML.escape($0.joined(separator: " ")))</code></p>" } ?? "")\(environment)\(callback)
         <h2>Attempts</h2><table><thead><tr><th>#</th><th>Status</th><th>Reason</th><th>Exit</th><th>Duration</th></tr></thead><tbody>\(attempts.isEmpty ? "<tr><td colspan=5>None yet.</td></tr>" : attempts)</tbody></table>
         \(children)\(tail)\(cancel)
         """)

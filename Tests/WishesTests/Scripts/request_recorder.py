@@ -1,8 +1,11 @@
 """An HTTP endpoint that answers 204 to everything and remembers what it got (a callback's receiver).
 
 argv[1]: a file to write the port to once listening. GET /_test/requests answers
-[{"method", "path", "headers", "body"}] in arrival order.
+[{"method", "path", "headers", "body"}] in arrival order. A path whose query has `fail=N` is
+answered 503 the first N times it is requested (a receiver that is down for a while); `redirect=1`
+is answered 302 to /elsewhere (which a callback must not follow).
 """
+from urllib.parse import parse_qs, urlsplit
 import json
 import os
 import sys
@@ -12,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 parent = os.getppid()
 received = []
+hits = {}
 lock = threading.Lock()
 
 
@@ -42,6 +46,17 @@ class Recorder(BaseHTTPRequestHandler):
         with lock:
             received.append({"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
                              "body": body.decode("utf-8", "replace")})
+            hits[self.path] = hits.get(self.path, 0) + 1
+            seen = hits[self.path]
+        query = parse_qs(urlsplit(self.path).query)
+        if seen <= int(query.get("fail", ["0"])[0]):
+            return self.reply(503, b"down for now")
+        if query.get("redirect") == ["1"]:
+            self.send_response(302)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.reply(204)
 
     do_GET = do_POST = do_PUT = record

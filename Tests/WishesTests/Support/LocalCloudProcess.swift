@@ -22,6 +22,8 @@ actor LocalCloudProcess {
         var log: String?
         /// Temporary credentials the local cloud minted for tools: its moto checks every signature.
         var credentials: Keys
+        /// The WISHES_ and AWS_ settings the local cloud gave its function and web.
+        var environment: [String: String]?
 
         struct Keys: Decodable, Sendable {
             var accessKeyId: String
@@ -32,7 +34,7 @@ actor LocalCloudProcess {
         /// Clients for the local cloud's moto and its Fargate stand-in.
         func aws() throws -> AWSClients {
             guard let endpoint = Endpoint(url: endpoint), let ecsEndpoint = Endpoint(url: ecs) else { throw TestError("bad endpoints \(self.endpoint), \(ecs)") }
-            let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint])
+            let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint, .secretsmanager: endpoint])
             let keys = Credentials(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken)
             return AWSClients(client: AWSClient(configuration: configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys)))
         }
