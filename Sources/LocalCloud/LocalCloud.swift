@@ -93,6 +93,7 @@ struct LocalCloud {
         environment["WISHES_RECHECK_SECONDS"] = outside["WISHES_RECHECK_SECONDS"] ?? "2"
         environment["WISHES_RETRY_BASE_SECONDS"] = outside["WISHES_RETRY_BASE_SECONDS"] ?? "1"
         environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
+        environment["WISHES_RECOVER_AFTER_SECONDS"] = outside["WISHES_RECOVER_AFTER_SECONDS"] ?? "10"
         environment["WISHES_CALLBACK_SECRET_ARN"] = resources.callbackSecretARN
         // Callbacks may reach this machine's own receivers here, over plain http too; never in AWS.
         environment["WISHES_CALLBACK_ALLOW_LOOPBACK"] = "1"
@@ -105,8 +106,12 @@ struct LocalCloud {
         let pool = try FunctionPool(count: options.instances, executable: try binary("MakeAWish"), environment: environment,
                                     credentials: vendor, functionTimeout: options.functionTimeout, logger: logger)
         let containerCredentials = ContainerCredentials(vendor: vendor)
+        // The function's on-failure destination, as the template's EventInvokeConfig sets it.
+        let sqs = aws.sqs, failedEventsQueue = resources.failedEventsQueueURL
         let events = try EventBus(pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), deliversTaskEvents: options.taskEvents,
-                                  faults: options.eventFaults, logger: logger)
+                                  faults: options.eventFaults, onFailure: { record in
+                                      (try? await sqs.sendMessage(queueURL: failedEventsQueue, SQS.OutgoingMessage(id: "0", body: record))) != nil
+                                  }, logger: logger)
         var taskEnvironment = environment
         taskEnvironment["WISHES_COUNT_INTERVAL_SECONDS"] = options.countInterval
         taskEnvironment["WISHES_KILL_GRACE_SECONDS"] = outside["WISHES_KILL_GRACE_SECONDS"] ?? "3"
@@ -125,6 +130,12 @@ struct LocalCloud {
                                            maxConcurrency: options.instances, priority: 2, logger: logger))
         services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool,
                                            maxConcurrency: options.instances, priority: 0, logger: logger))
+        // Dead letters and events that failed their tries come back to the function, as the template maps them.
+        for (name, url) in resources.deadLetterQueueURLs.sorted(by: { $0.key < $1.key }) {
+            services.append(EventSourceMapping(sqs: aws.sqs, queueURL: url, queueName: name, pool: pool, maxConcurrency: 1, priority: 0, logger: logger))
+        }
+        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.failedEventsQueueURL, queueName: DeployedNames.failedEventsQueue, pool: pool,
+                                           maxConcurrency: 1, priority: 1, logger: logger))
         let webURL = "http://127.0.0.1:\(options.webPort)"
         // The web always has a token: any page the developer visits could otherwise make the browser
         // submit wishes, which run commands on this machine. A token of the environment is kept;

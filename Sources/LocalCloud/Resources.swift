@@ -6,6 +6,9 @@ import Wishes
 struct Resources {
     var queueURL: String
     var asapQueueURL: String
+    /// The two queues' dead-letter queues, and the task events' on-failure destination: the function reads all three.
+    var deadLetterQueueURLs: [String: String]
+    var failedEventsQueueURL: String
     /// The key callbacks are signed with, as the stack's `CallbackSigningSecret`.
     var callbackSecretARN: String
 
@@ -17,15 +20,22 @@ struct Resources {
 
     static func create(aws: AWSClients, bucket: String, functionTimeout: Int, logger: Logger) async throws -> Resources {
         try await createBucket(aws.s3, bucket)
+        var deadLetters: [String: String] = [:]
         func queue(_ name: String) async throws -> String {
-            let dlq = try await aws.sqs.createQueue(name: name + DeployedNames.deadLetterSuffix, attributes: ["MessageRetentionPeriod": "1209600"])
+            let dlq = try await aws.sqs.createQueue(name: name + DeployedNames.deadLetterSuffix,
+                                                    attributes: ["MessageRetentionPeriod": "1209600", "VisibilityTimeout": String(6 * functionTimeout)])
+            deadLetters[name + DeployedNames.deadLetterSuffix] = dlq
             let dlqARN = try await aws.sqs.getQueueAttributes(url: dlq, names: ["QueueArn"])["QueueArn"] ?? ""
             let redrive = "{\"deadLetterTargetArn\":\"\(dlqARN)\",\"maxReceiveCount\":\"\(DeployedNames.maxReceiveCount)\"}"
             return try await aws.sqs.createQueue(name: name, attributes: ["VisibilityTimeout": String(6 * functionTimeout), "RedrivePolicy": redrive])
         }
         let secret = try await aws.secretsManager.createSecret(name: DeployedNames.callbackSecret, value: LocalCloud.newToken())
-        let resources = Resources(queueURL: try await queue(DeployedNames.queue), asapQueueURL: try await queue(DeployedNames.asapQueue),
-                                  callbackSecretARN: secret)
+        let failedEvents = try await aws.sqs.createQueue(name: DeployedNames.failedEventsQueue,
+                                                         attributes: ["MessageRetentionPeriod": "1209600", "VisibilityTimeout": String(6 * functionTimeout)])
+        let queueURL = try await queue(DeployedNames.queue)
+        let asapQueueURL = try await queue(DeployedNames.asapQueue)
+        let resources = Resources(queueURL: queueURL, asapQueueURL: asapQueueURL, deadLetterQueueURLs: deadLetters,
+                                  failedEventsQueueURL: failedEvents, callbackSecretARN: secret)
         logger.info("queues and bucket ready", metadata: ["queue": "\(resources.queueURL)", "asapQueue": "\(resources.asapQueueURL)", "bucket": "\(bucket)"])
         return resources
     }

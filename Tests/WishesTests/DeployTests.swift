@@ -14,7 +14,7 @@ struct DeployTests {
     static let reads: [String: Set<String>] = [
         "MakeAWish": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_CLUSTER",
                       "WISHES_TASK_DEFINITION", "WISHES_CONTAINER_NAME", "WISHES_SUBNETS", "WISHES_SECURITY_GROUPS",
-                      "WISHES_ASSIGN_PUBLIC_IP", "WISHES_RECHECK_SECONDS", "WISHES_RETRY_BASE_SECONDS", "WISHES_STUCK_SECONDS", "WISHES_UNKNOWN_DEPENDENCY_SECONDS",
+                      "WISHES_ASSIGN_PUBLIC_IP", "WISHES_RECHECK_SECONDS", "WISHES_RETRY_BASE_SECONDS", "WISHES_STUCK_SECONDS", "WISHES_UNKNOWN_DEPENDENCY_SECONDS", "WISHES_RECOVER_AFTER_SECONDS",
                       "WISHES_FAN_OUT_CHUNK", "WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY",
                       "WISHES_CALLBACK_SECRET_ARN", "WISHES_CALLBACK_RETRY_SECONDS", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL"],
         "CountToThree": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_COUNT_INTERVAL_SECONDS", "WISHES_KILL_GRACE_SECONDS",
@@ -217,7 +217,7 @@ struct DeployTests {
     /// its own service through the `aws` CLI.
     static let typesMotoCannotCreate: Set<String> = [
         "AWS::CloudFront::Distribution", "AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy",
-        "AWS::SNS::Subscription", "AWS::SecretsManager::Secret",
+        "AWS::SNS::Subscription", "AWS::SecretsManager::Secret", "AWS::Lambda::EventInvokeConfig",
     ]
 
     /// The whole template into moto's CloudFormation with the `aws` CLI (Scripts/cfn_deploy_moto.py). Moto

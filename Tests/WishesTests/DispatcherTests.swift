@@ -154,4 +154,60 @@ struct DispatcherTests {
             }
         }
     }
+
+    /// A STOPPED event that failed all of Lambda's tries comes back from the on-failure destination,
+    /// wrapped as Lambda wraps it, and is handled as the event itself would have been.
+    @Test func aTaskEventFromTheOnFailureDestinationIsHandledAsTheEvent() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            let dispatcher = dispatcher(aws, bucket: bucket)
+            let event = try JSONSerialization.jsonObject(with: Data(try DispatchEventTests.fixture("ecs-task-stopped.json")))
+            let record: [String: Any] = [
+                "version": "1.0", "timestamp": "2026-11-30T03:00:00.000Z",
+                "requestContext": ["requestId": "r", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:make-a-wish:$LATEST",
+                                   "condition": "RetriesExhausted", "approximateInvokeCount": 3],
+                "requestPayload": event, "responseContext": ["statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"],
+            ]
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self)
+            let batch = SQSEvent(Records: [.init(messageId: "m", receiptHandle: "r", body: body,
+                                                 eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:\(DeployedNames.failedEventsQueue)")])
+            #expect(await dispatcher.handle(batch, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
+            let id = try #require(WishID("01JD5Z8Q7W3M2K4N6P8R0T2V4X"))
+            let status = try #require(try await dispatcher.statuses.read(WishSubject(id: id)))
+            #expect(status.state == .failed)
+            #expect(status.attempts.first?.exitCode == 3)
+        }
+    }
+
+    /// A message on its last receive that fails again ends its wish FAILED with the error, instead
+    /// of leaving it to the dead-letter queue; one that reached a dead-letter queue anyway ends it too.
+    @Test func theLastReceiveAndADeadLetterEndTheWishFailed() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            // No task definition: every launch fails.
+            var settings = WishesSettings(bucket: bucket, cluster: "wishes")
+            settings.containerName = "count-to-three"
+            let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
+            let last = WishID.generate(at: Date()), dead = WishID.generate(at: Date().addingTimeInterval(1))
+            let batch = SQSEvent(Records: [
+                .init(messageId: "early", receiptHandle: "r1", body: #"{"id":"\#(last)","spec":{"wish":"w"}}"#, attributes: ["ApproximateReceiveCount": "2"]),
+            ])
+            #expect(await dispatcher.handle(batch, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: ["early"]))
+            let lastTry = SQSEvent(Records: [
+                .init(messageId: "last", receiptHandle: "r2", body: #"{"id":"\#(last)"}"#, attributes: ["ApproximateReceiveCount": String(DeployedNames.maxReceiveCount)]),
+            ])
+            #expect(await dispatcher.handle(lastTry, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
+            let ended = try #require(try await dispatcher.statuses.read(WishSubject(id: last)))
+            #expect(ended.state == .failed)
+            #expect(ended.statusReason?.hasPrefix("not launched after 5 tries") == true, "\(ended.statusReason ?? "")")
+
+            let deadLetter = SQSEvent(Records: [
+                .init(messageId: "dead", receiptHandle: "r3", body: #"{"id":"\#(dead)"}"#, eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:wishes-dlq"),
+            ])
+            #expect(await dispatcher.handle(deadLetter, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
+            let buried = try #require(try await dispatcher.statuses.read(WishSubject(id: dead)))
+            #expect(buried.state == .failed)
+            #expect(buried.statusReason?.contains("dead-lettered") == true, "\(buried.statusReason ?? "")")
+        }
+    }
 }

@@ -9,8 +9,9 @@ import Wishes
 /// - Only what a rule matches goes anywhere: ECS emits every task state, and the task-state rule
 ///   passes RUNNING and STOPPED of our cluster only.
 /// - A rule invokes the function asynchronously: Lambda queues the event, and a function error is
-///   retried twice, a minute and then two minutes later, and then dropped (the template sets no
-///   on-failure destination), as Lambda's asynchronous invocation does.
+///   retried twice, a minute and then two minutes later, and then goes to the function's on-failure
+///   destination (an SQS queue, as the template's EventInvokeConfig sets) as Lambda's destination
+///   record, or is dropped when there is none.
 /// - Delivery is at least once and unordered; `Faults` adds loss, duplicates and reordering at a rate,
 ///   so that what AWS does on a bad day can be had on demand.
 final class EventBus: Service, Sendable {
@@ -33,10 +34,12 @@ final class EventBus: Service, Sendable {
         var delivered = 0
         var retried = 0
         var lostAfterRetries = 0
+        var sentToOnFailure = 0
 
         var dictionary: [String: Int] {
             ["eventsPublished": published, "eventsFilteredOut": filteredOut, "eventsDropped": dropped, "eventsDuplicated": duplicated,
-             "eventsDelayed": delayed, "eventsDelivered": delivered, "eventsRetried": retried, "eventsLostAfterRetries": lostAfterRetries]
+             "eventsDelayed": delayed, "eventsDelivered": delivered, "eventsRetried": retried, "eventsLostAfterRetries": lostAfterRetries,
+             "eventsSentToOnFailure": sentToOnFailure]
         }
     }
 
@@ -55,6 +58,8 @@ final class EventBus: Service, Sendable {
     let taskRule: EventPattern
     /// Lambda's waits before the two retries of an asynchronous invocation that failed.
     let retryDelays: [Duration]
+    /// Sends a destination record to the on-failure destination; true when it was taken.
+    let onFailure: (@Sendable (String) async -> Bool)?
     let stats = NIOLockedValueBox(Stats())
     private let queue: AsyncStream<Delivery>
     private let queueInput: AsyncStream<Delivery>.Continuation
@@ -65,8 +70,9 @@ final class EventBus: Service, Sendable {
     static let region = "us-east-1"
 
     init(pool: FunctionPool, scheduleEvery: Duration = .seconds(60), deliversTaskEvents: Bool = true, faults: Faults = Faults(),
-         retryDelays: [Duration] = [.seconds(60), .seconds(120)], logger: Logger) throws {
+         retryDelays: [Duration] = [.seconds(60), .seconds(120)], onFailure: (@Sendable (String) async -> Bool)? = nil, logger: Logger) throws {
         self.pool = pool
+        self.onFailure = onFailure
         self.deliversTaskEvents = deliversTaskEvents
         self.faults = faults
         self.retryDelays = retryDelays
@@ -167,6 +173,11 @@ final class EventBus: Service, Sendable {
             return
         }
         guard delivery.tries < retryDelays.count else {
+            if let onFailure, await onFailure(Self.destinationRecord(delivery, result: result)) {
+                stats.withLockedValue { $0.sentToOnFailure += 1 }
+                logger.warning("asynchronous invocation failed after \(retryDelays.count) retries; event sent to the on-failure destination")
+                return
+            }
             stats.withLockedValue { $0.lostAfterRetries += 1 }
             logger.error("asynchronous invocation failed after \(retryDelays.count) retries; event discarded (no on-failure destination)", metadata: [
                 "result": "\(result.summary)", "event": "\(String(decoding: delivery.event.prefix(300), as: UTF8.self))",
@@ -175,5 +186,28 @@ final class EventBus: Service, Sendable {
         }
         stats.withLockedValue { $0.retried += 1 }
         enqueue(Delivery(event: delivery.event, tries: delivery.tries + 1), after: retryDelays[delivery.tries])
+    }
+
+    /// What Lambda writes to an on-failure destination: the event as `requestPayload`, with why it failed.
+    static func destinationRecord(_ delivery: Delivery, result: InvocationResult) -> String {
+        struct Record: Encodable {
+            struct RequestContext: Encodable { var requestId: String; var functionArn: String; var condition: String; var approximateInvokeCount: Int }
+            struct ResponseContext: Encodable { var statusCode: Int; var executedVersion: String; var functionError: String }
+            var version = "1.0"
+            var timestamp: String
+            var requestContext: RequestContext
+            var requestPayload: JSONValue
+            var responseContext: ResponseContext
+            var responsePayload: JSONValue
+        }
+        let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.event))) ?? .string(String(decoding: delivery.event, as: UTF8.self))
+        let record = Record(
+            timestamp: RFC3339.format(Date()),
+            requestContext: .init(requestId: UUID().uuidString.lowercased(), functionArn: "arn:aws:lambda:\(region):\(account):function:make-a-wish:$LATEST",
+                                  condition: "RetriesExhausted", approximateInvokeCount: delivery.tries + 1),
+            requestPayload: payload,
+            responseContext: .init(statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled"),
+            responsePayload: .object(["errorMessage": .string(result.summary)]))
+        return String(decoding: (try? JSONEncoder().encode(record)) ?? Data(), as: UTF8.self)
     }
 }

@@ -10,6 +10,9 @@ public enum DeployedNames {
     public static let container = "count-to-three"
     /// The Secrets Manager secret callbacks are signed with.
     public static let callbackSecret = "wishes-callback-signing"
+    /// Where Lambda puts a task state event that failed all its asynchronous tries (the function's
+    /// `EventInvokeConfig` on-failure destination); the function reads it back through its own mapping.
+    public static let failedEventsQueue = "wishes-failed-events"
     /// Receives before a message goes to the dead-letter queue.
     public static let maxReceiveCount = 5
     /// The event pattern of the template's task-state rule, with `{partition}`, `{region}` and
@@ -17,7 +20,7 @@ public enum DeployedNames {
     /// and a test holds the template to it.
     public static let taskStateEventPattern = #"""
         {"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{\#
-        "clusterArn":["arn:{partition}:ecs:{region}:{account}:cluster/wishes"],"lastStatus":["RUNNING","STOPPED"],\#
+        "clusterArn":["arn:{partition}:ecs:{region}:{account}:cluster/wishes"],"lastStatus":["PENDING","RUNNING","STOPPED"],\#
         "taskDefinitionArn":[{"prefix":"arn:{partition}:ecs:{region}:{account}:task-definition/count-to-three:"}]}}
         """#
 

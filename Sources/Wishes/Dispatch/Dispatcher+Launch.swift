@@ -29,9 +29,19 @@ extension Dispatcher {
         // The claim stays as it is: the status (for repeated deliveries) is where the task is
         // recorded, and ECS itself is the sweep's index of tasks in flight.
         let now = clock.now
-        try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
-                                            attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
+        let status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
+                                                         attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
         logger.info("task launched", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(taskArn)", "capacityProvider": "\(spec.queue.capacityProvider)"])
+        // A cancel that landed between the check before RunTask and now: the merge (or, for a child,
+        // its parent's status read again) shows it, and the task is stopped at once.
+        var cancelled = status.cancelRequestedAt != nil
+        if !cancelled, identity.subject.arrayIndex != nil, let parent = try await statuses.read(WishSubject(id: identity.subject.id)) {
+            cancelled = parent.cancelRequestedAt != nil || parent.isFinal
+        }
+        if cancelled {
+            try await aws.ecs.stopTask(cluster: settings.cluster, task: taskArn, reason: "cancelled by a user")
+            logger.info("wish cancelled while its task was launched; task stopped", metadata: ["taskArn": "\(taskArn)"])
+        }
     }
 
     /// The RunTask request for one attempt: Spot or on-demand by queue, the wish's size, and who it is.

@@ -15,6 +15,8 @@ extension Dispatcher {
                 try await handle(record, logger: logger)
                 return nil
             } catch {
+                // The last receive ends the wish with the reason, rather than leave it to the dead-letter queue.
+                if record.receiveCount >= DeployedNames.maxReceiveCount, await giveUp(record, error: error, logger: logger) { return nil }
                 logger.warning("record will be retried", metadata: ["error": "\(error)", "receiveCount": "\(record.receiveCount)"])
                 return record.messageId
             }
@@ -22,8 +24,33 @@ extension Dispatcher {
         return SQSBatchResponse(failedMessageIDs: outcomes.compactMap { $0 })
     }
 
+    /// Ends the wish of a message that failed its last receive; false when even that fails (the
+    /// message then goes to the dead-letter queue, which this function reads too).
+    func giveUp(_ record: SQSEvent.Record, error: any Error, logger: Logger) async -> Bool {
+        guard let message = try? WishJSON.decode(WishMessage.self, from: Array(record.body.utf8)) else { return false }
+        // A callback's or an end's message belongs to a wish that has ended already: it only goes.
+        if message.callback != nil || message.ended == true {
+            logger.error("message dropped after its last receive", metadata: ["error": "\(error)", "wish": "\(message.subject)"])
+            return true
+        }
+        do {
+            try await finish(message.subject, .failed, reason: "not launched after \(record.receiveCount) tries: \(Self.describe(error))", logger: logger)
+            return true
+        } catch {
+            logger.error("cannot end the wish of a message on its last receive", metadata: ["error": "\(error)", "wish": "\(message.subject)"])
+            return false
+        }
+    }
+
     /// One record. Returns normally when the message may be deleted; throws when it must come back.
     func handle(_ record: SQSEvent.Record, logger: Logger) async throws {
+        switch record.queueName {
+        case let name? where name.hasSuffix(DeployedNames.deadLetterSuffix):
+            return try await deadLettered(record, logger: logger)
+        case DeployedNames.failedEventsQueue?:
+            return try await failedEvent(record, logger: logger)
+        default: break
+        }
         let message: WishMessage
         do {
             message = try WishJSON.decode(WishMessage.self, from: Array(record.body.utf8))
@@ -42,8 +69,13 @@ extension Dispatcher {
             return
         }
         guard let spec = try await spec(for: message, logger: logger) else { return }
+        // A child reads its parent's status beside its own: a cancelled (or ended) array launches no more children.
+        async let parentRead = message.arrayIndex == nil ? nil : statuses.read(WishSubject(id: message.id))
         let snapshot = try await statuses.snapshot(message.subject)
         let status = snapshot.status
+        if let parent = try await parentRead, parent.cancelRequestedAt != nil || parent.isFinal, status?.isFinal != true {
+            return try await finish(message.subject, .failed, reason: parent.cancelRequestedAt != nil ? "cancelled" : "its array ended", logger: logger)
+        }
         // What follows an end is repeated, not skipped: the delivery that ended the wish may have
         // stopped before it woke the dependents or queued the callback. Every step of it is idempotent.
         if let status, status.isFinal { return try await afterFinal(status, logger: logger) }
@@ -186,5 +218,37 @@ extension Dispatcher {
         guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(body.utf8)),
               case .string(let text)? = object["id"] else { return nil }
         return WishID(text)
+    }
+
+    /// A message that reached a dead-letter queue (the function crashed or ran out of time on it
+    /// each time): its wish ends FAILED, if nothing ended it yet.
+    func deadLettered(_ record: SQSEvent.Record, logger: Logger) async throws {
+        guard let message = try? WishJSON.decode(WishMessage.self, from: Array(record.body.utf8)) ?? Self.idIn(record.body).map({ WishMessage(id: $0) }) else {
+            logger.error("dead letter names no wish; dropped", metadata: ["body": "\(record.body.prefix(200))"])
+            return
+        }
+        if message.callback != nil || message.ended == true { return }
+        let status = try await statuses.read(message.subject)
+        if status?.isFinal == true { return }
+        let last = status?.statusReason.map { " (last: \($0))" } ?? ""
+        try await finish(message.subject, .failed, reason: "its message was dead-lettered after \(DeployedNames.maxReceiveCount) receives: the dispatcher failed on it each time\(last)", logger: logger)
+    }
+
+    /// A task state event that failed all of Lambda's asynchronous tries, as its on-failure
+    /// destination wrote it: the event is handled again from its `requestPayload`.
+    func failedEvent(_ record: SQSEvent.Record, logger: Logger) async throws {
+        struct DestinationRecord: Decodable { var requestPayload: JSONValue }
+        let payload: [UInt8]
+        do {
+            payload = try WishJSON.encode(try WishJSON.decode(DestinationRecord.self, from: Array(record.body.utf8)).requestPayload)
+        } catch {
+            logger.error("failed-event record without a request payload; dropped", metadata: ["error": "\(error)"])
+            return
+        }
+        switch try DispatchEvent.decode(payload) {
+        case .taskStateChange(let change): try await handle(change, logger: logger)
+        case .scheduled: return  // the next tick sweeps anyway
+        case .sqs: return
+        }
     }
 }

@@ -25,10 +25,23 @@ extension Dispatcher {
     }
 
     func stopped(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {
+        try await decide(change, identity: identity, logger: logger)
+        // Only now, with the retry queued or the end's consequences done, may the sweep forget it.
+        try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: clock.now,
+                                            attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]))
+    }
+
+    func decide(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {
         let container = change.containers?.first { $0.name == settings.containerName } ?? change.containers?.first
         let exitCode = container?.exitCode
         let result = try await attemptResult(identity)
-        let succeeded = exitCode == 0 && change.stopCode != "SpotInterruption" && change.stopCode != "TaskFailedToStart"
+        // One truth for the outcome: what stopped the attempt outranks the exit code a command chose
+        // (a shell `trap` exits 0 on SIGTERM). The task's own result names a timeout or an
+        // interruption; a task stopped by ECS, a user or the sweep without a successful result failed.
+        let stoppedFromOutside = ["SpotInterruption", "TaskFailedToStart", "TerminationNotice", "UserInitiated", "ServiceSchedulerInitiated"]
+            .contains(change.stopCode ?? "")
+        let succeeded = exitCode == 0 && (result.map { $0.outcome == .succeeded } ?? !stoppedFromOutside)
+            && change.stopCode != "SpotInterruption" && change.stopCode != "TaskFailedToStart"
         let reason = Self.reason(exitCode: exitCode, stopCode: change.stopCode, stoppedReason: change.stoppedReason ?? container?.reason, result: result)
         let now = clock.now
         let attempt = AttemptStatus(
@@ -37,13 +50,16 @@ extension Dispatcher {
             exitCode: exitCode, stopCode: change.stopCode, reason: reason)
         var status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now, attempts: [attempt]))
         logger.info("task stopped", metadata: ["exitCode": "\(exitCode.map(String.init) ?? "none")", "stopCode": "\(change.stopCode ?? "")", "reason": "\(reason)"])
-        if succeeded || status.isFinal {
+        if status.isFinal {
             return try await afterFinal(status, logger: logger)
         }
+        // The merged status decides, not this event alone: a later attempt, or the task's own report
+        // of a success, leaves nothing to retry here.
+        guard status.attempts.last?.number == identity.attempt, status.attempts.last?.state == .failed else { return }
         let spec = try await storedSpec(identity.subject.id) ?? WishSpec(wish: "")
         let action = ExitRule.decide(spec.evaluateOnExit, exitCode: exitCode, reason: reason, statusReason: change.stoppedReason)
         let cancelled = status.cancelRequestedAt != nil
-        if identity.attempt < spec.attempts, action == .retry, !cancelled, status.attempts.last?.number == identity.attempt {
+        if identity.attempt < spec.attempts, action == .retry, !cancelled {
             let delay = Int.random(in: 0...(options.retryBaseSeconds << min(identity.attempt - 1, 6)))
             try await enqueue(WishMessage(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, attempt: identity.attempt + 1),
                               queue: spec.queue, delaySeconds: min(delay, 900))

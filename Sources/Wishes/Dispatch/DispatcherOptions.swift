@@ -17,6 +17,10 @@ public struct DispatcherOptions: Sendable, Equatable {
     public var deadlineMarginSeconds = 3.0
     /// A launched attempt not RUNNING after this long is reported by the sweep (`WISHES_STUCK_SECONDS`).
     public var stuckSeconds = 900
+    /// A stopped task whose end no event recorded is handled by the sweep once it has been stopped this
+    /// long (its event had the time to come) and until this long (ECS lists stopped tasks for an hour).
+    public var recoverAfterSeconds = 120
+    public var recoverWithinSeconds = 1_800
     /// The waits between a callback's tries (`WISHES_CALLBACK_RETRY_SECONDS`, comma-separated):
     /// Standard Webhooks' schedule, 5 s to 10 h, eight tries over about a day.
     public var callbackRetrySeconds = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
@@ -31,6 +35,7 @@ public struct DispatcherOptions: Sendable, Equatable {
         options.recheckSeconds = int("WISHES_RECHECK_SECONDS") ?? options.recheckSeconds
         options.retryBaseSeconds = int("WISHES_RETRY_BASE_SECONDS") ?? options.retryBaseSeconds
         options.stuckSeconds = int("WISHES_STUCK_SECONDS") ?? options.stuckSeconds
+        options.recoverAfterSeconds = int("WISHES_RECOVER_AFTER_SECONDS") ?? options.recoverAfterSeconds
         options.unknownDependencyGraceSeconds = int("WISHES_UNKNOWN_DEPENDENCY_SECONDS") ?? options.unknownDependencyGraceSeconds
         options.fanOutChunk = max(10, int("WISHES_FAN_OUT_CHUNK") ?? options.fanOutChunk)
         if let text = environment["WISHES_CALLBACK_RETRY_SECONDS"] {

@@ -13,9 +13,13 @@ public struct AttemptStatus: Sendable, Codable, Equatable {
     public var stopCode: String?
     /// Why it ended, in words: "exit code 2", "timed out after 60 s", "interrupted (Spot)".
     public var reason: String?
+    /// The dispatcher has handled this attempt's stop to the end (retry queued, or what follows the
+    /// wish's end done). Until then the sweep looks for the stopped task in ECS: the task's own
+    /// report of its end moves no retry and wakes no dependent.
+    public var settled: Bool?
 
     public init(number: Int, state: WishState, taskArn: String? = nil, startedAt: Date? = nil, stoppedAt: Date? = nil,
-                exitCode: Int? = nil, stopCode: String? = nil, reason: String? = nil) {
+                exitCode: Int? = nil, stopCode: String? = nil, reason: String? = nil, settled: Bool? = nil) {
         self.number = number
         self.state = state
         self.taskArn = taskArn
@@ -24,6 +28,7 @@ public struct AttemptStatus: Sendable, Codable, Equatable {
         self.exitCode = exitCode
         self.stopCode = stopCode
         self.reason = reason
+        self.settled = settled
     }
 
     /// Joins two reports of the same attempt. Every field takes a symmetric choice (the later state,
@@ -40,7 +45,8 @@ public struct AttemptStatus: Sendable, Codable, Equatable {
             stoppedAt: Merge.larger(stoppedAt, other.stoppedAt),
             exitCode: state == other.state ? Merge.larger(exitCode, other.exitCode) : ahead.exitCode ?? behind.exitCode,
             stopCode: state == other.state ? Merge.larger(stopCode, other.stopCode) : ahead.stopCode ?? behind.stopCode,
-            reason: state == other.state ? Merge.larger(reason, other.reason) : ahead.reason ?? behind.reason
+            reason: state == other.state ? Merge.larger(reason, other.reason) : ahead.reason ?? behind.reason,
+            settled: settled == true || other.settled == true ? true : nil
         )
     }
 }

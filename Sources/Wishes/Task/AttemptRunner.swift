@@ -181,6 +181,11 @@ public final class AttemptRunner: Sendable {
 
     /// Writes the output and the result; exits non-zero if the result cannot be written.
     func finish(_ outcome: AttemptResult.Outcome, exitCode: Int32, reason: String, startedAt: Date, output: OutputBuffer, message: String? = nil) async -> Int32 {
+        // A command that exits 0 when told to stop (a shell trap) did not succeed: the task's exit
+        // code says what happened, as `timeout` (124) and a SIGTERM death (143) would.
+        var exitCode = exitCode
+        if exitCode == 0, outcome == .timedOut { exitCode = 124 }
+        if exitCode == 0, outcome == .interrupted { exitCode = 128 + SIGTERM }
         let result = AttemptResult(outcome: outcome, exitCode: Int(exitCode), reason: reason, startedAt: startedAt, stoppedAt: clock.now,
                                    outputBytes: output.totalBytes, outputTruncated: output.isTruncated, message: message)
         do {
