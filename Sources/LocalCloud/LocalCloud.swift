@@ -94,6 +94,7 @@ struct LocalCloud {
         environment["WISHES_RETRY_BASE_SECONDS"] = outside["WISHES_RETRY_BASE_SECONDS"] ?? "1"
         environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
         environment["WISHES_RECOVER_AFTER_SECONDS"] = outside["WISHES_RECOVER_AFTER_SECONDS"] ?? "10"
+        environment["WISHES_CAPACITY_BACKOFF_SECONDS"] = outside["WISHES_CAPACITY_BACKOFF_SECONDS"] ?? "2"
         environment["WISHES_CALLBACK_SECRET_ARN"] = resources.callbackSecretARN
         // Callbacks may reach this machine's own receivers here, over plain http too; never in AWS.
         environment["WISHES_CALLBACK_ALLOW_LOOPBACK"] = "1"
@@ -121,6 +122,8 @@ struct LocalCloud {
         fargateOptions.launchBurst = options.launchBurst
         fargateOptions.launchRate = options.launchRate
         fargateOptions.spotInterruptionRate = options.spotInterruptionRate
+        fargateOptions.spotUnavailableRate = options.spotUnavailableRate
+        fargateOptions.maxRunning = options.maxRunning
         fargateOptions.stopTimeout = .seconds(5)
         let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)
         guard let lambdaPort = Ports.free() else { throw LocalCloudError.noFreePort }

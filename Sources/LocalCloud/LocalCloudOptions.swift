@@ -7,6 +7,8 @@ struct LocalCloudOptions: Sendable {
     var functionTimeout = 60
     var countInterval = "1"
     var spotInterruptionRate = 0.0
+    var spotUnavailableRate = 0.0
+    var maxRunning = 64
     var launchBurst = 100.0
     var launchRate = 20.0
     var scheduleSeconds = 60
@@ -27,6 +29,8 @@ struct LocalCloudOptions: Sendable {
       --instances N             MakeAWish environments (3)
       --count-interval S        seconds between counts in CountToThree (1)
       --spot-interruption-rate P  chance that a Spot task is interrupted (0)
+      --spot-unavailable-rate P chance that a FARGATE_SPOT launch is refused for capacity (0)
+      --max-running N           tasks the local Fargate runs at once; more are refused RESOURCE:CPU (64)
       --launch-burst N --launch-rate R  Fargate's launch bucket (100, 20 per second)
       --schedule-seconds N      the sweep's period (60)
       --state-file PATH         write the endpoints, the web's token and tools' credentials as JSON here once up
@@ -68,6 +72,8 @@ struct LocalCloudOptions: Sendable {
             case "--instances": options.instances = try number(flag, Int.self)
             case "--count-interval": options.countInterval = String(try number(flag, Double.self))
             case "--spot-interruption-rate": options.spotInterruptionRate = try number(flag, Double.self)
+            case "--spot-unavailable-rate": options.spotUnavailableRate = try rate(flag)
+            case "--max-running": options.maxRunning = try number(flag, Int.self)
             case "--launch-burst": options.launchBurst = try number(flag, Double.self)
             case "--launch-rate": options.launchRate = try number(flag, Double.self)
             case "--schedule-seconds": options.scheduleSeconds = try number(flag, Int.self)

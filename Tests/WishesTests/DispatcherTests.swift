@@ -210,4 +210,25 @@ struct DispatcherTests {
             #expect(buried.statusReason?.contains("dead-lettered") == true, "\(buried.statusReason ?? "")")
         }
     }
+
+    /// A record stuck on a call that never answers comes back at the invocation's deadline, alone:
+    /// the other records of the batch are done, and the answer is given before Lambda would kill the
+    /// invocation (and send the whole batch back). No call waits longer than the time left.
+    @Test func aRecordStillRunningAtTheDeadlineComesBackAloneAndInTime() async throws {
+        let peer = try await PeerProcess.badPeer(mode: "hang")
+        let client = AWSClient(configuration: AWSConfiguration(region: "us-east-1", endpoints: [.s3: peer.endpoint, .sqs: peer.endpoint]),
+                               httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(TestAWS.credentials), timeout: .seconds(30))
+        var options = DispatcherOptions()
+        options.deadlineMarginSeconds = 1
+        let dispatcher = Dispatcher(aws: AWSClients(client: client), settings: WishesSettings(bucket: "b", queueURL: "http://q"), options: options)
+        let event = SQSEvent(Records: [
+            .init(messageId: "stuck", receiptHandle: "r1", body: #"{"id":"01JD5Z8Q7W3M2K4N6P8R0T2V4Z"}"#),
+            .init(messageId: "poison", receiptHandle: "r2", body: "not json and no id"),
+        ])
+        let started = ContinuousClock.now
+        let response = await dispatcher.handle(event, deadline: Date().addingTimeInterval(3), logger: Self.logger)
+        let took = ContinuousClock.now - started
+        #expect(response == SQSBatchResponse(failedMessageIDs: ["stuck"]))
+        #expect(took < .seconds(3), "answered before the deadline, not after the client's 30 s timeout: \(took)")
+    }
 }

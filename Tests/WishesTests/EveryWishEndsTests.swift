@@ -88,3 +88,30 @@ struct EveryWishEndsTests {
         #expect((result["statusReason"] as? String)?.contains("dead-lettered") == true, "\(result["statusReason"] ?? "")")
     }
 }
+
+/// Launches refused for capacity wait and try again without spending the queue's receives, and a
+/// Spot queue's attempt moves to on-demand Fargate when Spot has none.
+struct CapacityTests {
+    @Test func aWishWithNoSpotCapacityRunsOnDemandAndWishesBeyondTheCapWaitTheirTurn() async throws {
+        try await LocalCloudProcess.withPrivateCloud(arguments: ["--spot-unavailable-rate", "1", "--max-running", "1"]) { state in
+            func submit(_ body: String) async throws -> String {
+                let posted = try await state.call("POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+                return try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
+            }
+            // The default queue runs on Spot, which has no capacity here at all.
+            let spot = try await submit(#"{"command":["sh","-c","sleep 1"],"queue":"default"}"#)
+            let waiting = try await submit(#"{"command":["sh","-c","sleep 1"],"queue":"asap"}"#)
+            let first = try await state.final(spot, within: 90)
+            #expect(first["state"] as? String == "SUCCEEDED", "\(first["statusReason"] ?? "")")
+            let second = try await state.final(waiting, within: 90)
+            #expect(second["state"] as? String == "SUCCEEDED", "\(second["statusReason"] ?? "")")
+            let aws = try state.aws()
+            let arn = try #require(EndToEndJobTests.attempts(first).last?["taskArn"] as? String)
+            let task = try #require(try await aws.ecs.describeTasks(cluster: "wishes", tasks: [arn]).tasks?.first)
+            #expect(task.capacityProviderName == "FARGATE", "after Spot refused it, the attempt ran on on-demand Fargate")
+            // Nothing was dead-lettered: waiting for capacity spends no receives.
+            let dead = try await aws.sqs.receiveMessages(queueURL: state.queueURL + DeployedNames.deadLetterSuffix, maxMessages: 10, waitTimeSeconds: 0)
+            #expect(dead.isEmpty)
+        }
+    }
+}

@@ -24,6 +24,8 @@ final class FargateStandIn: Service, Sendable {
         /// SIGTERM to SIGKILL on StopTask (ECS's stopTimeout).
         var stopTimeout: Duration = .seconds(30)
         var maxRunning = 64
+        /// Chance that a FARGATE_SPOT launch is refused for capacity, as Spot is when it has none.
+        var spotUnavailableRate = 0.0
         var containerName = DeployedNames.container
         /// The task role's credentials, served to each task at its own path.
         var credentials: ContainerCredentials
@@ -129,8 +131,12 @@ final class FargateStandIn: Service, Sendable {
                 failures.append(ECS.Failure(arn: nil, reason: "RESOURCE:CPU", detail: "the local Fargate runs at most \(options.maxRunning) tasks"))
                 continue
             }
-            let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             let provider = input.capacityProviderStrategy?.first?.capacityProvider ?? input.launchType ?? "FARGATE"
+            if provider == "FARGATE_SPOT", Double.random(in: 0..<1) < options.spotUnavailableRate {
+                failures.append(ECS.Failure(arn: nil, reason: "Capacity is unavailable at this time. Please try again later or in a different availability zone"))
+                continue
+            }
+            let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             let task = LocalTask(
                 id: id, arn: "arn:aws:ecs:us-east-1:000000000000:task/wishes/\(id)", clusterArn: cluster,
                 taskDefinitionArn: Self.taskDefinitionARN(input.taskDefinition),

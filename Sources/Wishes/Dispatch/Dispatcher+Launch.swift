@@ -10,21 +10,38 @@ extension Dispatcher {
     func launch(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, logger: Logger) async throws {
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         let claimKey = layout.claim(identity.subject, attempt: identity.attempt)
-        let record = LaunchRecord(clientToken: identity.clientToken, claimedAt: clock.now)
+        let token = Self.clientToken(identity, launchTry: message.launchTries ?? 0)
+        let record = LaunchRecord(clientToken: token, claimedAt: clock.now)
         let claimed = try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: claimKey, body: WishJSON.encode(record), contentType: "application/json")
         if !claimed {
             if let launched = seen.status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
                 logger.info("attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(launched.taskArn ?? "")"])
                 return
             }
+            // A launch refused for capacity hands the attempt to a new message and a new token (the
+            // claim names it): an older message coming again must not launch with its own.
+            if let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: claimKey),
+               let current = try? WishJSON.decode(LaunchRecord.self, from: object.body), current.clientToken != token {
+                logger.info("stale launch message dropped; a later try holds the attempt", metadata: ["attempt": "\(identity.attempt)"])
+                return
+            }
             // Claimed but not yet recorded: a crash after the claim, or a delivery racing us.
             // RunTask with the same clientToken returns the task it already started, never a second one.
             logger.info("attempt claimed earlier without a task; launching with the same client token", metadata: ["attempt": "\(identity.attempt)"])
         }
-        let output = try await aws.ecs.runTask(runTaskInput(identity, spec: spec))
+        let output: ECS.TasksOutput
+        do {
+            output = try await aws.ecs.runTask(runTaskInput(identity, spec: spec, onDemand: message.onDemand == true, clientToken: token))
+        } catch {
+            if let error = error as? AWSClientError, error.serviceError?.isThrottling == true { throw DispatchError.noCapacity(reason: "\(error)") }
+            throw error
+        }
         guard let task = output.tasks?.first, let taskArn = task.taskArn else {
             let failure = output.failures?.first
-            throw DispatchError.launchFailed(reason: [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer")
+            let reason = [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer"
+            // ECS says "Capacity is unavailable at this time" for Spot, RESOURCE:* when out of room.
+            if reason.localizedCaseInsensitiveContains("capacity") || reason.hasPrefix("RESOURCE:") { throw DispatchError.noCapacity(reason: reason) }
+            throw DispatchError.launchFailed(reason: reason)
         }
         // The claim stays as it is: the status (for repeated deliveries) is where the task is
         // recorded, and ECS itself is the sweep's index of tasks in flight.
@@ -45,7 +62,13 @@ extension Dispatcher {
     }
 
     /// The RunTask request for one attempt: Spot or on-demand by queue, the wish's size, and who it is.
-    func runTaskInput(_ identity: TaskIdentity, spec: WishSpec) throws -> ECS.RunTaskInput {
+    /// The attempt's token, and a new one for each launch after a refusal: the request may change
+    /// (on-demand instead of Spot), and ECS keeps a token's answer, refusal included.
+    static func clientToken(_ identity: TaskIdentity, launchTry: Int) -> String {
+        launchTry == 0 ? identity.clientToken : "\(identity.clientToken)_\(launchTry)"
+    }
+
+    func runTaskInput(_ identity: TaskIdentity, spec: WishSpec, onDemand: Bool = false, clientToken: String? = nil) throws -> ECS.RunTaskInput {
         guard let taskDefinition = settings.taskDefinition else { throw SettingsError.missing(["WISHES_TASK_DEFINITION"]) }
         var environment = [
             ECS.KeyValuePair(name: "WISH_ID", value: identity.subject.id.rawValue),
@@ -68,8 +91,8 @@ extension Dispatcher {
             subnets: settings.subnets, securityGroups: settings.securityGroups.isEmpty ? nil : settings.securityGroups,
             assignPublicIp: settings.assignPublicIP ? "ENABLED" : "DISABLED"))
         return ECS.RunTaskInput(
-            cluster: settings.cluster, taskDefinition: taskDefinition, count: 1, clientToken: identity.clientToken,
-            capacityProviderStrategy: [.init(capacityProvider: spec.queue.capacityProvider, weight: 1)],
+            cluster: settings.cluster, taskDefinition: taskDefinition, count: 1, clientToken: clientToken ?? identity.clientToken,
+            capacityProviderStrategy: [.init(capacityProvider: onDemand ? "FARGATE" : spec.queue.capacityProvider, weight: 1)],
             networkConfiguration: network,
             overrides: ECS.TaskOverride(
                 containerOverrides: [.init(name: settings.containerName, environment: environment)],

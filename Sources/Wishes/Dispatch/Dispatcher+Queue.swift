@@ -7,13 +7,23 @@ extension Dispatcher {
         let outcomes = await concurrentMap(event.Records, limit: options.maxConcurrentRecords) { record -> String? in
             var logger = logger
             logger[metadataKey: "messageId"] = "\(record.messageId)"
-            guard deadline.timeIntervalSince(clock.now) > options.deadlineMarginSeconds else {
+            let left = deadline.timeIntervalSince(clock.now) - options.deadlineMarginSeconds
+            guard left > 0 else {
                 logger.warning("record left for later", metadata: ["error": "\(DispatchError.outOfTime)"])
                 return record.messageId
             }
             do {
-                try await handle(record, logger: logger)
+                // The record races the deadline (minus a margin for the answer), and no AWS call it
+                // makes waits longer than the time left.
+                let cutoff = ContinuousClock.now + .milliseconds(Int64(left * 1000))
+                let logger = logger
+                try await AWSClient.$deadline.withValue(cutoff) {
+                    try await withDeadline(seconds: left, onTimeout: DispatchError.outOfTime) { try await handle(record, logger: logger) }
+                }
                 return nil
+            } catch DispatchError.outOfTime {
+                logger.warning("record stopped at the deadline; it will come back", metadata: ["receiveCount": "\(record.receiveCount)"])
+                return record.messageId
             } catch {
                 // The last receive ends the wish with the reason, rather than leave it to the dead-letter queue.
                 if record.receiveCount >= DeployedNames.maxReceiveCount, await giveUp(record, error: error, logger: logger) { return nil }
@@ -106,7 +116,41 @@ extension Dispatcher {
         if let size = spec.arraySize, message.arrayIndex == nil {
             return try await fanOut(message, spec: spec, size: size, logger: logger)
         }
-        try await launch(message, spec: spec, seen: snapshot, logger: logger)
+        do {
+            try await launch(message, spec: spec, seen: snapshot, logger: logger)
+        } catch DispatchError.noCapacity(let reason) {
+            try await backOff(message, spec: spec, reason: reason, logger: logger)
+        }
+    }
+
+    /// A launch refused for capacity or throttled waits and comes back as a new message (a delayed
+    /// send, not a failed receive: the queue's receive limit is for errors, and Spot capacity can be
+    /// short for an hour). Spot queues move to on-demand Fargate after a few refusals; after
+    /// `maxLaunchTries` the wish ends FAILED with the reason.
+    func backOff(_ message: WishMessage, spec: WishSpec, reason: String, logger: Logger) async throws {
+        let tries = (message.launchTries ?? 0) + 1
+        guard tries < options.maxLaunchTries else {
+            return try await finish(message.subject, .failed, reason: "no capacity after \(tries) launches over the wait: \(reason)", logger: logger)
+        }
+        var again = message
+        again.spec = nil
+        again.launchTries = tries
+        if spec.queue.capacityProvider != "FARGATE", tries >= options.onDemandAfterCapacityFailures, again.onDemand != true {
+            again.onDemand = true
+            logger.warning("Spot capacity refused repeatedly; this attempt moves to on-demand Fargate", metadata: ["tries": "\(tries)"])
+        }
+        // The claim names the next try's token first, so this message, if it comes again, launches nothing.
+        let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
+        try await aws.s3.putObject(bucket: settings.bucket, key: layout.claim(identity.subject, attempt: identity.attempt),
+                                   body: WishJSON.encode(LaunchRecord(clientToken: Self.clientToken(identity, launchTry: tries), claimedAt: clock.now)),
+                                   contentType: "application/json")
+        let ceiling = min(900, options.capacityBackoffSeconds << min(tries - 1, 10))
+        let delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
+        let now = clock.now
+        try await statuses.merge(WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now,
+                                            pending: .init(state: .pending, reason: "waiting for capacity (try \(tries)): \(reason)", at: now)))
+        try await enqueue(again, queue: spec.queue, delaySeconds: delay)
+        logger.warning("launch refused for capacity; trying again later", metadata: ["tries": "\(tries)", "delaySeconds": "\(delay)", "reason": "\(reason)"])
     }
 
     /// The spec a message runs: inline (validated and stored here) or the stored one.

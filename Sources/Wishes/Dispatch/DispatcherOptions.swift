@@ -21,6 +21,12 @@ public struct DispatcherOptions: Sendable, Equatable {
     /// long (its event had the time to come) and until this long (ECS lists stopped tasks for an hour).
     public var recoverAfterSeconds = 120
     public var recoverWithinSeconds = 1_800
+    /// Launches refused for capacity or throttling: the first wait's ceiling (doubling, 15 minutes
+    /// at most, jittered), the refusals after which a Spot queue's attempt runs on on-demand
+    /// Fargate, and the launches after which the wish ends FAILED (about 4 hours at 15 minutes).
+    public var capacityBackoffSeconds = 30
+    public var onDemandAfterCapacityFailures = 3
+    public var maxLaunchTries = 20
     /// The waits between a callback's tries (`WISHES_CALLBACK_RETRY_SECONDS`, comma-separated):
     /// Standard Webhooks' schedule, 5 s to 10 h, eight tries over about a day.
     public var callbackRetrySeconds = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
@@ -36,6 +42,7 @@ public struct DispatcherOptions: Sendable, Equatable {
         options.retryBaseSeconds = int("WISHES_RETRY_BASE_SECONDS") ?? options.retryBaseSeconds
         options.stuckSeconds = int("WISHES_STUCK_SECONDS") ?? options.stuckSeconds
         options.recoverAfterSeconds = int("WISHES_RECOVER_AFTER_SECONDS") ?? options.recoverAfterSeconds
+        options.capacityBackoffSeconds = max(1, int("WISHES_CAPACITY_BACKOFF_SECONDS") ?? options.capacityBackoffSeconds)
         options.unknownDependencyGraceSeconds = int("WISHES_UNKNOWN_DEPENDENCY_SECONDS") ?? options.unknownDependencyGraceSeconds
         options.fanOutChunk = max(10, int("WISHES_FAN_OUT_CHUNK") ?? options.fanOutChunk)
         if let text = environment["WISHES_CALLBACK_RETRY_SECONDS"] {

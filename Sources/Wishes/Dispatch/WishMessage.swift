@@ -18,6 +18,10 @@ public struct WishMessage: Sendable, Codable, Equatable {
     public var spec: JSONValue?
     public var callback: CallbackTry?
     public var ended: Bool?
+    /// Launches of this attempt refused so far for capacity or throttling; each waits longer.
+    public var launchTries: Int?
+    /// After repeated Spot capacity failures: run on on-demand Fargate instead.
+    public var onDemand: Bool?
 
     /// Which try of the callback this is, and when it is due (SQS delays 15 minutes at most, so a
     /// later try hops until then).

@@ -54,6 +54,10 @@ public struct AWSClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// When set, no call (with its retries) waits past it: a Lambda handler sets its invocation's
+    /// deadline, so a slow call fails in time for the handler to answer.
+    @TaskLocal package static var deadline: ContinuousClock.Instant?
+
     /// Sends `request`, retrying what the standard mode retries. Returns only 2xx answers.
     public func send(_ request: AWSRequest) async throws(AWSClientError) -> AWSResponse {
         var attempt = 1
@@ -89,6 +93,7 @@ public struct AWSClient: Sendable {
             }
             retryCost = cost
             let delay = retry.delay(beforeAttempt: attempt)
+            if let deadline = Self.deadline, ContinuousClock.now + delay >= deadline { throw failure }
             logger.debug("retrying AWS call", metadata: [
                 "service": "\(request.service.rawValue)", "operation": "\(request.operation)",
                 "attempt": "\(attempt + 1)", "error": "\(failure)",
@@ -136,7 +141,12 @@ public struct AWSClient: Sendable {
         for header in signable.headers { headers.add(name: header.name, value: header.value) }
         headers.replaceOrAdd(name: "User-Agent", value: "wishes/1.0")
         let body: HTTPClient.Body? = !request.body.isEmpty || ["PUT", "POST"].contains(request.method) ? .bytes(request.body) : nil
-        let limit = request.timeout ?? timeout
+        var limit = request.timeout ?? timeout
+        if let deadline = Self.deadline {
+            let left = deadline - .now
+            guard left > .zero else { throw .timeout(service: request.service, operation: request.operation, seconds: 0) }
+            limit = min(limit, left)
+        }
         do {
             let http = try HTTPClient.Request(
                 url: "\(endpoint.scheme)://\(endpoint.hostHeader)\(signable.path)\(query.isEmpty ? "" : "?" + query)",
