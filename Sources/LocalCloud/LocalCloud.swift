@@ -50,7 +50,7 @@ struct LocalCloud {
             logger.info("using the AWS endpoint from the environment; no moto started", metadata: ["endpoint": "\(endpoint)"])
         } else {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
-            let (program, admin) = try await MotoServer.start(port: port)
+            let (program, admin) = try await MotoServer.start(port: port, faultRate: options.awsFaultRate)
             moto = program
             environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(port)"
             environment["AWS_REGION"] = "us-east-1"
@@ -105,7 +105,7 @@ struct LocalCloud {
         }
 
         let pool = try FunctionPool(count: options.instances, executable: try binary("MakeAWish"), environment: environment,
-                                    credentials: vendor, functionTimeout: options.functionTimeout, logger: logger)
+                                    credentials: vendor, functionTimeout: options.functionTimeout, killRate: options.killRuntimeRate, logger: logger)
         let containerCredentials = ContainerCredentials(vendor: vendor)
         // The function's on-failure destination, as the template's EventInvokeConfig sets it.
         let sqs = aws.sqs, failedEventsQueue = resources.failedEventsQueueURL
@@ -124,6 +124,7 @@ struct LocalCloud {
         fargateOptions.spotInterruptionRate = options.spotInterruptionRate
         fargateOptions.spotUnavailableRate = options.spotUnavailableRate
         fargateOptions.maxRunning = options.maxRunning
+        fargateOptions.faultRate = options.awsFaultRate
         fargateOptions.stopTimeout = .seconds(5)
         let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)
         guard let lambdaPort = Ports.free() else { throw LocalCloudError.noFreePort }

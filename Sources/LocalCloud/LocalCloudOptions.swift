@@ -9,6 +9,8 @@ struct LocalCloudOptions: Sendable {
     var spotInterruptionRate = 0.0
     var spotUnavailableRate = 0.0
     var maxRunning = 64
+    var awsFaultRate = 0.0
+    var killRuntimeRate = 0.0
     var launchBurst = 100.0
     var launchRate = 20.0
     var scheduleSeconds = 60
@@ -31,6 +33,9 @@ struct LocalCloudOptions: Sendable {
       --spot-interruption-rate P  chance that a Spot task is interrupted (0)
       --spot-unavailable-rate P chance that a FARGATE_SPOT launch is refused for capacity (0)
       --max-running N           tasks the local Fargate runs at once; more are refused RESOURCE:CPU (64)
+      --aws-fault-rate P        share of S3, SQS and ECS calls that fail: refused with a 5xx or throttling, or
+                                carried out and then answered with a 5xx (0)
+      --kill-runtime-rate P     chance that a function environment is killed in the middle of an invocation (0)
       --launch-burst N --launch-rate R  Fargate's launch bucket (100, 20 per second)
       --schedule-seconds N      the sweep's period (60)
       --state-file PATH         write the endpoints, the web's token and tools' credentials as JSON here once up
@@ -74,6 +79,8 @@ struct LocalCloudOptions: Sendable {
             case "--spot-interruption-rate": options.spotInterruptionRate = try number(flag, Double.self)
             case "--spot-unavailable-rate": options.spotUnavailableRate = try rate(flag)
             case "--max-running": options.maxRunning = try number(flag, Int.self)
+            case "--aws-fault-rate": options.awsFaultRate = try rate(flag)
+            case "--kill-runtime-rate": options.killRuntimeRate = try rate(flag)
             case "--launch-burst": options.launchBurst = try number(flag, Double.self)
             case "--launch-rate": options.launchRate = try number(flag, Double.self)
             case "--schedule-seconds": options.scheduleSeconds = try number(flag, Int.self)

@@ -29,6 +29,10 @@ What it adds to `python3 -m moto.server`, and why:
   is installed, werkzeug otherwise; the raw request line reaches the check with either.
 - --wire-log PATH appends one JSON line per request ({"method", "target"}: the request target as
   received), so a test can see that a client sends exactly the bytes it signed.
+- --fault-rate P fails that share of S3 and SQS requests once set-up is done, as those services do
+  on a bad day: half are refused before anything happens (S3 503 SlowDown, SQS 500 InternalError),
+  half are carried out and then answered with the same error, so the caller retries what already
+  happened. STS, IAM and Secrets Manager are left alone.
 """
 import argparse
 import datetime
@@ -36,6 +40,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import re
 import signal
 import sys
@@ -83,6 +88,7 @@ arguments.add_argument("--credentials-file", help="where to write the admin keys
 arguments.add_argument("--threads", type=int, default=16, help="waitress's worker threads")
 arguments.add_argument("--wire-log", help="append each request's method and raw target here, one JSON line each")
 arguments.add_argument("--server", choices=["auto", "waitress", "werkzeug"], default="auto", help="auto: waitress when installed")
+arguments.add_argument("--fault-rate", type=float, default=0.0, help="share of S3 and SQS requests that fail (see above)")
 options = arguments.parse_args()
 
 # Read by moto.settings when it is imported, so before any moto import.
@@ -309,6 +315,41 @@ class RawTarget:
         return self.app(environ, start_response)
 
 
+_set_up_done = threading.Event()
+
+
+class Faults:
+    """S3's and SQS's bad days, at --fault-rate, once set-up is done."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if options.fault_rate <= 0 or not _set_up_done.is_set() or random.random() >= options.fault_rate:
+            return self.app(environ, start_response)
+        credential = _field(environ.get("HTTP_AUTHORIZATION", ""), "Credential") or ""
+        scope = credential.split("/")
+        service = scope[3] if len(scope) > 3 else ""
+        if service not in ("s3", "sqs"):
+            return self.app(environ, start_response)
+        if random.random() < 0.5:
+            # Carried out, then the answer is lost in a 5xx: the caller will do it again.
+            result = self.app(environ, lambda *_args, **_kwargs: (lambda _data: None))
+            try:
+                for _ in result:
+                    pass
+            finally:
+                getattr(result, "close", lambda: None)()
+        if service == "s3":
+            body = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            start_response("503 Slow Down", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+        else:
+            body = json.dumps({"__type": "com.amazonaws.sqs#InternalError", "message": "We encountered an internal error. Please try again."}).encode()
+            start_response("500 Internal Server Error", [("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body))),
+                                                         ("x-amzn-query-error", "InternalError;Receiver")])
+        return [body]
+
+
 def keep_metadata_names(task_class):
     """waitress capitalizes every response header name (`X-Amz-Meta-Wish-Id`); S3 answers metadata in
     lower case as stored, and the SDKs take the metadata key from the name as it comes."""
@@ -403,10 +444,11 @@ def set_up_and_announce(endpoint: str):
         with open(temporary, "w") as file:
             json.dump(admin, file)
         os.replace(temporary, options.credentials_file)
+    _set_up_done.set()
     print(f"moto ready on {endpoint} (signatures checked; admin {admin['accessKeyId']}, role {admin['roleArn']})", flush=True)
 
 
-port, serve = make_server(RawTarget(DomainDispatcherApplication(create_backend_app)))
+port, serve = make_server(RawTarget(Faults(DomainDispatcherApplication(create_backend_app))))
 os.environ["MOTO_PORT"] = str(port)
 host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
 host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL

@@ -26,6 +26,8 @@ final class FargateStandIn: Service, Sendable {
         var maxRunning = 64
         /// Chance that a FARGATE_SPOT launch is refused for capacity, as Spot is when it has none.
         var spotUnavailableRate = 0.0
+        /// Chance that an ECS call is throttled, or carried out and answered with a server error.
+        var faultRate = 0.0
         var containerName = DeployedNames.container
         /// The task role's credentials, served to each task at its own path.
         var credentials: ContainerCredentials
@@ -68,17 +70,23 @@ final class FargateStandIn: Service, Sendable {
             }
             let body = Data(bytes)
             let operation = target.split(separator: ".").last.map(String.init) ?? ""
+            // ECS's bad days at --aws-fault-rate: throttled before anything happens, or done and then
+            // answered with a server error, so the caller repeats what already happened.
+            let fault = Double.random(in: 0..<1) < self.options.faultRate
+            if fault, Bool.random() { return Self.error(400, "ThrottlingException", "Rate exceeded") }
+            let response: Response
             do {
                 switch operation {
-                case "RunTask": return try await self.runTask(JSONDecoder().decode(ECS.RunTaskInput.self, from: body))
-                case "DescribeTasks": return try await self.describeTasks(body)
-                case "StopTask": return try await self.stopTask(body)
-                case "ListTasks": return try await self.listTasks(JSONDecoder().decode(ECS.ListTasksInput.self, from: body))
+                case "RunTask": response = try await self.runTask(JSONDecoder().decode(ECS.RunTaskInput.self, from: body))
+                case "DescribeTasks": response = try await self.describeTasks(body)
+                case "StopTask": response = try await self.stopTask(body)
+                case "ListTasks": response = try await self.listTasks(JSONDecoder().decode(ECS.ListTasksInput.self, from: body))
                 default: return Self.error(400, "InvalidAction", "\(target) is not an operation of this ECS")
                 }
             } catch let error as DecodingError {
                 return Self.error(400, "InvalidParameterException", "\(error)")
             }
+            return fault ? Self.error(500, "ServerException", "An internal error occurred") : response
         }
         router.get("/v4/:id/task") { _, context -> Response in
             guard let task = await self.table.task(context.parameters.get("id") ?? "") else { return Self.error(404, "NotFound", "no such task") }
@@ -245,9 +253,16 @@ final class FargateStandIn: Service, Sendable {
         return Self.json(encodable: Output(task: (await table.task(task.id) ?? task).ecsTask))
     }
 
+    /// Pages of at most `maxResults` (1 to 100, default 100), as ECS pages them; the token is the
+    /// last ARN of the page before. Stopped tasks are listed for an hour after they stop, as ECS lists them.
     func listTasks(_ input: ECS.ListTasksInput) async throws -> Response {
-        let arns = await table.list(startedBy: input.startedBy, desiredStatus: input.desiredStatus ?? "RUNNING")
-        return Self.json(encodable: ECS.ListTasksOutput(taskArns: arns, nextToken: nil))
+        let limit = input.maxResults ?? 100
+        guard (1...100).contains(limit) else { return Self.error(400, "InvalidParameterException", "maxResults must be 1 to 100") }
+        let arns = await table.list(startedBy: input.startedBy, desiredStatus: input.desiredStatus ?? "RUNNING", stoppedWithin: 3600)
+        let after = input.nextToken.flatMap { token in arns.firstIndex { $0 > token } } ?? (input.nextToken == nil ? 0 : arns.count)
+        let page = Array(arns[after..<min(arns.count, after + limit)])
+        let more = after + limit < arns.count
+        return Self.json(encodable: ECS.ListTasksOutput(taskArns: page, nextToken: more ? page.last : nil))
     }
 
     static func json(_ object: Any) -> Response {
@@ -344,8 +359,12 @@ actor TaskTable {
     func detach(_ id: String) { programs[id] = nil }
     func program(_ id: String) -> ChildProgram? { programs[id] }
 
-    func list(startedBy: String?, desiredStatus: String) -> [String] {
-        tasks.values.filter { ($0.desiredStatus == desiredStatus) && (startedBy == nil || $0.startedBy == startedBy) }.map(\.arn).sorted()
+    func list(startedBy: String?, desiredStatus: String, stoppedWithin: TimeInterval) -> [String] {
+        let now = Date()
+        return tasks.values.filter { task in
+            task.desiredStatus == desiredStatus && (startedBy == nil || task.startedBy == startedBy)
+                && (task.lastStatus != "STOPPED" || task.stoppedAt.map { now.timeIntervalSince($0) <= stoppedWithin } ?? true)
+        }.map(\.arn).sorted()
     }
 
     var stats: [String: Int] {

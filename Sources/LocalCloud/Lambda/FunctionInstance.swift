@@ -28,7 +28,11 @@ actor FunctionInstance {
 
     nonisolated let freezer: Freezer
 
-    init(name: String, port: Int, functionTimeout: Int, freezer: Freezer) {
+    /// Chance that the environment is killed in the middle of an invocation (`--kill-runtime-rate`).
+    let killRate: Double
+
+    init(name: String, port: Int, functionTimeout: Int, freezer: Freezer, killRate: Double = 0) {
+        self.killRate = killRate
         self.name = name
         self.freezer = freezer
         self.port = port
@@ -56,11 +60,24 @@ actor FunctionInstance {
                 try? await Task.sleep(for: .seconds(timeout))
                 await self?.timedOut(invocation.requestID)
             }
+            if killRate > 0, Double.random(in: 0..<1) < killRate {
+                Task { [weak self] in
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
+                    await self?.kill(invocation.requestID)
+                }
+            }
         }
         let duration = ContinuousClock.now - began
         let initReported = initDuration
         initDuration = nil
         return (result, duration, initReported)
+    }
+
+    /// A runtime killed mid-batch, as a crash or an out-of-memory kill would end it.
+    private func kill(_ requestID: String) {
+        guard inFlight[requestID] != nil else { return }
+        ConsoleOutput.write("\(name) | killing the runtime in the middle of \(requestID) (fault injected)")
+        program?.signal(SIGKILL)
     }
 
     private func timedOut(_ requestID: String) {

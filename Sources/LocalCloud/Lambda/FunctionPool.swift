@@ -16,12 +16,14 @@ final class FunctionPool: Service, Sendable {
     /// Runtimes that exited: each is an error Lambda would report, so tests hold it at zero.
     let runtimeExits = NIOLockedValueBox(0)
 
-    init(count: Int, executable: String, environment: [String: String], credentials: any CredentialVendor, functionTimeout: Int, logger: Logger) throws {
+    init(count: Int, executable: String, environment: [String: String], credentials: any CredentialVendor, functionTimeout: Int,
+         killRate: Double = 0, logger: Logger) throws {
         var instances: [FunctionInstance] = []
         for index in 1...max(1, count) {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
             let name = "MakeAWish-\(index)"
-            instances.append(FunctionInstance(name: name, port: port, functionTimeout: functionTimeout, freezer: Freezer.make(name: name, logger: logger)))
+            instances.append(FunctionInstance(name: name, port: port, functionTimeout: functionTimeout, freezer: Freezer.make(name: name, logger: logger),
+                                              killRate: killRate))
         }
         self.instances = instances
         self.executable = executable
