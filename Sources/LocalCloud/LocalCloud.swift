@@ -54,6 +54,8 @@ struct LocalCloud {
             moto = program
             environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(port)"
             environment["AWS_REGION"] = "us-east-1"
+            // A wish may name the example job role, as a stack's JobRoleArns lets it.
+            environment["WISHES_JOB_ROLE_ARNS"] = admin.jobRoleArn
             operatorKeys = admin.credentials
             let configuration = try AWSConfiguration.fromEnvironment(environment)
             let client = AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger)
@@ -100,7 +102,7 @@ struct LocalCloud {
         environment["WISHES_CALLBACK_ALLOW_LOOPBACK"] = "1"
         environment["WISHES_CALLBACK_RETRY_SECONDS"] = outside["WISHES_CALLBACK_RETRY_SECONDS"] ?? "1,2,2,2"
         // The stack's limits, as deploy/wishes.yaml sets them for the function and the web.
-        for name in ["WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS"] {
+        for name in ["WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_JOB_ROLE_ARNS"] {
             if let value = outside[name], !value.isEmpty { environment[name] = value }
         }
 

@@ -15,6 +15,9 @@ enum MotoServer {
         var credentials: Credentials
         /// `wishes-local`, which trusts that user, is allowed everything and grants up to 12 hours.
         var roleArn: String
+        /// `wishes-local-job`, the example job role: it trusts `wishes-local` (the tasks' role) and may
+        /// only tell who it is (sts:GetCallerIdentity) and list buckets.
+        var jobRoleArn: String?
     }
 
     /// The file's JSON, as the launcher writes it.
@@ -23,6 +26,7 @@ enum MotoServer {
         var secretAccessKey: String
         var roleArn: String
         var endpoint: String
+        var jobRoleArn: String?
     }
 
     /// `WISHES_MOTO_LAUNCHER`, or `scripts/lib/moto_server.py` in the checkout this executable was built
@@ -83,7 +87,7 @@ enum MotoServer {
                     throw LocalCloudError.motoDidNotStart("\(launcher) named no endpoint (\(file.endpoint))")
                 }
                 return (program, Admin(endpoint: endpoint, credentials: Credentials(accessKeyId: file.accessKeyId, secretAccessKey: file.secretAccessKey),
-                                       roleArn: file.roleArn))
+                                       roleArn: file.roleArn, jobRoleArn: file.jobRoleArn))
             }
             if !program.isRunning {
                 let tail = recent.withLockedValue { $0.joined(separator: "\n") }

@@ -158,6 +158,14 @@ enum OpenAPIDocument {
                 stack's signing secret). https only, to a public address: loopback, private, link-local, metadata,
                 multicast and reserved addresses are refused in every spelling, here when written as an address and at
                 send time for what a name resolves to. Tries follow a backoff over about a day until a 2xx; no redirect is followed.
+            jobRoleArn:
+              type: string
+              maxLength: 2048
+              pattern: '^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/'
+              description: >-
+                The IAM role whose temporary keys the command gets, served to it alone as ECS serves a task role
+                (AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN); without one the command has no AWS
+                credentials. It must be one of the stack's job roles (WISHES_JOB_ROLE_ARNS; \(limits.jobRoleArns.isEmpty ? "none here" : "\(limits.jobRoleArns.count) here")).
             evaluateOnExit:
               type: array
               maxItems: 5

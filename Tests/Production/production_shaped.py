@@ -41,6 +41,12 @@ LAMBDA_PORTS = (9001, 9002)  # each sandbox has its own 127.0.0.1:9001 in Lambda
 WEB_PORT = 8080
 CA_BUNDLE = "/etc/pki/tls/certs/ca-bundle.crt"
 SECRET_VALUE = "s3cr3t-" + secrets.token_hex(8)
+# A wish's job role (the template's JobRoleArns): it trusts the task role and may only say who it is.
+JOB_ROLE_NAME = "wishes-production-job"
+JOB_ROLE_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:GetCallerIdentity", "s3:ListAllMyBuckets"],
+                                                           "Resource": "*"}]}
+# What a wish's command tries as an attacker would (stdlib only: the namespace's /usr/bin/python3 has no boto3).
+PROBE = os.path.join(HERE, "probe.py")
 
 
 def utc(seconds=None):
@@ -247,10 +253,12 @@ class Harness:
         self.admin = json.loads(wait_for("moto's credentials file", credentials, timeout=60))
         self.moto_endpoint = self.admin["endpoint"]
         self.account = self.admin["roleArn"].split(":")[4]
+        self.job_role_arn = f"arn:aws:iam::{self.account}:role/{JOB_ROLE_NAME}"
         # The certificate needs the bucket's name, which the template makes of the account and region.
         self.template = template.Template(os.path.join(REPO, "deploy/wishes.yaml"), account=self.account, region=REGION,
                                           parameters={"Subnets": ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"],
-                                                      "VpcId": "vpc-0123456789abcdef0", "LogLevel": "info"},
+                                                      "VpcId": "vpc-0123456789abcdef0", "LogLevel": "info",
+                                                      "JobRoleArns": [self.job_role_arn]},
                                           physical={"TaskSecurityGroup.GroupId": "sg-0123456789abcdef0",
                                                     # What CloudFormation would name: the web's allowed hosts and the secrets' key.
                                                     "LoadBalancer.DNSName": f"wishes-lb-1234567890.{REGION}.elb.amazonaws.com",
@@ -353,6 +361,18 @@ class Harness:
             self.roles[logical] = {"name": name, "arn": arn, "policies": list(policies.values())}
         self.report.check("IAM roles made with the template's policies", all(r["arn"] == t.get_att(l, "Arn") for l, r in self.roles.items()),
                           {l: r["arn"] for l, r in self.roles.items()})
+        # The job role, as the README tells a deployer to make it: trusting the stack's task role alone.
+        job_trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                             "Principal": {"AWS": self.roles["TaskRole"]["arn"]}}]}
+        made = iam.create_role(RoleName=JOB_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(job_trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=JOB_ROLE_NAME, PolicyName="identity-only", PolicyDocument=json.dumps(JOB_ROLE_POLICY))
+        assumable = [(statement.get("Action"), statement.get("Resource")) for policies in (r["policies"] for r in self.roles.values())
+                     for policy in policies for statement in policy["Statement"] if "sts:" in json.dumps(statement.get("Action"))]
+        self.report.check("the template lets the task role assume the stack's job role and no role anything else",
+                          made == self.job_role_arn and assumable == [("sts:AssumeRole", [self.job_role_arn])], assumable)
+        self.report.check("Web and the function are told the job role (WISHES_JOB_ROLE_ARNS)",
+                          t.container_environment("WebTaskDefinition").get("WISHES_JOB_ROLE_ARNS") == self.job_role_arn
+                          and t.function_environment("Function").get("WISHES_JOB_ROLE_ARNS") == self.job_role_arn)
 
     def assume(self, logical, session_name):
         """Temporary credentials of a role, through the strict moto, known to the ECS endpoint too."""
@@ -615,14 +635,35 @@ class Harness:
                    "environment": [{"name": "APP_SECRET", "value": SECRET_VALUE}]}
         count = {"name": "production-shaped-count", "wish": "a production-shaped wish", "timeoutSeconds": 600}
         self.wishes = {}
-        for label, spec in (("command", command), ("count", count)):
+        answers = {}
+
+        def submit(label, spec):
             status, body = self.web("POST", "/api/wishes", spec)
             ok = r.check(f"POST /api/wishes ({label}) is accepted", status == 202, {"status": status, "body": body[:300].decode("utf-8", "replace")},
                          binaries=["Web"])
-            if not ok:
+            if ok:
+                self.wishes[label] = json.loads(body)["id"]
+                answers[label] = body
+            return ok
+        for label, spec in (("command", command), ("count", count)):
+            if not submit(label, spec):
                 return
-            self.wishes[label] = json.loads(body)["id"]
-        r.check("the API's answer shows no secret value", SECRET_VALUE.encode() not in body)
+        r.check("the API's answer shows no secret value", SECRET_VALUE.encode() not in answers["command"])
+        # Two commands that try what an attacker would (probe.py), one without a job role and one with; the
+        # command wish's environment is the victim.
+        probe_environment = [{"name": "PROBE_VICTIM_BUCKET", "value": self.bucket},
+                             {"name": "PROBE_VICTIM_KEY", "value": f"wishes/{self.wishes['command']}/secrets.json"},
+                             {"name": "PROBE_TASK_ROLE", "value": self.roles["TaskRole"]["arn"]}]
+        for label, role in (("probe", None), ("probe-job", self.job_role_arn)):
+            spec = {"name": f"production-shaped-{label}", "command": ["/usr/bin/python3", PROBE], "environment": probe_environment}
+            if role:
+                spec["jobRoleArn"] = role
+            if not submit(label, spec):
+                return
+        status, body = self.web("POST", "/api/wishes", {"command": ["true"], "jobRoleArn": self.roles["TaskRole"]["arn"]})
+        problems = json.loads(body).get("problems", []) if status == 400 else []
+        r.check("a wish that names a role the stack does not list (the task role itself) gets 400 naming jobRoleArn",
+                status == 400 and [p["field"] for p in problems] == ["jobRoleArn"], {"status": status, "body": body[:300].decode("utf-8", "replace")})
 
         # The event source mapping: receive with the function's role, hand the batch to the function.
         function_credentials = {"AccessKeyId": self.function_envs[0]["AWS_ACCESS_KEY_ID"], "SecretAccessKey": self.function_envs[0]["AWS_SECRET_ACCESS_KEY"],
@@ -637,8 +678,8 @@ class Harness:
                                          MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"])
             for message in answer.get("Messages", []):
                 messages[message["MessageId"]] = message
-            return len(messages) >= 2
-        wait_for("both wishes' SQS messages", receive, timeout=20, interval=0)
+            return len(messages) >= len(self.wishes)
+        wait_for("every wish's SQS message", receive, timeout=20, interval=0)
         bodies = [json.loads(m["Body"]) for m in messages.values()]
         r.check("the queue holds one message per wish, each naming its wish", sorted(b.get("id") for b in bodies) == sorted(self.wishes.values()),
                 [m["Body"][:200] for m in messages.values()])
@@ -659,8 +700,8 @@ class Harness:
                 all(inv.kind == "response" and json.loads(inv.body or "null") == {"batchItemFailures": []} for inv in first),
                 answers, binaries=["MakeAWish-1", "MakeAWish-2"])
         ecs = self.ecs.summary()
-        r.check("two deliveries of two wishes started exactly two ECS tasks, one per client token",
-                ecs["tasksStarted"] == 2 and len(ecs["tokens"]) == 2, {"runTaskCalls": ecs["runTaskCalls"], "tokens": ecs["tokens"]},
+        r.check(f"two deliveries of {len(self.wishes)} wishes started exactly {len(self.wishes)} ECS tasks, one per client token",
+                ecs["tasksStarted"] == len(self.wishes) and len(ecs["tokens"]) == len(self.wishes), {"runTaskCalls": ecs["runTaskCalls"], "tokens": ecs["tokens"]},
                 binaries=["MakeAWish-1", "MakeAWish-2"])
 
         # The sweep (EventBridge's one-minute schedule) while the count wish's task runs.
@@ -680,7 +721,8 @@ class Harness:
         again = self.deliver("sqs redelivery", self.sqs_event(batch, queue_arn, receive_count=2))
         ecs = self.ecs.summary()
         r.check("a later redelivery is answered with no failures and starts no task",
-                again["result"] == "response" and json.loads(again["body"] or "null") == {"batchItemFailures": []} and ecs["tasksStarted"] == 2,
+                again["result"] == "response" and json.loads(again["body"] or "null") == {"batchItemFailures": []}
+                and ecs["tasksStarted"] == len(self.wishes),
                 {"answer": again["body"], "runTaskCalls": ecs["runTaskCalls"], "tasksStarted": ecs["tasksStarted"]},
                 binaries=["MakeAWish-1", "MakeAWish-2"])
         # Success: the mapping deletes the batch with the function's role. One DeleteMessage each: AWS
@@ -724,7 +766,7 @@ class Harness:
         text = page.decode("utf-8", "replace")
         rows = {label: next((row for row in text.split("<tr>") if f'href="/wishes/{wish_id}"' in row), None)
                 for label, wish_id in self.wishes.items()}
-        r.check("GET /wishes (basic auth) lists both wishes, each row SUCCEEDED",
+        r.check("GET /wishes (basic auth) lists every wish, each row SUCCEEDED",
                 status == 200 and all(row and "SUCCEEDED" in row for row in rows.values()), {"status": status, "rows": rows})
         status, output = self.web("GET", f"/api/wishes/{self.wishes['command']}/output")
         r.check('the command wish\'s output reads "hello" via /api/wishes/{id}/output', status == 200 and output == b"hello\n",
@@ -737,9 +779,48 @@ class Harness:
         r.check("every function invocation was answered (no error, no timeout)", all(d["result"] == "response" for d in deliveries),
                 [{k: d[k] for k in ("kind", "instance", "result", "errorType")} | {"body": (d["body"] or "")[:200]} for d in deliveries],
                 binaries=["MakeAWish-1", "MakeAWish-2"])
-        r.check("task state events reached the function", sum(1 for d in deliveries if d["kind"].startswith("task-state")) == 4,
+        r.check("task state events reached the function", sum(1 for d in deliveries if d["kind"].startswith("task-state")) == 2 * len(self.wishes),
                 [d["kind"] for d in deliveries])
+        self.probe_checks()
         self.untrusted_ca_control()
+
+    def probe_checks(self):
+        """What the probes found (probe.py): every way to the task's credentials refused; the job role's own."""
+        r = self.report
+        found = {}
+        for label in ("probe", "probe-job"):
+            status, output = self.web("GET", f"/api/wishes/{self.wishes[label]}/output")
+            text = output.decode("utf-8", "replace")
+            line = next((line for line in text.splitlines() if line.startswith("PROBE ")), None)
+            found[label] = json.loads(line[len("PROBE "):]) if line else {}
+            r.check(f"{label}: the command ran and reported what it tried", status == 200 and line is not None, text[-1000:])
+        plain, job = found["probe"], found["probe-job"]
+        r.check("without a job role a command has no AWS credentials source (AWS_CONTAINER_*, keys, profile) and no ECS_* endpoint in its environment",
+                plain.get("environment") == [], plain.get("environment"))
+        r.check("with a job role a command has AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN, nothing else of the kind",
+                job.get("environment") == ["AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_CREDENTIALS_FULL_URI"], job.get("environment"))
+        for label, probe in found.items():
+            r.check(f"{label}: its parent CountToThree's /proc/<pid>/environ and /proc/<pid>/mem cannot be opened, ptrace is refused (non-dumpable)",
+                    probe.get("parent") == "CountToThree" and probe.get("parentEnviron") == "PermissionError"
+                    and probe.get("parentMem") == "PermissionError" and probe.get("parentPtrace") == "Operation not permitted",
+                    {k: probe.get(k) for k in ("parent", "parentEnviron", "parentMem", "parentPtrace")})
+            r.check(f"{label}: the ECS agent (169.254.170.2) gives no credentials or metadata at a guessed, bare or root path",
+                    probe.get("agent") and all(status in (400, 403, 404) for status in probe["agent"].values()), probe.get("agent"))
+        r.check("the job role's endpoint is the command's own, on loopback (http://127.0.0.1)",
+                job.get("jobEndpoint") == {"host": "127.0.0.1", "scheme": "http"}, job.get("jobEndpoint"))
+        r.check("with its token the endpoint answers as ECS's agent does (AccessKeyId, SecretAccessKey, Token, Expiration, RoleArn), for the job role",
+                job.get("jobWithToken") == {"status": 200, "fields": ["AccessKeyId", "Expiration", "RoleArn", "SecretAccessKey", "Token"],
+                                            "roleArn": self.job_role_arn}, job.get("jobWithToken"))
+        r.check("the endpoint refuses a request without the token (401), with a guessed token (403), at another path (404)",
+                (job.get("jobNoToken"), job.get("jobGuessedToken"), job.get("jobOtherPath")) == (401, 403, 404),
+                [job.get("jobNoToken"), job.get("jobGuessedToken"), job.get("jobOtherPath")])
+        session = f"arn:aws:sts::{self.account}:assumed-role/{JOB_ROLE_NAME}/wish-{self.wishes['probe-job']}-1"
+        r.check("the keys are the job role's session for this wish and attempt (STS GetCallerIdentity), not the task role's",
+                job.get("jobCaller") == [200, session], {"got": job.get("jobCaller"), "want": session})
+        r.check("the job role's keys cannot read another wish's secrets.json (S3 AccessDenied)",
+                job.get("jobReadsVictim") == [403, "AccessDenied"], job.get("jobReadsVictim"))
+        r.check("the job role's keys cannot become the task role (STS AssumeRole AccessDenied)",
+                job.get("jobAssumesTaskRole") == [403, "AccessDenied"], job.get("jobAssumesTaskRole"))
 
     def untrusted_ca_control(self):
         """Negative control: Web again, its bundle at the same path without the test CA: TLS must fail.
@@ -829,6 +910,13 @@ class Harness:
                 ecs, binaries=["MakeAWish-1", "MakeAWish-2"])
         r.check("ECS: RunTask, ListTasks and DescribeTasks were called", {"RunTask", "ListTasks", "DescribeTasks"} <= set(ecs["calls"]), ecs["calls"])
         agent = self.agent.recorded()
+        # What the probes asked the agent for (their own User-Agent), judged apart.
+        probed = [q for q in agent if q["userAgent"] == "wishes-probe"]
+        agent = [q for q in agent if q["userAgent"] != "wishes-probe"]
+        r.check("the agent refused every request of a wish's command (none answered 200)",
+                probed and all(q["status"] != 200 for q in probed), probed)
+        r.check("CountToThree assumed the job role at STS by its AWS name, over TLS",
+                any(q["host"] == f"sts.{REGION}.amazonaws.com" and q["status"] == 200 for q in ours), by_host.get(f"sts.{REGION}.amazonaws.com"))
         credential_fetches = [q for q in agent if q["path"].startswith("/v2/credentials/") and q["status"] == 200]
         metadata_fetches = [q for q in agent if q["path"].startswith("/v4/") and q["path"].endswith("/task") and q["status"] == 200]
         r.check("Web and each task took their role's credentials from 169.254.170.2 (RELATIVE_URI)",

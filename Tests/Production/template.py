@@ -169,7 +169,8 @@ class Template:
 
     def role_policies(self, role):
         """{policy name: policy document} of a role's inline policies, resolved."""
-        return {policy["PolicyName"]: self.resolve(policy["PolicyDocument"]) for policy in self.props(role).get("Policies", [])}
+        # resolve() first: a policy behind !If [Condition, policy, !Ref AWS::NoValue] is there or gone.
+        return {policy["PolicyName"]: policy["PolicyDocument"] for policy in self.resolve(self.props(role).get("Policies", []))}
 
     def managed_policy_arns(self, role):
         return self.resolve(self.props(role).get("ManagedPolicyArns", []))

@@ -16,13 +16,14 @@ struct DeployTests {
                       "WISHES_TASK_DEFINITION", "WISHES_CONTAINER_NAME", "WISHES_SUBNETS", "WISHES_SECURITY_GROUPS",
                       "WISHES_ASSIGN_PUBLIC_IP", "WISHES_RECHECK_SECONDS", "WISHES_RETRY_BASE_SECONDS", "WISHES_STUCK_SECONDS", "WISHES_UNKNOWN_DEPENDENCY_SECONDS", "WISHES_RECOVER_AFTER_SECONDS", "WISHES_CAPACITY_BACKOFF_SECONDS",
                       "WISHES_FAN_OUT_CHUNK", "WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY",
-                      "WISHES_CALLBACK_SECRET_ARN", "WISHES_CALLBACK_RETRY_SECONDS", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL"],
+                      "WISHES_CALLBACK_SECRET_ARN", "WISHES_CALLBACK_RETRY_SECONDS", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL",
+                      "WISHES_JOB_ROLE_ARNS"],
         "CountToThree": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_COUNT_INTERVAL_SECONDS", "WISHES_KILL_GRACE_SECONDS",
                          "WISHES_OUTPUT_LIMIT_BYTES", "WISHES_FLUSH_SECONDS", "LOG_LEVEL"],
         // WISHES_CLUSTER: cancel stops a running wish's task.
         "Web": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_CLUSTER", "WISHES_API_TOKEN",
                 "WISHES_WEB_HOST", "WISHES_WEB_PORT", "WISHES_WEB_ALLOWED_HOSTS", "WISHES_DEFAULT_TIMEOUT_SECONDS",
-                "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL"],
+                "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL", "WISHES_JOB_ROLE_ARNS"],
     ]
 
     struct Facts: Decodable {
@@ -58,6 +59,8 @@ struct DeployTests {
         var alarmTopicKey: TopicKey
         struct Grant: Decodable { var role: String; var actions: [String]; var resources: [String]; var conditionKeys: [String] }
         var ecsGrants: [Grant]
+        struct AssumeRoleGrant: Decodable { var role: String; var actions: [String]; var condition: String; var resources: [String] }
+        var assumeRoleGrants: [AssumeRoleGrant]
         var types: [String]
     }
 
@@ -185,6 +188,18 @@ struct DeployTests {
         #expect(actions["WebTaskRole"] == ["ecs:StopTask"], "cancel stops a running wish")
     }
 
+    /// A wish's job role: the task role may assume the stack's `JobRoleArns` and nothing else, and
+    /// only when the list is not empty (no role at all otherwise); no other role may assume any.
+    @Test func onlyTheTaskRoleMayAssumeRolesAndOnlyTheStacksJobRoles() async throws {
+        let grants = try await Self.facts().assumeRoleGrants
+        #expect(grants.count == 1, "\(grants)")
+        let grant = try #require(grants.first)
+        #expect(grant.role == "TaskRole")
+        #expect(grant.actions == ["sts:AssumeRole"])
+        #expect(grant.resources == ["Ref:JobRoleArns"])
+        #expect(grant.condition == "HasJobRoles", "an empty JobRoleArns must grant nothing")
+    }
+
     @Test func nothingAsksForARM64WhichFargateSpotCannotRun() async throws {
         let facts = try await Self.facts()
         #expect(Set(facts.architectures) == ["X86_64", "x86_64"], "\(facts.architectures)")
@@ -210,6 +225,9 @@ struct DeployTests {
         var missing: [String: Missing]
         var leftOut: [String]
         var outputs: [String: String]
+        /// What the task role may assume in moto's IAM, for the job roles the deployment gave (`JobRoleArns`).
+        var taskRoleAssumes: [String]
+        var jobRoleArns: [String]
     }
 
     /// The types of the template that moto 5.2.1's CloudFormation cannot create: it skips them (an entry
@@ -239,5 +257,7 @@ struct DeployTests {
         #expect(deployment.removed.allSatisfy { Self.typesMotoCannotCreate.contains($0.type) })
         #expect(deployment.outputs["Cluster"] == DeployedNames.cluster)
         #expect(deployment.outputs["QueueUrl"]?.hasSuffix("/" + DeployedNames.queue) == true)
+        #expect(deployment.taskRoleAssumes == deployment.jobRoleArns, "the task role may assume the JobRoleArns given, and no other role")
+        #expect(deployment.outputs["TaskRoleArn"]?.contains(":role/") == true, "job roles' trust policies name this output")
     }
 }

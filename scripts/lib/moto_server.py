@@ -17,7 +17,7 @@ What it adds to `python3 -m moto.server`, and why:
 - Set-up: once listening, the launcher itself makes exactly INITIAL_NO_AUTH_ACTION_COUNT unchecked
   calls with boto3: IAM user `wishes-admin` with an allow-all inline policy and an access key, and
   role `wishes-local` (trusting that user and the account, allow-all, sessions up to 12 hours).
-  Then it writes {"accessKeyId", "secretAccessKey", "roleArn", "endpoint"} to --credentials-file
+  Then it writes {"accessKeyId", "secretAccessKey", "roleArn", "endpoint", "jobRoleArn"} to --credentials-file
   (tmp + rename): the file's existence means the server is up, set up and refusing strangers.
   Callers sign with temporary credentials from sts:AssumeRole on that role, as a Lambda function or
   a Fargate task does.
@@ -27,6 +27,13 @@ What it adds to `python3 -m moto.server`, and why:
   while S3 makes that one atomic step that the status merge and the launch claim rely on.
 - waitress serves (keep-alive, as AWS keeps connections; moto's own server closes each one) when it
   is installed, werkzeug otherwise; the raw request line reaches the check with either.
+- A trust policy's principals match as AWS matches them: moto compares the caller's ARN with each
+  principal as a string, so a role that trusts another role (`arn:aws:iam::A:role/R`) refuses R's
+  sessions (`arn:aws:sts::A:assumed-role/R/<session>`), and one that trusts the account refuses all.
+  Here a role principal takes its sessions, an account (`A` or `arn:aws:iam::A:root`) anyone of it.
+- Besides, as the admin (checked calls), it makes the example job role `wishes-local-job`: trusting
+  `wishes-local` (whose sessions the local tasks' keys are), allowed sts:GetCallerIdentity and
+  s3:ListAllMyBuckets only, and names it as "jobRoleArn" in the file.
 - --wire-log PATH appends one JSON line per request ({"method", "target"}: the request target as
   received), so a test can see that a client sends exactly the bytes it signed.
 - --fault-rate P fails that share of S3 and SQS requests once set-up is done, as those services do
@@ -51,6 +58,9 @@ import urllib.parse
 
 ADMIN_USER = "wishes-admin"
 ROLE_NAME = "wishes-local"
+JOB_ROLE_NAME = "wishes-local-job"
+JOB_ROLE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["sts:GetCallerIdentity", "s3:ListAllMyBuckets"], "Resource": "*"}]})
 ALLOW_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 # create_user, put_user_policy, create_access_key, create_role, put_role_policy: moto lets exactly
 # these through unchecked, and the launcher makes sure it was exactly these.
@@ -105,6 +115,7 @@ import moto.s3.responses  # noqa: E402
 from moto import settings  # noqa: E402
 from moto.core import authorization, responses  # noqa: E402
 from moto.core.exceptions import JsonRESTError, _RESTError  # noqa: E402
+from moto.iam.access_control import IAMPolicyStatement  # noqa: E402
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: E402
 from moto.sts.models import sts_backends  # noqa: E402
 from moto.utilities.utils import get_partition  # noqa: E402
@@ -283,7 +294,35 @@ def _authenticate_as_aws(self, iam_request_cls, resource="*"):
         raise
 
 
+def _principal_matches(named: str, caller: str) -> bool:
+    """Whether a trust policy's AWS principal `named` takes the caller whose ARN is `caller`, as AWS decides."""
+    if named == "*" or named == caller:
+        return True
+    caller_parts, named_parts = caller.split(":", 5), named.split(":", 5)
+    if len(caller_parts) != 6:
+        return False
+    account = caller_parts[4]
+    if named == account or (len(named_parts) == 6 and named_parts[2] == "iam" and named_parts[4] == account and named_parts[5] == "root"):
+        return True
+    # arn:P:iam::A:role/path/R takes arn:P:sts::A:assumed-role/R/<session>.
+    if len(named_parts) == 6 and named_parts[2] == "iam" and named_parts[5].startswith("role/") and caller_parts[2] == "sts":
+        role = named_parts[5].rsplit("/", 1)[-1]
+        return (named_parts[1], named_parts[4]) == (caller_parts[1], account) and caller_parts[5].startswith(f"assumed-role/{role}/")
+    return False
+
+
+def _check_principal_as_aws(self, principal: str) -> bool:
+    expected = self._statement.get("Principal")
+    if not expected:
+        return True
+    named = expected.get("AWS") if isinstance(expected, dict) else expected
+    if named is None:
+        return False  # a Service or Federated principal: never a caller with keys
+    return any(_principal_matches(name, principal) for name in ([named] if isinstance(named, str) else named))
+
+
 responses.BaseResponse.setup_class = _setup_class_keeping_raw_target
+IAMPolicyStatement._check_principal = _check_principal_as_aws
 authorization.ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_as_aws
 
 # --- serving -------------------------------------------------------------------------------------
@@ -428,7 +467,13 @@ def set_up(endpoint: str) -> dict:
             raise
     else:
         raise RuntimeError("a wrong secret was accepted: signature checking is off")
-    return {"accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"], "roleArn": role["Arn"], "endpoint": endpoint}
+    # The example job role, made as a deployer would: checked calls, with the admin's key.
+    admin_iam = admin.client("iam", endpoint_url=endpoint, config=config)
+    job_trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": role["Arn"]}}]}
+    job_role = admin_iam.create_role(RoleName=JOB_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(job_trust))["Role"]
+    admin_iam.put_role_policy(RoleName=JOB_ROLE_NAME, PolicyName="identity-only", PolicyDocument=JOB_ROLE_POLICY)
+    return {"accessKeyId": key["AccessKeyId"], "secretAccessKey": key["SecretAccessKey"], "roleArn": role["Arn"], "endpoint": endpoint,
+            "jobRoleArn": job_role["Arn"]}
 
 
 def set_up_and_announce(endpoint: str):

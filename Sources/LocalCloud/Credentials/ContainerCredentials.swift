@@ -35,8 +35,8 @@ actor ContainerCredentials {
 
     /// A new path id and token for `session`: what goes into the task's environment.
     func grant(session: String) -> (id: String, token: String) {
-        let id = Self.random(16)
-        let token = Self.random(32)
+        let id = RandomToken.hex(16)
+        let token = RandomToken.hex(32)
         grants[id] = Grant(session: session, token: token)
         return (id, token)
     }
@@ -45,21 +45,10 @@ actor ContainerCredentials {
 
     func answer(id: String, authorization: String?) async throws -> Answer {
         guard let grant = grants[id] else { return .unknown }
-        guard let authorization, Self.constantTimeEquals(authorization, grant.token) else { return .unauthorized }
+        guard let authorization, Fingerprint.constantTimeEqual(authorization, grant.token) else { return .unauthorized }
         if let current = grant.current, !current.expires(within: rotateWithin, of: Date()) { return .credentials(current) }
         let fresh = try await vendor.credentials(session: String(grant.session.prefix(64)), durationSeconds: durationSeconds)
         grants[id]?.current = fresh
         return .credentials(fresh)
-    }
-
-    static func random(_ bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

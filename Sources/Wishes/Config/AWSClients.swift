@@ -9,6 +9,8 @@ public struct AWSClients: Sendable {
     public let sqs: SQSClient
     public let ecs: ECSClient
     public let secretsManager: SecretsManagerClient
+    /// For a wish's job role (the task assumes it for the command).
+    public let sts: STSClient
 
     public init(client: AWSClient) {
         httpClient = client.httpClient
@@ -16,6 +18,7 @@ public struct AWSClients: Sendable {
         sqs = SQSClient(client: client)
         ecs = ECSClient(client: client)
         secretsManager = SecretsManagerClient(client: client)
+        sts = STSClient(client: client)
     }
 
     public static func fromEnvironment(_ environment: [String: String], httpClient: HTTPClient, logger: Logger) throws -> AWSClients {

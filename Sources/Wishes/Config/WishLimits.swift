@@ -20,19 +20,23 @@ public struct WishLimits: Sendable, Equatable {
     public var maxArrayVCPUs: Double
     /// Where callbacks may go (`WISHES_CALLBACK_ALLOW_LOOPBACK` in a local cloud).
     public var callbacks = CallbackPolicy()
+    /// `WISHES_JOB_ROLE_ARNS`: the IAM roles a wish may name as its `jobRoleArn` (comma separated; the
+    /// template's `JobRoleArns`, which the task role may assume and nothing else). Empty: no wish may name one.
+    public var jobRoleArns: [String]
 
     public static let defaultTimeout = 86_400
     public static let maxTimeout = WishSpec.maxTimeoutSeconds
     public static let defaultMaxArrayVCPUs = 2_500.0
 
     public init(defaultTimeoutSeconds: Int = WishLimits.defaultTimeout, maxTimeoutSeconds: Int = WishLimits.maxTimeout,
-                maxArrayVCPUs: Double = WishLimits.defaultMaxArrayVCPUs) {
+                maxArrayVCPUs: Double = WishLimits.defaultMaxArrayVCPUs, jobRoleArns: [String] = []) {
+        self.jobRoleArns = jobRoleArns
         self.defaultTimeoutSeconds = defaultTimeoutSeconds
         self.maxTimeoutSeconds = maxTimeoutSeconds
         self.maxArrayVCPUs = maxArrayVCPUs
     }
 
-    /// Reads the three variables; unset or empty means the default. A value that cannot work (not a
+    /// Reads the variables; unset or empty means the default. A value that cannot work (not a
     /// number, a default above the maximum) stops the program at start, not the first wish.
     public static func fromEnvironment(_ environment: [String: String]) throws(SettingsError) -> WishLimits {
         var limits = WishLimits()
@@ -60,6 +64,7 @@ public struct WishLimits: Sendable, Equatable {
             limits.maxArrayVCPUs = vcpus
         }
         limits.callbacks = CallbackPolicy.fromEnvironment(environment)
+        limits.jobRoleArns = try JobRole.list(environment["WISHES_JOB_ROLE_ARNS"])
         return limits
     }
 
@@ -83,6 +88,10 @@ public struct WishLimits: Sendable, Equatable {
             let field = spec.arraySize == nil ? "vcpus" : "arraySize"
             let asked = spec.arraySize.map { "\($0) × \(spec.vcpus.formatted()) vCPU = \(total.formatted()) vCPU" } ?? "\(spec.vcpus.formatted()) vCPU"
             problems.append(.init(field: field, rule: "\(asked) is over the \(maxArrayVCPUs.formatted()) vCPU a wish may use at once here (WISHES_MAX_ARRAY_VCPUS); split the array or ask for smaller tasks"))
+        }
+        if let role = spec.jobRoleArn, !jobRoleArns.contains(role) {
+            let allowed = jobRoleArns.isEmpty ? "this stack allows none" : "allowed: \(jobRoleArns.joined(separator: ", "))"
+            problems.append(.init(field: "jobRoleArn", rule: "\(role) is not a job role of this stack (WISHES_JOB_ROLE_ARNS; \(allowed))"))
         }
         if !problems.isEmpty { throw WishValidationError(problems: problems) }
         return spec

@@ -18,7 +18,7 @@ public struct WishesSettings: Sendable, Equatable {
     public var subnets: [String]
     public var securityGroups: [String]
     public var assignPublicIP: Bool
-    /// `WISHES_DEFAULT_TIMEOUT_SECONDS`, `WISHES_MAX_TIMEOUT_SECONDS`, `WISHES_MAX_ARRAY_VCPUS`: what one wish may ask for.
+    /// `WISHES_DEFAULT_TIMEOUT_SECONDS`, `WISHES_MAX_TIMEOUT_SECONDS`, `WISHES_MAX_ARRAY_VCPUS`, `WISHES_JOB_ROLE_ARNS`: what one wish may ask for.
     public var limits: WishLimits
     /// `WISHES_SECRETS_KMS_KEY`: the customer-managed key a wish's environment is encrypted with
     /// (SSE-KMS), which only the task role may decrypt with; unset, S3's own keys are used.

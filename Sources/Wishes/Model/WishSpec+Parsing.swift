@@ -15,6 +15,7 @@ extension WishSpec {
     static let fields: Set<String> = [
         "wish", "name", "command", "environment", "vcpus", "memory", "queue", "attempts",
         "timeoutSeconds", "arraySize", "dependsOn", "notBefore", "callbackUrl", "evaluateOnExit",
+        "jobRoleArn",
     ]
 
     /// Parses and checks a JSON body; the error lists every problem, not just the first.
@@ -95,6 +96,11 @@ extension WishSpec {
             }
         }
         spec.evaluateOnExit = checker.exitRules()
+        if let role = checker.string("jobRoleArn", maxLength: JobRole.maxLength) {
+            if JobRole.isValid(role) { spec.jobRoleArn = role } else {
+                checker.fail("jobRoleArn", "must be an IAM role ARN such as arn:aws:iam::123456789012:role/my-job")
+            }
+        }
         if !checker.problems.isEmpty { throw WishValidationError(problems: checker.problems) }
         return spec
     }

@@ -17,6 +17,8 @@ public struct WishSpec: Sendable, Codable, Equatable {
     public var callbackUrl: String?
     /// AWS Batch's `retryStrategy.evaluateOnExit`: which failures are retried.
     public var evaluateOnExit: [ExitRule]?
+    /// The IAM role whose keys the command gets (one of `WISHES_JOB_ROLE_ARNS`); without one it has none.
+    public var jobRoleArn: String?
 
     public struct EnvironmentVariable: Sendable, Codable, Equatable {
         public var name: String
@@ -35,9 +37,11 @@ public struct WishSpec: Sendable, Codable, Equatable {
         wish: String, name: String? = nil, command: [String]? = nil, environment: [EnvironmentVariable]? = nil,
         vcpus: Double = WishSpec.defaultVCPUs, memory: Int = WishSpec.defaultMemory, queue: WishQueue = .default,
         attempts: Int = 1, timeoutSeconds: Int? = nil, arraySize: Int? = nil, dependsOn: [WishID]? = nil,
-        notBefore: Date? = nil, callbackUrl: String? = nil, evaluateOnExit: [ExitRule]? = nil
+        notBefore: Date? = nil, callbackUrl: String? = nil, evaluateOnExit: [ExitRule]? = nil,
+        jobRoleArn: String? = nil
     ) {
         self.evaluateOnExit = evaluateOnExit
+        self.jobRoleArn = jobRoleArn
         self.wish = wish
         self.name = name
         self.command = command

@@ -108,6 +108,34 @@ public final class AttemptRunner: Sendable {
             environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index)
             environment["WISH_ARRAY_SIZE"] = spec.arraySize.map(String.init)
         }
+        guard let role = spec.jobRoleArn else {
+            return await runChild(command, environment: environment, spec: spec, startedAt: startedAt, output: output)
+        }
+        // The job role's keys, on an endpoint of the command's own; the task role's never reach it.
+        let keys = JobRoleKeys(logger: logger) { [aws = self.aws, subject = self.subject, attempt = self.attempt] in
+            // The task role's keys are a role session themselves, so this is role chaining, which AWS
+            // caps at one hour whatever the role's MaxSessionDuration: STS's default of one hour is the most.
+            try await aws.sts.assumeRole(roleArn: role, sessionName: JobRole.sessionName(subject: subject, attempt: attempt))
+        }
+        do {
+            _ = try await keys.credentials()
+        } catch {
+            output.append(Array("cannot assume the job role \(role): \(error)\n".utf8))
+            return await finish(.failed, exitCode: 1, reason: "cannot assume the job role \(role): \(error)", startedAt: startedAt, output: output)
+        }
+        let commandEnvironment = environment
+        do {
+            return try await JobCredentialsServer.run(keys: keys, roleArn: role, logger: logger) { address in
+                await self.runChild(command, environment: commandEnvironment.merging(address.environment) { _, ours in ours }, spec: spec,
+                                    startedAt: startedAt, output: output)
+            }
+        } catch {
+            return await finish(.failed, exitCode: 1, reason: "cannot serve the job role's credentials: \(error)", startedAt: startedAt, output: output)
+        }
+    }
+
+    /// Runs the command as a child, with its output streamed and its timeout and signals enforced.
+    func runChild(_ command: [String], environment: [String: String], spec: WishSpec, startedAt: Date, output: OutputBuffer) async -> Int32 {
         let child = ChildProcess(command: command, environment: environment, output: output)
         let alreadyInterrupted = state.withLockedValue { state in
             state.child = child

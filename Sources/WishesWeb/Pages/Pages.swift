@@ -87,7 +87,7 @@ enum Pages {
         <h1>\(HTML.escape(spec.name ?? (spec.wish.isEmpty ? "A wish" : spec.wish)))</h1>
         <p>\(HTML.badge(status.state)) \(HTML.escape(status.statusReason ?? ""))</p>\(message)
         <p><small>\(status.id) · queue \(spec.queue.rawValue) · \(timeline)</small></p>
-        \(spec.command.map { "<p>Command: <code>\(HTML.escape($0.joined(separator: " ")))</code></p>" } ?? "")\(environment)\(callback)
+        \(spec.command.map { "<p>Command: <code>\(HTML.escape($0.joined(separator: " ")))</code></p>" } ?? "")\(environment)\(callback)\(spec.jobRoleArn.map { "<p>Job role: <code>\(HTML.escape($0))</code></p>" } ?? "")
         <h2>Attempts</h2><table><thead><tr><th>#</th><th>Status</th><th>Reason</th><th>Exit</th><th>Duration</th></tr></thead><tbody>\(attempts.isEmpty ? "<tr><td colspan=5>None yet.</td></tr>" : attempts)</tbody></table>
         \(children)\(tail)\(cancel)
         """)

@@ -6,7 +6,8 @@ argv[2] (optional): receives the summary as JSON. The summary is printed on stdo
 What it does, each time on a moto server of its own (`python3 -m moto.server`, a free port, dummy
 credentials), in us-east-1:
 1. Creates what the parameters name (a VPC, two subnets, the code bucket with a zip), looks up the
-   CloudFront origin-facing prefix list, and gives AlarmEmail so that every conditional resource is made.
+   CloudFront origin-facing prefix list, and gives AlarmEmail so that every conditional resource is made, and
+   JobRoleArns (JOB_ROLE) so that the task role's conditional job-roles policy is made.
 2. Pass "as is": create-stack with the template unchanged, waits for the stack, reads
    describe-stack-resources (which lists a resource of a type moto cannot create as an entry without a
    logical id) and tries describe-stacks.
@@ -22,6 +23,7 @@ credentials), in us-east-1:
 "unsupportedTypes" are the template's types of which moto created no resource; "rollback" is whether any
 stack event mentions a rollback or a failure.
 """
+import ast
 import copy
 import json
 import os
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,6 +49,7 @@ STACK = "wishes"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/wishes:1"
 CODE_BUCKET = "wishes-code-moto"
 CODE_KEY = "make-a-wish-1.zip"
+JOB_ROLE = "arn:aws:iam::123456789012:role/jobs/wishes-example-job"
 
 
 def plain(node):
@@ -155,7 +159,7 @@ def prepare(region):
     return {
         "ImageUri": IMAGE, "LambdaCodeBucket": CODE_BUCKET, "LambdaCodeKey": CODE_KEY, "VpcId": vpc,
         "Subnets": ",".join(subnets), "CloudFrontPrefixListId": prefix_lists[0]["PrefixListId"],
-        "AlarmEmail": "alarms@example.com",
+        "AlarmEmail": "alarms@example.com", "JobRoleArns": JOB_ROLE,
     }
 
 
@@ -181,6 +185,11 @@ def condition_values(template, parameters):
                 return all(value(a) for a in arguments)
             if function == "Fn::Or":
                 return any(value(a) for a in arguments)
+            if function == "Fn::Join":
+                separator, items = arguments
+                items = value(items)
+                items = [i for i in items.split(",") if i] if isinstance(items, str) else items
+                return separator.join(str(value(i)) for i in items)
             raise SystemExit(f"condition function {function} not understood")
         return node
 
@@ -283,8 +292,9 @@ def deploy(moto, template_body, parameters):
 class Looker:
     """Each service's listing, asked once through the `aws` CLI (the CLI costs a second a call)."""
 
-    def __init__(self, moto, physical, parameters):
+    def __init__(self, moto, physical, parameters, conditions=None):
         self.moto, self.physical, self.parameters = moto, physical, parameters
+        self.conditions = conditions or {}
         self.cache = {}
 
     def resolve(self, value):
@@ -312,7 +322,21 @@ def check(look, kind, properties, pid, physical_of_type):
         return None if pid in names else f"bucket {pid} not in {names}"
     if kind == "AWS::IAM::Role":
         names = [r["RoleName"] for r in look("iam", "list-roles")["Roles"]]
-        return None if pid in names else f"role {pid} not in {names}"
+        if pid not in names:
+            return f"role {pid} not in {names}"
+        policies = properties.get("Policies", [])
+        if not any("Fn::If" in policy for policy in policies):
+            return None
+        # A conditional inline policy (the task role's job-roles): there exactly when its condition holds.
+        wanted = set()
+        for policy in policies:
+            if "Fn::If" in policy:
+                condition, yes, no = policy["Fn::If"]
+                policy = yes if look.conditions.get(condition) else no
+            if isinstance(policy, dict) and "PolicyName" in policy:
+                wanted.add(policy["PolicyName"])
+        held = set(look("iam", "list-role-policies", "--role-name", pid)["PolicyNames"])
+        return None if held == wanted else f"role {pid}: inline policies {sorted(held)}, not {sorted(wanted)}"
     if kind == "AWS::ECS::Cluster":
         clusters = look("ecs", "describe-clusters", "--clusters", pid)["clusters"]
         return None if clusters and clusters[0]["status"] == "ACTIVE" else f"cluster {pid}: {clusters}"
@@ -424,7 +448,7 @@ def left_out(look, resources, physical):
     return notes
 
 
-def summary_of(moto, outcome, template, expected, parameters, verify):
+def summary_of(moto, outcome, template, expected, parameters, verify, conditions=None):
     resources = template["Resources"]
     reported = {r["LogicalResourceId"]: r for r in outcome["resources"] if r.get("LogicalResourceId")}
     physical = {k: r.get("PhysicalResourceId") for k, r in reported.items()}
@@ -442,7 +466,7 @@ def summary_of(moto, outcome, template, expected, parameters, verify):
         "notCreated": {k: resources[k]["Type"] for k in sorted(set(expected) - set(reported))},
     }
     if verify:
-        look = Looker(moto, physical, parameters)
+        look = Looker(moto, physical, parameters, conditions)
 
         def physical_of_type(kind):
             return tuple(sorted(physical[k] for k in created if resources[k]["Type"] == kind))
@@ -462,6 +486,18 @@ def summary_of(moto, outcome, template, expected, parameters, verify):
         summary["created"] = {k: resources[k]["Type"] for k in created if problems[k] is None}
         summary["missing"] = {k: {"type": resources[k]["Type"], "problem": problems[k]} for k in created if problems[k] is not None}
         summary["leftOut"] = left_out(look, resources, physical)
+        # What the task role may assume, as moto's IAM holds it: the job roles the parameters name.
+        try:
+            document = look("iam", "get-role-policy", "--role-name", physical["TaskRole"], "--policy-name", "job-roles")["PolicyDocument"]
+            if isinstance(document, str):
+                # IAM answers the document URL-encoded; moto's CloudFormation keeps a Python repr of it.
+                text = urllib.parse.unquote(document)
+                document = json.loads(text) if text.lstrip().startswith('{"') else ast.literal_eval(text)
+            summary["taskRoleAssumes"] = sorted(
+                resource for statement in document["Statement"] if "sts:AssumeRole" in json.dumps(statement["Action"])
+                for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]))
+        except (AWSError, KeyError) as error:
+            summary["taskRoleAssumes"] = [f"not read: {error}"]
     return summary
 
 
@@ -494,7 +530,7 @@ def main():
             first = summary_of(region, outcome, template, expected, parameters, verify=False)
             usable = first["stackStatus"] == "CREATE_COMPLETE" and first["describeStacks"] == "ok"
             if usable:
-                first = summary_of(region, outcome, template, expected, parameters, verify=True)
+                first = summary_of(region, outcome, template, expected, parameters, verify=True, conditions=conditions)
         passes.append({"pass": "as is", "region": AS_IS_REGION, "template": str(template_path)} | first)
         if not usable:
             # moto skips a type it cannot create, but fails on reading an attribute of what it skipped.
@@ -508,7 +544,7 @@ def main():
             expected = [k for k in expected if k not in removed]
             outcome = deploy(region, body, parameters)
             passes.append({"pass": "copy", "region": COPY_REGION, "template": "the template without " + ", ".join(sorted(removed))}
-                          | summary_of(region, outcome, copied, expected, parameters, verify=True))
+                          | summary_of(region, outcome, copied, expected, parameters, verify=True, conditions=conditions))
     last = passes[-1]
     types = {r["Type"] for r in template["Resources"].values()}
     created_types = sorted(set(last.get("created", {}).values()))
@@ -526,6 +562,8 @@ def main():
         "missing": last.get("missing", {}),
         "leftOut": last.get("leftOut", []),
         "outputs": last["outputs"],
+        "taskRoleAssumes": last.get("taskRoleAssumes", []),
+        "jobRoleArns": [JOB_ROLE],
         "passes": passes,
     }
     text = json.dumps(summary, indent=2)

@@ -67,9 +67,31 @@ topic_key = resources.get(referenced(topic.get("KmsMasterKeyId")) or "", {"Type"
 distribution = next(iter(of_type("AWS::CloudFront::Distribution").values()), {}).get("DistributionConfig", {})
 behaviour = distribution.get("DefaultCacheBehavior", {})
 
-grants = []
-for name, role in of_type("AWS::IAM::Role").items():
+def inline_policies(role):
+    """(policy, condition) of a role's inline policies; a policy behind !If [Condition, policy, !Ref AWS::NoValue]
+    is named with its condition."""
     for policy in role.get("Policies", []):
+        if isinstance(policy, dict) and "Fn::If" in policy:
+            condition, yes, no = policy["Fn::If"]
+            for branch, holds in ((yes, condition), (no, f"!{condition}")):
+                if isinstance(branch, dict) and "PolicyDocument" in branch:
+                    yield branch, holds
+        else:
+            yield policy, None
+
+
+grants = []
+assume_role_grants = []
+for name, role in of_type("AWS::IAM::Role").items():
+    for policy, condition in inline_policies(role):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("sts:") for a in actions):
+                targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                assume_role_grants.append({"role": name, "actions": actions, "condition": condition or "",
+                                           "resources": [f"Ref:{r['Ref']}" if isinstance(r, dict) and "Ref" in r else text(r) for r in targets]})
+for name, role in of_type("AWS::IAM::Role").items():
+    for policy, _ in inline_policies(role):
         for statement in policy["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if any(a.startswith("ecs:") for a in actions):
@@ -133,6 +155,7 @@ facts = {
                                 for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])),
     },
     "ecsGrants": grants,
+    "assumeRoleGrants": assume_role_grants,
     "types": sorted({r["Type"] for r in resources.values()}),
 }
 json.dump(facts, open(sys.argv[2], "w"))
