@@ -5,7 +5,8 @@ import CWishesSystem
 /// The task's environment carries the task role's credentials endpoint and token, the metadata
 /// endpoint and the dispatcher's settings; with them a command could read every other wish's
 /// secrets, rewrite their specs or forge a result. The command gets the wish's own variables,
-/// Batch's, the region and a plain `PATH`, and no AWS credentials at all.
+/// Batch's, the region and a plain `PATH`, and none of the task's AWS credentials: a wish with a job
+/// role gets that role's keys from an endpoint of its own (`JobCredentialsServer`), one without has none.
 public enum CommandEnvironment {
     /// Names taken out whatever their value: credential sources the SDKs read, ECS's endpoints.
     static let removed: Set<String> = [
