@@ -80,6 +80,7 @@ struct JobRoleTests {
 
     @Test(.timeLimit(.minutes(1))) func theEndpointServesTheJobRoleOnlyWithItsTokenAndClosesWithTheAttempt() async throws {
         let keys = Self.keys()
+        let ended = NIOLockedValueBox(ContinuousClock.now)
         let url = try await JobCredentialsServer.run(keys: keys, roleArn: Self.role, logger: Logger(label: "test")) { address in
             #expect(address.url.hasPrefix("http://127.0.0.1:"))
             #expect(address.token.count == 64, "32 random bytes")
@@ -103,8 +104,11 @@ struct JobRoleTests {
             #expect(try await Self.get(base + "/", authorization: address.token).status == 404, "another path")
             #expect(try await Self.get(base + "/v2/credentials/guess", authorization: address.token).status == 404)
             #expect(!(try await Self.get(base + "/v2/credentials/guess").body.contains("ASIAJOB")))
+            ended.withLockedValue { $0 = .now }
             return address.url
         }
+        // The HTTP client keeps its connections alive (idle for 50 s): the endpoint closes them and ends at once.
+        #expect(ContinuousClock.now - ended.withLockedValue { $0 } < .seconds(2))
         await #expect(throws: (any Error).self, "the endpoint is closed once the attempt ends") { _ = try await Self.get(url) }
     }
 
