@@ -630,7 +630,7 @@ class Harness:
                 "AWS_ACCESS_KEY_ID" not in self.web_env and all(env["AWS_ACCESS_KEY_ID"].startswith("ASIA") and env.get("AWS_SESSION_TOKEN")
                                                                  for env in self.function_envs))
 
-        # Two wishes through the API, as a program submits them.
+        # The wishes through the API, as a program submits them.
         command = {"name": "production-shaped-command", "command": ["sh", "-c", "echo hello"],
                    "environment": [{"name": "APP_SECRET", "value": SECRET_VALUE}]}
         count = {"name": "production-shaped-count", "wish": "a production-shaped wish", "timeoutSeconds": 600}
