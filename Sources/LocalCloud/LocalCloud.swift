@@ -96,6 +96,7 @@ struct LocalCloud {
         environment["WISHES_RETRY_BASE_SECONDS"] = outside["WISHES_RETRY_BASE_SECONDS"] ?? "1"
         environment["WISHES_STUCK_SECONDS"] = outside["WISHES_STUCK_SECONDS"] ?? "120"
         environment["WISHES_RECOVER_AFTER_SECONDS"] = outside["WISHES_RECOVER_AFTER_SECONDS"] ?? "10"
+        environment["WISHES_SWEEP_PERIOD_SECONDS"] = String(options.scheduleSeconds)
         environment["WISHES_CAPACITY_BACKOFF_SECONDS"] = outside["WISHES_CAPACITY_BACKOFF_SECONDS"] ?? "2"
         environment["WISHES_CALLBACK_SECRET_ARN"] = resources.callbackSecretARN
         // Callbacks may reach this machine's own receivers here, over plain http too; never in AWS.

@@ -20,7 +20,11 @@ public struct DispatcherOptions: Sendable, Equatable {
     /// A stopped task whose end no event recorded is handled by the sweep once it has been stopped this
     /// long (its event had the time to come) and until this long (ECS lists stopped tasks for an hour).
     public var recoverAfterSeconds = 120
-    public var recoverWithinSeconds = 1_800
+    /// The sweep's period (`WISHES_SWEEP_PERIOD_SECONDS`, the schedule's rate): a stopped task is
+    /// looked at by about five sweeps (its window is five periods long), so a lost tick or two misses
+    /// nothing, and a sweep reads one status per task stopped in that window, not per task of the hour.
+    public var sweepPeriodSeconds = 60
+    public var recoverWithinSeconds: Int { recoverAfterSeconds + 5 * sweepPeriodSeconds }
     /// Launches refused for capacity or throttling: the first wait's ceiling (doubling, 15 minutes
     /// at most, jittered), the refusals after which a Spot queue's attempt runs on on-demand
     /// Fargate, and the launches after which the wish ends FAILED (about 4 hours at 15 minutes).
@@ -42,6 +46,7 @@ public struct DispatcherOptions: Sendable, Equatable {
         options.retryBaseSeconds = int("WISHES_RETRY_BASE_SECONDS") ?? options.retryBaseSeconds
         options.stuckSeconds = int("WISHES_STUCK_SECONDS") ?? options.stuckSeconds
         options.recoverAfterSeconds = int("WISHES_RECOVER_AFTER_SECONDS") ?? options.recoverAfterSeconds
+        options.sweepPeriodSeconds = max(1, int("WISHES_SWEEP_PERIOD_SECONDS") ?? options.sweepPeriodSeconds)
         options.capacityBackoffSeconds = max(1, int("WISHES_CAPACITY_BACKOFF_SECONDS") ?? options.capacityBackoffSeconds)
         options.unknownDependencyGraceSeconds = int("WISHES_UNKNOWN_DEPENDENCY_SECONDS") ?? options.unknownDependencyGraceSeconds
         options.fanOutChunk = max(10, int("WISHES_FAN_OUT_CHUNK") ?? options.fanOutChunk)
