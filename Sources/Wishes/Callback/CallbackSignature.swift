@@ -14,48 +14,48 @@ import Foundation
 /// libraries take it as `whsec_` + base64 of those bytes. A receiver should refuse a timestamp more
 /// than five minutes from its clock, so a captured request cannot be replayed later.
 public struct CallbackSignature: Sendable {
-  let secret: [UInt8]
+    let secret: [UInt8]
 
-  public init(secret: String) {
-    self.secret = Array(secret.utf8)
-  }
-
-  /// A key given as bytes (Standard Webhooks' `whsec_` secrets are base64 of them).
-  public init(key: [UInt8]) {
-    secret = key
-  }
-
-  public static let idHeader = "webhook-id"
-  public static let timestampHeader = "webhook-timestamp"
-  public static let signatureHeader = "webhook-signature"
-
-  /// The three headers for one try.
-  public func headers(id: String, timestamp: Date, body: [UInt8]) -> [(String, String)] {
-    let seconds = String(Int(timestamp.timeIntervalSince1970))
-    return [
-      (Self.idHeader, id), (Self.timestampHeader, seconds),
-      (Self.signatureHeader, "v1," + sign(id: id, timestamp: seconds, body: body)),
-    ]
-  }
-
-  func sign(id: String, timestamp: String, body: [UInt8]) -> String {
-    var message = Array("\(id).\(timestamp).".utf8)
-    message += body
-    return Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
-      .base64EncodedString()
-  }
-
-  /// What a receiver does: true when one of the header's signatures is this key's, and the
-  /// timestamp is within `tolerance` of `now`.
-  public func verify(
-    id: String, timestamp: String, signatureHeader: String, body: [UInt8], now: Date = Date(),
-    tolerance: TimeInterval = 300
-  ) -> Bool {
-    guard let seconds = Double(timestamp), abs(now.timeIntervalSince1970 - seconds) <= tolerance
-    else { return false }
-    let expected = "v1," + sign(id: id, timestamp: timestamp, body: body)
-    return signatureHeader.split(separator: " ").contains {
-      Fingerprint.constantTimeEqual(String($0), expected)
+    public init(secret: String) {
+        self.secret = Array(secret.utf8)
     }
-  }
+
+    /// A key given as bytes (Standard Webhooks' `whsec_` secrets are base64 of them).
+    public init(key: [UInt8]) {
+        secret = key
+    }
+
+    public static let idHeader = "webhook-id"
+    public static let timestampHeader = "webhook-timestamp"
+    public static let signatureHeader = "webhook-signature"
+
+    /// The three headers for one try.
+    public func headers(id: String, timestamp: Date, body: [UInt8]) -> [(String, String)] {
+        let seconds = String(Int(timestamp.timeIntervalSince1970))
+        return [
+            (Self.idHeader, id), (Self.timestampHeader, seconds),
+            (Self.signatureHeader, "v1," + sign(id: id, timestamp: seconds, body: body)),
+        ]
+    }
+
+    func sign(id: String, timestamp: String, body: [UInt8]) -> String {
+        var message = Array("\(id).\(timestamp).".utf8)
+        message += body
+        return Data(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
+            .base64EncodedString()
+    }
+
+    /// What a receiver does: true when one of the header's signatures is this key's, and the
+    /// timestamp is within `tolerance` of `now`.
+    public func verify(
+        id: String, timestamp: String, signatureHeader: String, body: [UInt8], now: Date = Date(),
+        tolerance: TimeInterval = 300
+    ) -> Bool {
+        guard let seconds = Double(timestamp), abs(now.timeIntervalSince1970 - seconds) <= tolerance
+        else { return false }
+        let expected = "v1," + sign(id: id, timestamp: timestamp, body: body)
+        return signatureHeader.split(separator: " ").contains {
+            Fingerprint.constantTimeEqual(String($0), expected)
+        }
+    }
 }

@@ -3,137 +3,137 @@ import Logging
 
 /// What one sweep found and did.
 public struct SweepReport: Sendable, Codable, Equatable {
-  public var active = 0
-  public var timedOut: [String] = []
-  public var stuck: [String] = []
-  /// Tasks stopped because their wish had already ended or was cancelled.
-  public var orphaned: [String] = []
-  /// Stopped tasks whose end no event had recorded: handled here instead.
-  public var recovered: [String] = []
+    public var active = 0
+    public var timedOut: [String] = []
+    public var stuck: [String] = []
+    /// Tasks stopped because their wish had already ended or was cancelled.
+    public var orphaned: [String] = []
+    /// Stopped tasks whose end no event had recorded: handled here instead.
+    public var recovered: [String] = []
 }
 
 extension Dispatcher {
-  /// The tag that carries an attempt's limit to the sweep, so the sweep needs no read per task.
-  static let timeoutTag = "wish-timeout"
-  /// ECS's last statuses of a task that has not started its container yet.
-  static let beforeRunning: Set<String> = ["PROVISIONING", "PENDING", "ACTIVATING"]
+    /// The tag that carries an attempt's limit to the sweep, so the sweep needs no read per task.
+    static let timeoutTag = "wish-timeout"
+    /// ECS's last statuses of a task that has not started its container yet.
+    static let beforeRunning: Set<String> = ["PROVISIONING", "PENDING", "ACTIVATING"]
 
-  /// The minute's tick, the backstop of every end:
-  /// - attempts running past their timeout are stopped;
-  /// - tasks whose wish already ended, or was cancelled, are stopped (a cancel that raced RunTask);
-  /// - tasks that stopped a while ago but whose attempt no event recorded (EventBridge lost it, or
-  ///   the function failed it past its retries) are handled as their STOPPED event would have been;
-  /// - launches that never started are reported.
-  ///
-  /// ECS is the index of what is in flight: a page of `ListTasks` and one `DescribeTasks` per 100
-  /// tasks, instead of an S3 marker written per launch, deleted per stop and read per task per tick.
-  /// Stopped tasks stay listed for an hour at least; those that stopped between
-  /// `recoverAfterSeconds` and `recoverWithinSeconds` ago are checked, so a missed tick or two misses nothing.
-  public func sweep(logger: Logger) async throws -> SweepReport {
-    var report = SweepReport()
-    var ended: [WishID: Bool] = [:]
-    for task in try await tasks(desiredStatus: "RUNNING") {
-      try await sweep(task, into: &report, logger: logger)
-      guard let startedBy = task.startedBy, let identity = TaskIdentity(startedBy: startedBy),
-        let arn = task.taskArn
-      else { continue }
-      if ended[identity.subject.id] == nil {
-        let status = try await statuses.read(WishSubject(id: identity.subject.id))
-        ended[identity.subject.id] =
-          status.map { $0.isFinal || $0.cancelRequestedAt != nil } ?? false
-      }
-      if ended[identity.subject.id] == true {
-        try await aws.ecs.stopTask(
-          cluster: settings.cluster, task: arn, reason: "cancelled by a user")
-        report.orphaned.append(startedBy)
-        logger.warning(
-          "task of an ended or cancelled wish stopped",
-          metadata: ["attempt": "\(startedBy)", "taskArn": "\(arn)"])
-      }
+    /// The minute's tick, the backstop of every end:
+    /// - attempts running past their timeout are stopped;
+    /// - tasks whose wish already ended, or was cancelled, are stopped (a cancel that raced RunTask);
+    /// - tasks that stopped a while ago but whose attempt no event recorded (EventBridge lost it, or
+    ///   the function failed it past its retries) are handled as their STOPPED event would have been;
+    /// - launches that never started are reported.
+    ///
+    /// ECS is the index of what is in flight: a page of `ListTasks` and one `DescribeTasks` per 100
+    /// tasks, instead of an S3 marker written per launch, deleted per stop and read per task per tick.
+    /// Stopped tasks stay listed for an hour at least; those that stopped between
+    /// `recoverAfterSeconds` and `recoverWithinSeconds` ago are checked, so a missed tick or two misses nothing.
+    public func sweep(logger: Logger) async throws -> SweepReport {
+        var report = SweepReport()
+        var ended: [WishID: Bool] = [:]
+        for task in try await tasks(desiredStatus: "RUNNING") {
+            try await sweep(task, into: &report, logger: logger)
+            guard let startedBy = task.startedBy, let identity = TaskIdentity(startedBy: startedBy),
+                let arn = task.taskArn
+            else { continue }
+            if ended[identity.subject.id] == nil {
+                let status = try await statuses.read(WishSubject(id: identity.subject.id))
+                ended[identity.subject.id] =
+                    status.map { $0.isFinal || $0.cancelRequestedAt != nil } ?? false
+            }
+            if ended[identity.subject.id] == true {
+                try await aws.ecs.stopTask(
+                    cluster: settings.cluster, task: arn, reason: "cancelled by a user")
+                report.orphaned.append(startedBy)
+                logger.warning(
+                    "task of an ended or cancelled wish stopped",
+                    metadata: ["attempt": "\(startedBy)", "taskArn": "\(arn)"])
+            }
+        }
+        let now = clock.now.timeIntervalSince1970
+        for task in try await tasks(desiredStatus: "STOPPED") {
+            guard let stoppedAt = task.stoppedAt, now - stoppedAt >= Double(options.recoverAfterSeconds),
+                now - stoppedAt <= Double(options.recoverWithinSeconds),
+                let change = TaskStateChange(stopped: task), let identity = change.identity
+            else { continue }
+            let status = try await statuses.read(identity.subject)
+            let attempt = status?.attempts.first { $0.number == identity.attempt }
+            let retried = status?.attempts.contains { $0.number > identity.attempt } == true
+            guard attempt?.settled != true, !retried else { continue }
+            var logger = logger
+            logger[metadataKey: "wish"] = "\(identity.subject)"
+            logger[metadataKey: "attempt"] = "\(identity.attempt)"
+            logger.warning(
+                "stopped task whose end was never recorded; handling it now",
+                metadata: ["taskArn": "\(change.taskArn)"])
+            try await stopped(change, identity: identity, logger: logger)
+            report.recovered.append(identity.startedBy)
+        }
+        return report
     }
-    let now = clock.now.timeIntervalSince1970
-    for task in try await tasks(desiredStatus: "STOPPED") {
-      guard let stoppedAt = task.stoppedAt, now - stoppedAt >= Double(options.recoverAfterSeconds),
-        now - stoppedAt <= Double(options.recoverWithinSeconds),
-        let change = TaskStateChange(stopped: task), let identity = change.identity
-      else { continue }
-      let status = try await statuses.read(identity.subject)
-      let attempt = status?.attempts.first { $0.number == identity.attempt }
-      let retried = status?.attempts.contains { $0.number > identity.attempt } == true
-      guard attempt?.settled != true, !retried else { continue }
-      var logger = logger
-      logger[metadataKey: "wish"] = "\(identity.subject)"
-      logger[metadataKey: "attempt"] = "\(identity.attempt)"
-      logger.warning(
-        "stopped task whose end was never recorded; handling it now",
-        metadata: ["taskArn": "\(change.taskArn)"])
-      try await stopped(change, identity: identity, logger: logger)
-      report.recovered.append(identity.startedBy)
-    }
-    return report
-  }
 
-  /// Our cluster's tasks of one desired status, described (with tags) 100 at a time.
-  func tasks(desiredStatus: String) async throws -> [ECS.Task] {
-    var tasks: [ECS.Task] = []
-    var token: String?
-    repeat {
-      let page = try await aws.ecs.listTasks(
-        ECS.ListTasksInput(
-          cluster: settings.cluster, desiredStatus: desiredStatus, nextToken: token, maxResults: 100
-        ))
-      token = page.nextToken
-      if let arns = page.taskArns, !arns.isEmpty {
-        tasks += try await aws.ecs.describeTasks(cluster: settings.cluster, tasks: arns).tasks ?? []
-      }
-    } while token != nil
-    return tasks
-  }
-
-  func sweep(_ task: ECS.Task, into report: inout SweepReport, logger: Logger) async throws {
-    guard let startedBy = task.startedBy, TaskIdentity(startedBy: startedBy) != nil,
-      let taskArn = task.taskArn,
-      let createdAt = task.createdAt
-    else { return }
-    report.active += 1
-    let now = clock.now.timeIntervalSince1970
-    let age = now - createdAt
-    let timeout = task.tags?.first { $0.key == Self.timeoutTag }.flatMap { Int($0.value) }
-    // As in AWS Batch, an attempt's limit counts from when it started running, not from its launch.
-    if let timeout, let startedAt = task.startedAt, now - startedAt > Double(timeout) {
-      // The task enforces its own timeout; this is the backstop when it cannot.
-      try await aws.ecs.stopTask(
-        cluster: settings.cluster, task: taskArn, reason: "timed out after \(timeout) s")
-      report.timedOut.append(startedBy)
-      logger.warning(
-        "attempt timed out; task stopped",
-        metadata: ["attempt": "\(startedBy)", "taskArn": "\(taskArn)"])
-    } else if age > Double(options.stuckSeconds), let state = task.lastStatus,
-      Self.beforeRunning.contains(state)
-    {
-      report.stuck.append(startedBy)
-      logger.warning(
-        "attempt stuck before RUNNING",
-        metadata: ["attempt": "\(startedBy)", "state": "\(state)", "ageSeconds": "\(Int(age))"])
+    /// Our cluster's tasks of one desired status, described (with tags) 100 at a time.
+    func tasks(desiredStatus: String) async throws -> [ECS.Task] {
+        var tasks: [ECS.Task] = []
+        var token: String?
+        repeat {
+            let page = try await aws.ecs.listTasks(
+                ECS.ListTasksInput(
+                    cluster: settings.cluster, desiredStatus: desiredStatus, nextToken: token, maxResults: 100
+                ))
+            token = page.nextToken
+            if let arns = page.taskArns, !arns.isEmpty {
+                tasks += try await aws.ecs.describeTasks(cluster: settings.cluster, tasks: arns).tasks ?? []
+            }
+        } while token != nil
+        return tasks
     }
-  }
+
+    func sweep(_ task: ECS.Task, into report: inout SweepReport, logger: Logger) async throws {
+        guard let startedBy = task.startedBy, TaskIdentity(startedBy: startedBy) != nil,
+            let taskArn = task.taskArn,
+            let createdAt = task.createdAt
+        else { return }
+        report.active += 1
+        let now = clock.now.timeIntervalSince1970
+        let age = now - createdAt
+        let timeout = task.tags?.first { $0.key == Self.timeoutTag }.flatMap { Int($0.value) }
+        // As in AWS Batch, an attempt's limit counts from when it started running, not from its launch.
+        if let timeout, let startedAt = task.startedAt, now - startedAt > Double(timeout) {
+            // The task enforces its own timeout; this is the backstop when it cannot.
+            try await aws.ecs.stopTask(
+                cluster: settings.cluster, task: taskArn, reason: "timed out after \(timeout) s")
+            report.timedOut.append(startedBy)
+            logger.warning(
+                "attempt timed out; task stopped",
+                metadata: ["attempt": "\(startedBy)", "taskArn": "\(taskArn)"])
+        } else if age > Double(options.stuckSeconds), let state = task.lastStatus,
+            Self.beforeRunning.contains(state)
+        {
+            report.stuck.append(startedBy)
+            logger.warning(
+                "attempt stuck before RUNNING",
+                metadata: ["attempt": "\(startedBy)", "state": "\(state)", "ageSeconds": "\(Int(age))"])
+        }
+    }
 }
 
 extension TaskStateChange {
-  /// The STOPPED event a described task would have sent, for the sweep to handle a lost one.
-  init?(stopped task: ECS.Task) {
-    guard let arn = task.taskArn, task.lastStatus == "STOPPED" else { return nil }
-    self.init(taskArn: arn, lastStatus: "STOPPED")
-    clusterArn = task.clusterArn
-    desiredStatus = task.desiredStatus
-    stopCode = task.stopCode
-    stoppedReason = task.stoppedReason
-    startedBy = task.startedBy
-    group = task.group
-    containers = task.containers?.map {
-      Container(name: $0.name, exitCode: $0.exitCode, reason: $0.reason, lastStatus: $0.lastStatus)
+    /// The STOPPED event a described task would have sent, for the sweep to handle a lost one.
+    init?(stopped task: ECS.Task) {
+        guard let arn = task.taskArn, task.lastStatus == "STOPPED" else { return nil }
+        self.init(taskArn: arn, lastStatus: "STOPPED")
+        clusterArn = task.clusterArn
+        desiredStatus = task.desiredStatus
+        stopCode = task.stopCode
+        stoppedReason = task.stoppedReason
+        startedBy = task.startedBy
+        group = task.group
+        containers = task.containers?.map {
+            Container(name: $0.name, exitCode: $0.exitCode, reason: $0.reason, lastStatus: $0.lastStatus)
+        }
+        startedAt = task.startedAt.map { RFC3339.format(Date(timeIntervalSince1970: $0)) }
+        stoppedAt = task.stoppedAt.map { RFC3339.format(Date(timeIntervalSince1970: $0)) }
     }
-    startedAt = task.startedAt.map { RFC3339.format(Date(timeIntervalSince1970: $0)) }
-    stoppedAt = task.stoppedAt.map { RFC3339.format(Date(timeIntervalSince1970: $0)) }
-  }
 }
