@@ -84,15 +84,8 @@ struct EveryWishEndsTests {
         try await LocalCloudProcess.withPrivateCloud(
             environment: ["WISHES_RECOVER_AFTER_SECONDS": "2"], arguments: ["--drop-task-events", "1"]
         ) { state in
-            func submit(_ body: String) async throws -> String {
-                let posted = try await state.call(
-                    "POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
-                return try #require(
-                    (try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"]
-                        as? String)
-            }
-            let ok = try await submit(#"{"wish":"quiet"}"#)
-            let retried = try await submit(
+            let ok = try await state.submit(#"{"wish":"quiet"}"#)
+            let retried = try await state.submit(
                 #"{"command":["sh","-c","test \"$WISH_ATTEMPT\" = 2"],"attempts":2}"#)
             let first = try await state.final(ok, within: 60)
             #expect(first["state"] as? String == "SUCCEEDED")
@@ -134,16 +127,9 @@ struct CapacityTests {
         try await LocalCloudProcess.withPrivateCloud(arguments: [
             "--spot-unavailable-rate", "1", "--max-running", "1",
         ]) { state in
-            func submit(_ body: String) async throws -> String {
-                let posted = try await state.call(
-                    "POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
-                return try #require(
-                    (try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"]
-                        as? String)
-            }
             // The default queue runs on Spot, which has no capacity here at all.
-            let spot = try await submit(#"{"command":["sh","-c","sleep 1"],"queue":"default"}"#)
-            let waiting = try await submit(#"{"command":["sh","-c","sleep 1"],"queue":"asap"}"#)
+            let spot = try await state.submit(#"{"command":["sh","-c","sleep 1"],"queue":"default"}"#)
+            let waiting = try await state.submit(#"{"command":["sh","-c","sleep 1"],"queue":"asap"}"#)
             let first = try await state.final(spot, within: 90)
             #expect(first["state"] as? String == "SUCCEEDED", "\(first["statusReason"] ?? "")")
             let second = try await state.final(waiting, within: 90)

@@ -47,6 +47,14 @@ actor LocalCloudProcess {
             try await HTTP.call(method, "\(web)\(path)", body: body, headers: bearer.merging(headers) { _, given in given })
         }
 
+        /// Submits a wish (a JSON body) and returns its id; anything but 202 fails the test.
+        func submit(_ body: String) async throws -> String {
+            let posted = try await call("POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
+            guard posted.status == 202, let object = try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any],
+                  let id = object["id"] as? String else { throw TestError("submit answered \(posted.status): \(posted.body)") }
+            return id
+        }
+
         /// Polls the API until the wish is final (SUCCEEDED or FAILED), or fails after `seconds`.
         func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
             let deadline = ContinuousClock.now + .seconds(seconds)
