@@ -52,6 +52,35 @@ import Testing
         }
     }
 
+    /// S3 may carry out a write and lose its answer (a 5xx, a timeout): the retry of a conditional
+    /// write then meets its own object. Against moto failing 30 % of all requests, half of those
+    /// after doing them, every key still has exactly one winner, and the winner knows it.
+    @Test func aConditionalWriteWhoseAnswerWasLostIsStillTheWinners() async throws {
+        try await MotoServer.withPrivateServer(arguments: ["--fault-rate", "0.3"]) { moto in
+            // A retry policy (and so a retry quota) per round: the quota is meant for one process's
+            // bad minute, and this test makes a bad minute on purpose 40 times over.
+            func clients() -> TestAWS { TestAWS.at(moto, retry: RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(5), maxBackoff: .milliseconds(50))) }
+            try await clients().withBucket { bucket in
+                for round in 0..<40 {
+                    let aws = clients()
+                    let key = "claim-\(round)"
+                    let winners = try await withThrowingTaskGroup(of: Int?.self) { group in
+                        for writer in 0..<3 {
+                            group.addTask {
+                                try await aws.s3.putObjectIfAbsent(bucket: bucket, key: key, body: Array("writer \(writer)".utf8)) ? writer : nil
+                            }
+                        }
+                        return try await group.reduce(into: []) { if let writer = $1 { $0.append(writer) } }
+                    }
+                    #expect(winners.count == 1, "\(key): winners \(winners)")
+                    if let winner = winners.first {
+                        #expect(try await aws.s3.getObject(bucket: bucket, key: key).text == "writer \(winner)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func readsByteRanges() async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in

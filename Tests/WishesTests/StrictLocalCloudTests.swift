@@ -82,18 +82,30 @@ struct StrictLocalCloudTests {
     }
 
     /// Lambda freezes an environment while it waits for an event: so does the local cloud, with
-    /// the cgroup freezer where the machine has one (SIGSTOP otherwise).
+    /// the cgroup freezer where the machine has one (SIGSTOP otherwise), and thaws it for the next.
+    /// A cloud of its own: the shared one is kept busy by every other suite, and idleness is the point.
     @Test func idleFunctionEnvironmentsAreFrozen() async throws {
-        _ = try await cloud()
-        let deadline = ContinuousClock.now + .seconds(20)
-        var states: [String] = []
-        while ContinuousClock.now < deadline {
-            states = Self.children(named: "MakeAWish", parent: localCloudPID).map(Self.freezeState)
-            if states.contains("FROZEN") || states.contains("STOPPED") { break }
-            try await Task.sleep(for: .milliseconds(100))
+        try await LocalCloudProcess.withPrivateCloud { state in
+            let parent = try #require(state.pid)
+            func frozenStates() async throws -> [String] {
+                let deadline = ContinuousClock.now + .seconds(30)
+                var states: [String] = []
+                while ContinuousClock.now < deadline {
+                    states = Self.children(named: "MakeAWish", parent: parent).map(Self.freezeState)
+                    if states.contains("FROZEN") || states.contains("STOPPED") { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return states
+            }
+            let idle = try await frozenStates()
+            #expect(!idle.isEmpty, "MakeAWish runs under the local cloud")
+            #expect(idle.contains("FROZEN") || idle.contains("STOPPED"), "an idle environment is frozen: \(idle)")
+            // A frozen environment is thawed for an event, runs it, and is frozen again after.
+            let id = try await state.submit(#"{"command":["true"]}"#)
+            #expect(try await state.final(id)["state"] as? String == "SUCCEEDED")
+            let after = try await frozenStates()
+            #expect(after.contains("FROZEN") || after.contains("STOPPED"), "frozen again once idle: \(after)")
         }
-        #expect(!states.isEmpty, "MakeAWish runs under the local cloud")
-        #expect(states.contains("FROZEN") || states.contains("STOPPED"), "an idle environment is frozen: \(states)")
     }
 
     /// EventBridge may deliver an event twice and out of order: with every event duplicated and

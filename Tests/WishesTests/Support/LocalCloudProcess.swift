@@ -24,6 +24,8 @@ actor LocalCloudProcess {
         var credentials: Keys
         /// The WISHES_ and AWS_ settings the local cloud gave its function and web.
         var environment: [String: String]?
+        /// The LocalCloud process (set by the launch, not read from the state file).
+        var pid: Int32?
 
         struct Keys: Decodable, Sendable {
             var accessKeyId: String
@@ -128,6 +130,7 @@ actor LocalCloudProcess {
             if let data = try? Data(contentsOf: stateFile), var state = try? JSONDecoder().decode(State.self, from: data),
                let port = URL(string: state.web)?.port, canConnect(port: UInt16(port)) {
                 state.log = log.path
+                state.pid = process.processIdentifier
                 return (state, process)
             }
             guard process.isRunning else { throw TestError("LocalCloud exited; see \(log.path)") }

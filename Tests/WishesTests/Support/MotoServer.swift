@@ -53,9 +53,10 @@ actor MotoServer {
     ///   - host: the address it listens on (`::1` for IPv6).
     ///   - server: `waitress` or `werkzeug`; by default waitress when it is installed.
     ///   - wireLog: where the server appends each request's method and target as received.
-    static func withPrivateServer<T>(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil,
+    ///   - arguments: more of the launcher's options (`--fault-rate 0.5`).
+    static func withPrivateServer<T>(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil, arguments: [String] = [],
                                      _ body: (Instance) async throws -> T) async throws -> T {
-        let (instance, process) = try await start(host: host, server: server, wireLog: wireLog)
+        let (instance, process) = try await start(host: host, server: server, wireLog: wireLog, arguments: arguments)
         do {
             let result = try await body(instance)
             try await stop(process)
@@ -72,7 +73,8 @@ actor MotoServer {
         try await offPool { process.waitUntilExit() }
     }
 
-    private static func start(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil) async throws -> (Instance, Process) {
+    private static func start(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil,
+                              arguments: [String] = []) async throws -> (Instance, Process) {
         let directory = FileManager.default.temporaryDirectory
         let name = "moto-\(UUID().uuidString.prefix(8))"
         let credentialsFile = directory.appendingPathComponent("\(name).json")
@@ -85,7 +87,7 @@ actor MotoServer {
         // 32 threads: each SQS long poll holds one for its whole wait, and many suites poll at once.
         process.arguments = ["python3", Python.repository.appendingPathComponent("scripts/lib/moto_server.py").path,
                              "-H", host, "-p", "0", "--threads", "32", "--server", server, "--credentials-file", credentialsFile.path]
-            + (wireLog.map { ["--wire-log", $0.path] } ?? [])
+            + (wireLog.map { ["--wire-log", $0.path] } ?? []) + arguments
         process.standardInput = FileHandle.nullDevice
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle

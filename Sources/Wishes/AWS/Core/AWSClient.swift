@@ -63,6 +63,7 @@ public struct AWSClient: Sendable {
         var attempt = 1
         var retryCost: Int?
         var refreshedExpired = false
+        var uncertain = false
         while true {
             let failure: AWSClientError
             var wasTimeout = false
@@ -74,7 +75,9 @@ public struct AWSClient: Sendable {
                     retry.quota.release(retryCost ?? 1)
                     return response
                 }
-                failure = .service(AWSErrorParser.parse(response, service: request.service, operation: request.operation))
+                var serviceError = AWSErrorParser.parse(response, service: request.service, operation: request.operation)
+                serviceError.followsUncertainAttempt = uncertain
+                failure = .service(serviceError)
             } catch {
                 failure = error
                 if case .timeout = error { wasTimeout = true }
@@ -92,6 +95,11 @@ public struct AWSClient: Sendable {
                 throw failure
             }
             retryCost = cost
+            switch failure {
+            case .timeout, .transport: uncertain = true
+            case .service(let error) where error.statusCode >= 500: uncertain = true
+            default: break
+            }
             let delay = retry.delay(beforeAttempt: attempt)
             if let deadline = Self.deadline, ContinuousClock.now + delay >= deadline { throw failure }
             logger.debug("retrying AWS call", metadata: [

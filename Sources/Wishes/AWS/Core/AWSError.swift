@@ -6,6 +6,9 @@ public struct AWSServiceError: Error, Sendable, Equatable, CustomStringConvertib
     public var message: String
     public var statusCode: Int
     public var requestID: String?
+    /// An earlier attempt of the same call timed out, lost its connection or got a 5xx: it may have
+    /// taken effect, so this answer (a 412 to a conditional write, say) can be about our own write.
+    public var followsUncertainAttempt = false
 
     public init(service: AWSService, operation: String, code: String, message: String, statusCode: Int, requestID: String? = nil) {
         self.service = service

@@ -62,8 +62,25 @@ public struct S3Client: Sendable {
         case .matches(let etag): headers.append(.init("If-Match", etag))
         case nil: break
         }
-        let response = try await client.send(request("PutObject", "PUT", bucket: bucket, key: key, headers: headers, body: body))
-        return response.header("ETag")
+        // A conditional write names itself, so that a 412 after a retry can be told apart: the
+        // first try may have written (its answer lost to a timeout) and the retry then fails on it.
+        let writeToken = precondition == nil ? nil : UUID().uuidString
+        if let writeToken { headers.append(.init("x-amz-meta-\(Self.writeTokenName)", writeToken)) }
+        do {
+            let response = try await client.send(request("PutObject", "PUT", bucket: bucket, key: key, headers: headers, body: body))
+            return response.header("ETag")
+        } catch let error where error.serviceError?.followsUncertainAttempt == true && Self.isLostRace(error) {
+            guard let writeToken, let current = try? await headObject(bucket: bucket, key: key),
+                  current.metadata[Self.writeTokenName] == writeToken else { throw error }
+            return current.etag
+        }
+    }
+
+    /// The metadata key that carries a conditional write's own token.
+    static let writeTokenName = "wishes-write-token"
+
+    static func isLostRace(_ error: AWSClientError) -> Bool {
+        error.isCode("PreconditionFailed") || error.isCode("ConditionalRequestConflict")
     }
 
     /// Writes an object only if none has the key; false when another writer got there first.
@@ -71,7 +88,7 @@ public struct S3Client: Sendable {
         do {
             try await putObject(bucket: bucket, key: key, body: body, contentType: contentType, precondition: .noneExists)
             return true
-        } catch where error.isCode("PreconditionFailed") || error.isCode("ConditionalRequestConflict") {
+        } catch where Self.isLostRace(error) {
             return false
         }
     }
