@@ -98,12 +98,14 @@ struct LocalCloud {
         environment["WISHES_RECOVER_AFTER_SECONDS"] = outside["WISHES_RECOVER_AFTER_SECONDS"] ?? "10"
         environment["WISHES_SWEEP_PERIOD_SECONDS"] = String(options.scheduleSeconds)
         environment["WISHES_CAPACITY_BACKOFF_SECONDS"] = outside["WISHES_CAPACITY_BACKOFF_SECONDS"] ?? "2"
+        environment["WISHES_GATE_WAIT_SECONDS"] = outside["WISHES_GATE_WAIT_SECONDS"] ?? "2"
+        environment["WISHES_ASAP_FIRST_SECONDS"] = outside["WISHES_ASAP_FIRST_SECONDS"] ?? "10"
         environment["WISHES_CALLBACK_SECRET_ARN"] = resources.callbackSecretARN
         // Callbacks may reach this machine's own receivers here, over plain http too; never in AWS.
         environment["WISHES_CALLBACK_ALLOW_LOOPBACK"] = "1"
         environment["WISHES_CALLBACK_RETRY_SECONDS"] = outside["WISHES_CALLBACK_RETRY_SECONDS"] ?? "1,2,2,2"
         // The stack's limits, as deploy/wishes.yaml sets them for the function and the web.
-        for name in ["WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_JOB_ROLE_ARNS"] {
+        for name in ["WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_JOB_ROLE_ARNS", "WISHES_QUEUE_MAX_VCPUS"] {
             if let value = outside[name], !value.isEmpty { environment[name] = value }
         }
 
@@ -132,17 +134,17 @@ struct LocalCloud {
         let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)
         guard let lambdaPort = Ports.free() else { throw LocalCloudError.noFreePort }
         var services: [any Service] = [pool, events, fargate, InvokeEndpoint(port: lambdaPort, pool: pool, logger: logger)]
-        // Both queues poll; the asap queue's batches get free environments first.
+        // Both queues poll at once, as their two event source mappings do in AWS.
         services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.asapQueueURL, queueName: "wishes-asap", pool: pool,
-                                           maxConcurrency: options.instances, priority: 2, logger: logger))
+                                           maxConcurrency: options.instances, logger: logger))
         services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool,
-                                           maxConcurrency: options.instances, priority: 0, logger: logger))
+                                           maxConcurrency: options.instances, logger: logger))
         // Dead letters and events that failed their tries come back to the function, as the template maps them.
         for (name, url) in resources.deadLetterQueueURLs.sorted(by: { $0.key < $1.key }) {
-            services.append(EventSourceMapping(sqs: aws.sqs, queueURL: url, queueName: name, pool: pool, maxConcurrency: 1, priority: 0, logger: logger))
+            services.append(EventSourceMapping(sqs: aws.sqs, queueURL: url, queueName: name, pool: pool, maxConcurrency: 1, logger: logger))
         }
         services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.failedEventsQueueURL, queueName: DeployedNames.failedEventsQueue, pool: pool,
-                                           maxConcurrency: 1, priority: 1, logger: logger))
+                                           maxConcurrency: 1, logger: logger))
         let webURL = "http://127.0.0.1:\(options.webPort)"
         // The web always has a token: any page the developer visits could otherwise make the browser
         // submit wishes, which run commands on this machine. A token of the environment is kept;

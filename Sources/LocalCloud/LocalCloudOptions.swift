@@ -50,7 +50,8 @@ struct LocalCloudOptions: Sendable {
     link (http://127.0.0.1:PORT/login?token=...) and kept in the state file as "apiToken". The pages take the
     link's cookie or basic auth; the API only Authorization: Bearer <token>.
     WISHES_WEB_ALLOWED_HOSTS adds names the web answers to (loopback ones always are);
-    WISHES_DEFAULT_TIMEOUT_SECONDS, WISHES_MAX_TIMEOUT_SECONDS and WISHES_MAX_ARRAY_VCPUS set the stack's limits.
+    WISHES_DEFAULT_TIMEOUT_SECONDS, WISHES_MAX_TIMEOUT_SECONDS, WISHES_MAX_ARRAY_VCPUS and WISHES_QUEUE_MAX_VCPUS
+    (default=8,asap=4: vCPUs a queue's tasks may hold at once) set the stack's limits.
     WISHES_JOB_ROLE_ARNS sets the job roles a wish may name; with moto, its example role wishes-local-job
     (arn:aws:iam::123456789012:role/wishes-local-job: sts:GetCallerIdentity and s3:ListAllMyBuckets) is the default.
     With AWS_ENDPOINT_URL and credentials set, that endpoint is used for SQS and S3 and no moto is started.

@@ -211,6 +211,108 @@ struct DispatcherTests {
         }
     }
 
+    /// A wish due in three days waits as one S3 entry, not as a message every 15 minutes; the sweep
+    /// sends it, delayed to its time, once it is less than 15 minutes away, and not before.
+    @Test func aFarFutureWishWaitsAsOneEntryAndIsSentDelayedWhenItsTimeNears() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            try await aws.withQueue { queue in
+                let settings = WishesSettings(bucket: bucket, queueURL: queue, cluster: "wishes", taskDefinition: "count-to-three:3", containerName: "count-to-three")
+                func at(_ offset: TimeInterval) -> Dispatcher {
+                    Dispatcher(aws: AWSClients(client: aws.client), settings: settings, clock: ShiftedClock(seconds: offset))
+                }
+                let notBefore = Date().addingTimeInterval(3 * 86_400)
+                let id = WishID.generate(at: Date())
+                let event = SQSEvent(Records: [
+                    .init(messageId: "m", receiptHandle: "r", body: #"{"id":"\#(id)","spec":{"wish":"later","notBefore":"\#(RFC3339.format(notBefore))"}}"#)
+                ])
+                #expect(await at(0).handle(event, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
+                func queued() async throws -> (visible: Int, delayed: Int) {
+                    let attributes = try await aws.sqs.getQueueAttributes(url: queue, names: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"])
+                    return (Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? -1, Int(attributes["ApproximateNumberOfMessagesDelayed"] ?? "") ?? -1)
+                }
+                #expect(try await queued() == (0, 0), "the wait is no message")
+                let entries = try await aws.s3.listAllObjects(bucket: bucket, prefix: "schedule/")
+                #expect(entries.count == 1)
+                let waiting = try #require(try await at(0).statuses.read(WishSubject(id: id)))
+                #expect(waiting.state == .pending)
+                #expect(waiting.statusReason == "waiting until \(RFC3339.format(notBefore))")
+
+                #expect(try await at(86_400).releaseScheduled(logger: Self.logger) == 0, "two days early, nothing is sent")
+                #expect(try await at(3 * 86_400 - 1_000).releaseScheduled(logger: Self.logger) == 0, "nor 1,000 s early: SQS delays 900 s at most")
+                #expect(try await queued() == (0, 0))
+                // Ten minutes before: the sweep sends it (delayed by those ten minutes), and the entry goes.
+                #expect(try await at(3 * 86_400 - 600).releaseScheduled(logger: Self.logger) == 1)
+                #expect(try await queued() == (0, 1))
+                #expect(try await aws.s3.listAllObjects(bucket: bucket, prefix: "schedule/").isEmpty)
+            }
+        }
+    }
+
+    /// An asap launch refused for capacity holds default launches for a while, in every environment
+    /// (each has its own memory; the mark is in S3), and never holds asap ones.
+    @Test func anAsapRefusalHoldsDefaultLaunchesEverywhereForAWhile() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            let settings = WishesSettings(bucket: bucket, cluster: "wishes")
+            func environment(at offset: TimeInterval = 0) -> Dispatcher {
+                var options = DispatcherOptions()
+                options.asapFirstSeconds = 60
+                return Dispatcher(aws: AWSClients(client: aws.client), settings: settings, options: options, clock: ShiftedClock(seconds: offset))
+            }
+            let first = environment()
+            let plain = WishSpec(wish: "w"), urgent = WishSpec(wish: "w", queue: .asap)
+            let attempt = TaskIdentity(subject: WishSubject(id: WishID.generate(at: Date())), attempt: 1)
+            #expect(try await environment().admission(for: plain, attempt: attempt, logger: Self.logger) == nil, "nothing refused yet")
+            await first.noteAsapRefused(logger: Self.logger)
+            let held = try await first.admission(for: plain, attempt: attempt, logger: Self.logger)
+            #expect(held?.hasPrefix("asap wishes are waiting for capacity") == true, "\(held ?? "nil")")
+            #expect(try await first.admission(for: urgent, attempt: attempt, logger: Self.logger) == nil)
+            // An environment that saw no refusal itself reads the mark.
+            #expect(try await environment().admission(for: WishSpec(wish: "w", queue: .defaultUninterruptible), attempt: attempt, logger: Self.logger) != nil)
+            #expect(try await environment(at: 61).admission(for: plain, attempt: attempt, logger: Self.logger) == nil, "a minute on, default goes again")
+        }
+    }
+
+    /// A queue's cap is one count for every environment: twelve launches racing for 1 vCPU of
+    /// 0.25-vCPU tasks let exactly four through; ended attempts give their room back, and room held
+    /// by an attempt that ECS does not run is given back by the sweep's check.
+    @Test func aQueueCapLetsExactlyWhatFitsThroughRacingLaunches() async throws {
+        let aws = try await TestAWS.moto()
+        try await aws.withBucket { bucket in
+            var capped = WishesSettings(bucket: bucket, cluster: "wishes")
+            capped.limits.queueMaxVCPUs = [.default: 1]
+            let settings = capped
+            let spec = WishSpec(wish: "w", vcpus: 0.25)
+            let attempts = (0..<12).map { TaskIdentity(subject: WishSubject(id: WishID.generate(at: Date()), arrayIndex: $0), attempt: 1) }
+            let admitted = try await withThrowingTaskGroup(of: TaskIdentity?.self) { group in
+                for attempt in attempts {
+                    group.addTask {
+                        // Each launch in an environment of its own.
+                        let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
+                        return try await dispatcher.admission(for: spec, attempt: attempt, logger: Self.logger) == nil ? attempt : nil
+                    }
+                }
+                return try await group.reduce(into: [TaskIdentity]()) { if let attempt = $1 { $0.append(attempt) } }
+            }
+            #expect(admitted.count == 4)
+            let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
+            let waiting = try #require(attempts.first { !admitted.contains($0) })
+            let reason = try await dispatcher.admission(for: spec, attempt: waiting, logger: Self.logger)
+            #expect(reason == "queue default is at its cap: 1 of 1 vCPU in use (WISHES_QUEUE_MAX_VCPUS)")
+            #expect(try await dispatcher.admission(for: spec, attempt: admitted[0], logger: Self.logger) == nil, "a launch delivered again keeps its room")
+            try await dispatcher.releaseRoom(of: admitted[0], queue: .default)
+            #expect(try await dispatcher.admission(for: spec, attempt: waiting, logger: Self.logger) == nil)
+            #expect(try await dispatcher.admission(for: WishSpec(wish: "w", vcpus: 0.25, queue: .asap), attempt: attempts[11], logger: Self.logger) == nil,
+                    "another queue has no cap")
+            // ECS runs none of them: an hour on, the check gives every room back.
+            var later = Dispatcher(aws: AWSClients(client: aws.client), settings: settings, clock: ShiftedClock(seconds: 3_600))
+            later.options.recoverAfterSeconds = 120
+            try await later.reconcileLedgers(inFlight: [admitted[1].startedBy], logger: Self.logger)
+            #expect(try await later.ledger(.default).read().tasks.keys.sorted() == [admitted[1].startedBy])
+        }
+    }
+
     /// A record stuck on a call that never answers comes back at the invocation's deadline, alone:
     /// the other records of the batch are done, and the answer is given before Lambda would kill the
     /// invocation (and send the whole batch back). No call waits longer than the time left.

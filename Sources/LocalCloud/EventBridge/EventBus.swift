@@ -167,7 +167,7 @@ final class EventBus: Service, Sendable {
     }
 
     func deliver(_ delivery: Delivery) async {
-        let result = await pool.invoke(delivery.event, priority: 1)
+        let result = await pool.invoke(delivery.event)
         if case .response = result {
             stats.withLockedValue { $0.delivered += 1 }
             return

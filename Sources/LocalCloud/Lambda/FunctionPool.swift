@@ -4,8 +4,9 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// The local Lambda: several MakeAWish environments, one invocation each at a time, handed out
-/// asap-first when callers wait (so the asap queue's batches go before the default queue's).
+/// The local Lambda: several MakeAWish environments, one invocation each at a time, handed out in
+/// the order callers came. Lambda has no priority between its event sources, so neither has this:
+/// asap goes first by what the dispatcher does (`Dispatcher.admission`), which works the same in AWS.
 final class FunctionPool: Service, Sendable {
     let instances: [FunctionInstance]
     let executable: String
@@ -33,9 +34,9 @@ final class FunctionPool: Service, Sendable {
         self.slots = Slots(instances)
     }
 
-    /// Invokes the function on a free environment, higher priority first.
-    func invoke(_ event: [UInt8], priority: Int = 0) async -> InvocationResult {
-        let instance = await slots.acquire(priority: priority)
+    /// Invokes the function on a free environment, first come first served.
+    func invoke(_ event: [UInt8]) async -> InvocationResult {
+        let instance = await slots.acquire()
         defer { Task { await slots.release(instance) } }
         let (result, duration, initDuration) = await instance.invoke(event)
         let requestLine = "RequestId: \(await instance.lastRequestID ?? "-")"
@@ -125,27 +126,24 @@ final class FunctionPool: Service, Sendable {
     }
 }
 
-/// Free environments, handed to the waiting caller with the highest priority.
+/// Free environments, handed to waiting callers in the order they came.
 actor Slots {
     private var free: [FunctionInstance]
-    private var waiting: [(priority: Int, order: Int, continuation: CheckedContinuation<FunctionInstance, Never>)] = []
-    private var order = 0
+    private var waiting: [CheckedContinuation<FunctionInstance, Never>] = []
 
     init(_ instances: [FunctionInstance]) { free = instances }
 
-    func acquire(priority: Int) async -> FunctionInstance {
+    func acquire() async -> FunctionInstance {
         if let instance = free.popLast() { return instance }
-        order += 1
-        let ticket = order
-        return await withCheckedContinuation { waiting.append((priority, ticket, $0)) }
+        return await withCheckedContinuation { waiting.append($0) }
     }
 
     func release(_ instance: FunctionInstance) {
-        guard let best = waiting.indices.max(by: { (waiting[$0].priority, -waiting[$0].order) < (waiting[$1].priority, -waiting[$1].order) }) else {
+        guard !waiting.isEmpty else {
             free.append(instance)
             return
         }
-        waiting.remove(at: best).continuation.resume(returning: instance)
+        waiting.removeFirst().resume(returning: instance)
     }
 }
 

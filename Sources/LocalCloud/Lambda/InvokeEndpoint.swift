@@ -17,7 +17,7 @@ struct InvokeEndpoint: Service {
         let router = Router()
         router.post("/2015-03-31/functions/:name/invocations") { request, _ -> Response in
             let event = try await request.body.collect(upTo: 6 << 20)
-            return Self.response(await pool.invoke(Array(buffer: event), priority: 1))
+            return Self.response(await pool.invoke(Array(buffer: event)))
         }
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil), logger: logger)
         try await app.run()

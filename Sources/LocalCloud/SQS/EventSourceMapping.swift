@@ -13,8 +13,6 @@ struct EventSourceMapping: Service {
     let pool: FunctionPool
     /// Pollers at once: the mapping's maximum concurrency.
     let maxConcurrency: Int
-    /// Batches from a higher priority get a free environment first.
-    let priority: Int
     var batchSize = 10
     var batchingWindow: Duration = .milliseconds(200)
     let logger: Logger
@@ -50,7 +48,7 @@ struct EventSourceMapping: Service {
     }
 
     func deliver(_ messages: [SQS.Message]) async throws {
-        let result = await pool.invoke(try event(messages), priority: priority)
+        let result = await pool.invoke(try event(messages))
         guard case .response(let body) = result else {
             logger.warning("batch failed; every message will come back", metadata: ["queue": "\(queueName)", "messages": "\(messages.count)", "result": "\(result.summary)"])
             return

@@ -23,6 +23,10 @@ public struct WishLimits: Sendable, Equatable {
     /// `WISHES_JOB_ROLE_ARNS`: the IAM roles a wish may name as its `jobRoleArn` (comma separated; the
     /// template's `JobRoleArns`, which the task role may assume and nothing else). Empty: no wish may name one.
     public var jobRoleArns: [String]
+    /// `WISHES_QUEUE_MAX_VCPUS` (`default=256,asap=64`): the vCPUs a queue's tasks may hold at once, as
+    /// a Batch compute environment's `maxvCpus`. Wishes over it wait, without failing; a queue not
+    /// named has no cap of its own (Fargate's account quota still applies).
+    public var queueMaxVCPUs: [WishQueue: Double] = [:]
 
     public static let defaultTimeout = 86_400
     public static let maxTimeout = WishSpec.maxTimeoutSeconds
@@ -65,7 +69,25 @@ public struct WishLimits: Sendable, Equatable {
         }
         limits.callbacks = CallbackPolicy.fromEnvironment(environment)
         limits.jobRoleArns = try JobRole.list(environment["WISHES_JOB_ROLE_ARNS"])
+        if let value = text("WISHES_QUEUE_MAX_VCPUS") { limits.queueMaxVCPUs = try queueCaps(value) }
         return limits
+    }
+
+    /// `queue=vCPUs` pairs, comma separated; each cap must fit the largest task (16 vCPU) or the
+    /// smallest, so that every wish the queue accepts can run under it.
+    static func queueCaps(_ text: String) throws(SettingsError) -> [WishQueue: Double] {
+        var caps: [WishQueue: Double] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let queue = WishQueue(rawValue: parts[0]) else {
+                throw .invalid("WISHES_QUEUE_MAX_VCPUS", "'\(pair)' is not queue=vCPUs with a queue of \(WishQueue.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let vcpus = Double(parts[1]), vcpus.isFinite, vcpus >= FargateSize.table[0].vcpus else {
+                throw .invalid("WISHES_QUEUE_MAX_VCPUS", "\(queue.rawValue)'s cap must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.formatted()), not '\(parts[1])'")
+            }
+            caps[queue] = vcpus
+        }
+        return caps
     }
 
     /// The spec with its timeout filled in, or every limit it breaks named by field.
@@ -88,6 +110,9 @@ public struct WishLimits: Sendable, Equatable {
             let field = spec.arraySize == nil ? "vcpus" : "arraySize"
             let asked = spec.arraySize.map { "\($0) × \(spec.vcpus.formatted()) vCPU = \(total.formatted()) vCPU" } ?? "\(spec.vcpus.formatted()) vCPU"
             problems.append(.init(field: field, rule: "\(asked) is over the \(maxArrayVCPUs.formatted()) vCPU a wish may use at once here (WISHES_MAX_ARRAY_VCPUS); split the array or ask for smaller tasks"))
+        }
+        if let cap = queueMaxVCPUs[spec.queue], spec.vcpus > cap {
+            problems.append(.init(field: "vcpus", rule: "\(spec.vcpus.formatted()) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.formatted()) vCPU here (WISHES_QUEUE_MAX_VCPUS): it could never start; ask for a smaller task or another queue"))
         }
         if let role = spec.jobRoleArn, !jobRoleArns.contains(role) {
             let allowed = jobRoleArns.isEmpty ? "this stack allows none" : "allowed: \(jobRoleArns.joined(separator: ", "))"

@@ -97,7 +97,7 @@ extension Dispatcher {
             overrides: ECS.TaskOverride(
                 containerOverrides: [.init(name: settings.containerName, environment: environment)],
                 cpu: String(Int(spec.vcpus * 1024)), memory: String(spec.memory)),
-            tags: tags, startedBy: identity.startedBy, group: "wishes:\(spec.queue.rawValue)", enableECSManagedTags: true)
+            tags: tags, startedBy: identity.startedBy, group: Self.groupPrefix + spec.queue.rawValue, enableECSManagedTags: true)
     }
 }
 

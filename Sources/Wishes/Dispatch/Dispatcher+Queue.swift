@@ -94,9 +94,7 @@ extension Dispatcher {
         }
         let now = clock.now
         if let notBefore = spec.notBefore, notBefore > now {
-            let seconds = Int(notBefore.timeIntervalSince(now).rounded(.up))
-            try await wait(message, spec: spec, seconds: seconds, reason: "waiting until \(RFC3339.format(notBefore))")
-            return
+            return try await waitUntil(notBefore, message: message, spec: spec, logger: logger)
         }
         if message.arrayIndex == nil, let dependencies = spec.dependsOn, !dependencies.isEmpty {
             switch try await dependencyState(dependencies) {
@@ -116,9 +114,17 @@ extension Dispatcher {
         if let size = spec.arraySize, message.arrayIndex == nil {
             return try await fanOut(message, spec: spec, size: size, logger: logger)
         }
+        // A delivery of an attempt already launched goes straight to `launch`, which drops it.
+        let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
+        let launched = status?.attempts.contains { $0.number == identity.attempt && $0.taskArn != nil } == true
+        if !launched, let reason = try await admission(for: spec, attempt: identity, logger: logger) {
+            return try await hold(message, spec: spec, seen: snapshot, reason: reason, logger: logger)
+        }
         do {
             try await launch(message, spec: spec, seen: snapshot, logger: logger)
         } catch DispatchError.noCapacity(let reason) {
+            if spec.queue.isASAP { await noteAsapRefused(logger: logger) }
+            try await releaseRoom(of: identity, queue: spec.queue)
             try await backOff(message, spec: spec, reason: reason, logger: logger)
         }
     }
@@ -144,7 +150,10 @@ extension Dispatcher {
         try await aws.s3.putObject(bucket: settings.bucket, key: layout.claim(identity.subject, attempt: identity.attempt),
                                    body: WishJSON.encode(LaunchRecord(clientToken: Self.clientToken(identity, launchTry: tries), claimedAt: clock.now)),
                                    contentType: "application/json")
-        let ceiling = min(900, options.capacityBackoffSeconds << min(tries - 1, 10))
+        // asap tries again sooner: while it is refused the default queues hold (see `admission`), so
+        // the capacity that frees up is asap's to take.
+        let base = spec.queue.isASAP ? max(1, options.capacityBackoffSeconds / 6) : options.capacityBackoffSeconds
+        let ceiling = min(900, base << min(tries - 1, 10))
         let delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
         let now = clock.now
         try await statuses.merge(WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now,

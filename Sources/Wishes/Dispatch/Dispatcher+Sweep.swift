@@ -10,6 +10,8 @@ public struct SweepReport: Sendable, Codable, Equatable {
     public var orphaned: [String] = []
     /// Stopped tasks whose end no event had recorded: handled here instead.
     public var recovered: [String] = []
+    /// Scheduled wishes sent to their queue, delayed until their `notBefore`.
+    public var released = 0
 }
 
 extension Dispatcher {
@@ -31,8 +33,16 @@ extension Dispatcher {
     /// `recoverAfterSeconds` and `recoverWithinSeconds` ago are checked, so a missed tick or two misses nothing.
     public func sweep(logger: Logger) async throws -> SweepReport {
         var report = SweepReport()
+        do {
+            report.released = try await releaseScheduled(logger: logger)
+        } catch {
+            // The tasks are still looked at; the schedule's entries wait for the next tick.
+            logger.warning("cannot list the scheduled wishes", metadata: ["error": "\(error)"])
+        }
         var ended: [WishID: Bool] = [:]
-        for task in try await tasks(desiredStatus: "RUNNING") {
+        let running = try await tasks(desiredStatus: "RUNNING")
+        try await reconcileLedgers(inFlight: Set(running.compactMap(\.startedBy)), logger: logger)
+        for task in running {
             try await sweep(task, into: &report, logger: logger)
             guard let startedBy = task.startedBy, let identity = TaskIdentity(startedBy: startedBy),
                 let arn = task.taskArn

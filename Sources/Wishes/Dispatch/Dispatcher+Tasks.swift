@@ -26,6 +26,7 @@ extension Dispatcher {
 
     func stopped(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {
         try await decide(change, identity: identity, logger: logger)
+        try await releaseRoom(of: identity, queue: Self.queue(ofGroup: change.group))
         // Only now, with the retry queued or the end's consequences done, may the sweep forget it.
         try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: clock.now,
                                             attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]))

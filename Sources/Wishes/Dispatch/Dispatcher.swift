@@ -16,6 +16,8 @@ public struct Dispatcher: Sendable {
     /// How callback hosts are resolved: the C resolver, or a table in tests.
     package var resolver: any HostResolver = SystemResolver()
     let callbackKey = CallbackKeyCache()
+    /// The cluster's load and asap's refusals as this environment last read them.
+    let launchGate = LaunchGate()
 
     public init(aws: AWSClients, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()) {
         self.aws = aws

@@ -31,6 +31,15 @@ public struct DispatcherOptions: Sendable, Equatable {
     public var capacityBackoffSeconds = 30
     public var onDemandAfterCapacityFailures = 3
     public var maxLaunchTries = 20
+    /// After an asap launch is refused for capacity, default launches wait this long
+    /// (`WISHES_ASAP_FIRST_SECONDS`), so what frees up goes to asap first.
+    public var asapFirstSeconds = 60
+    /// How old the cluster's load and the asap mark may be when a launch is judged on them: the
+    /// caps hold to within what the environments launch in this long.
+    public var gateRefreshSeconds = 5
+    /// The first wait of a wish held by its queue's cap or by asap (doubling to 15 minutes, jittered):
+    /// such a wait is not a failure and is never counted against the wish.
+    public var gateWaitSeconds = 10
     /// The waits between a callback's tries (`WISHES_CALLBACK_RETRY_SECONDS`, comma-separated):
     /// Standard Webhooks' schedule, 5 s to 10 h, eight tries over about a day.
     public var callbackRetrySeconds = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
@@ -48,6 +57,8 @@ public struct DispatcherOptions: Sendable, Equatable {
         options.recoverAfterSeconds = int("WISHES_RECOVER_AFTER_SECONDS") ?? options.recoverAfterSeconds
         options.sweepPeriodSeconds = max(1, int("WISHES_SWEEP_PERIOD_SECONDS") ?? options.sweepPeriodSeconds)
         options.capacityBackoffSeconds = max(1, int("WISHES_CAPACITY_BACKOFF_SECONDS") ?? options.capacityBackoffSeconds)
+        options.asapFirstSeconds = int("WISHES_ASAP_FIRST_SECONDS") ?? options.asapFirstSeconds
+        options.gateWaitSeconds = max(1, int("WISHES_GATE_WAIT_SECONDS") ?? options.gateWaitSeconds)
         options.unknownDependencyGraceSeconds = int("WISHES_UNKNOWN_DEPENDENCY_SECONDS") ?? options.unknownDependencyGraceSeconds
         options.fanOutChunk = max(10, int("WISHES_FAN_OUT_CHUNK") ?? options.fanOutChunk)
         if let text = environment["WISHES_CALLBACK_RETRY_SECONDS"] {

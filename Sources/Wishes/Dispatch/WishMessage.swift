@@ -22,6 +22,8 @@ public struct WishMessage: Sendable, Codable, Equatable {
     public var launchTries: Int?
     /// After repeated Spot capacity failures: run on on-demand Fargate instead.
     public var onDemand: Bool?
+    /// Times this launch was held by its queue's cap or by asap-first; each hold waits longer.
+    public var holds: Int?
 
     /// Which try of the callback this is, and when it is due (SQS delays 15 minutes at most, so a
     /// later try hops until then).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every S3 key Wishes uses, in one place.
 ///
 /// ```
@@ -36,6 +38,10 @@ public struct S3Layout: Sendable, Equatable {
     public func result(_ subject: WishSubject, attempt: Int) -> String { base(subject) + "attempts/\(attempt)/result.json" }
     public func childrenPrefix(_ id: WishID) -> String { wishPrefix(id) + "children/" }
     public func idempotency(keyHash: String) -> String { "\(prefix)idempotency/\(keyHash)" }
+    /// When an asap launch was last refused for capacity: default launches yield while it is recent.
+    public var asapRefused: String { "\(prefix)gate/asap-refused" }
+    /// The tasks a capped queue holds (`QueueLedger`).
+    public func queueLedger(_ queue: WishQueue) -> String { "\(prefix)gate/\(queue.rawValue).json" }
 
     public func callbackClaim(_ id: WishID, try number: Int) -> String { wishPrefix(id) + "callback/\(number)" }
     public func childDone(_ id: WishID, index: Int) -> String { wishPrefix(id) + "done/\(Self.pad(index, 5))" }
@@ -45,6 +51,21 @@ public struct S3Layout: Sendable, Equatable {
     public func dependentsPrefix(_ id: WishID) -> String { wishPrefix(id) + "dependents/" }
 
     public var indexPrefix: String { "\(prefix)index/" }
+
+    /// Wishes waiting for a `notBefore` more than SQS's 15 minutes away, in the order they are due.
+    public var schedulePrefix: String { "\(prefix)schedule/" }
+
+    /// The due time in whole seconds, padded so key order is time order, then who is waiting.
+    public func scheduled(_ subject: WishSubject, attempt: Int, due: Date) -> String {
+        let seconds = Int(due.timeIntervalSince1970.rounded(.up))
+        return schedulePrefix + Self.pad(seconds, 12) + "-" + subject.id.rawValue + (subject.arrayIndex.map { "-\($0)" } ?? "") + "-a\(attempt)"
+    }
+
+    /// When a schedule entry is due, or nil for a key that is not one.
+    public func due(ofScheduleKey key: String) -> Date? {
+        guard key.hasPrefix(schedulePrefix), let seconds = Int(key.dropFirst(schedulePrefix.count).prefix(12)) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
 
     /// Sorts newest first: the id's time counted down from the largest 48-bit value.
     public func indexEntry(_ id: WishID) -> String {

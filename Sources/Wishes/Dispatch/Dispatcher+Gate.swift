@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+
+extension Dispatcher {
+    /// Whether a launch may go now; nil when it may, else why it waits. Two rules, kept in S3 and
+    /// read the same way in AWS and locally:
+    /// - a default queue starts nothing while asap launches are being refused for capacity or
+    ///   throttled, so what frees up goes to asap first, whichever event source mapping polls faster;
+    /// - a queue with a cap (`WISHES_QUEUE_MAX_VCPUS`) starts a task only while its tasks in flight
+    ///   leave room for it, as a Batch compute environment's `maxvCpus` (`QueueLedger`).
+    /// Either way the wish is held, not failed: it comes back later as a new message.
+    func admission(for spec: WishSpec, attempt identity: TaskIdentity, logger: Logger) async throws -> String? {
+        let now = clock.now
+        if !spec.queue.isASAP, options.asapFirstSeconds > 0, let refusedAt = try await lastAsapRefusal(at: now),
+            now.timeIntervalSince(refusedAt) < Double(options.asapFirstSeconds)
+        {
+            return "asap wishes are waiting for capacity (refused \(RFC3339.format(refusedAt))); default wishes start after them"
+        }
+        guard let cap = settings.limits.queueMaxVCPUs[spec.queue] else { return nil }
+        return try await ledger(spec.queue).take(identity.startedBy, vcpus: spec.vcpus, cap: cap, at: now)
+            .map { "queue \(spec.queue.rawValue) is \($0) (WISHES_QUEUE_MAX_VCPUS)" }
+    }
+
+    func ledger(_ queue: WishQueue) -> QueueLedger {
+        QueueLedger(s3: aws.s3, bucket: settings.bucket, key: layout.queueLedger(queue))
+    }
+
+    /// Gives back a capped queue's room when an attempt's task stopped or was never started.
+    func releaseRoom(of identity: TaskIdentity, queue: WishQueue?) async throws {
+        guard let queue, settings.limits.queueMaxVCPUs[queue] != nil else { return }
+        try await ledger(queue).release([identity.startedBy])
+    }
+
+    /// The sweep's check of each capped queue against ECS: room held by an attempt that has no task in
+    /// flight (its end was never recorded, or its launch died) is given back.
+    func reconcileLedgers(inFlight: Set<String>, logger: Logger) async throws {
+        let before = clock.now.addingTimeInterval(-Double(options.recoverAfterSeconds))
+        for queue in settings.limits.queueMaxVCPUs.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let dropped = try await ledger(queue).reconcile(inFlight: inFlight, before: before)
+            if !dropped.isEmpty {
+                logger.warning("queue room held by attempts without a task given back", metadata: ["queue": "\(queue.rawValue)", "attempts": "\(dropped)"])
+            }
+        }
+    }
+
+    static let groupPrefix = "wishes:"
+
+    /// The queue a task's `group` names.
+    static func queue(ofGroup group: String?) -> WishQueue? {
+        guard let group, group.hasPrefix(groupPrefix) else { return nil }
+        return WishQueue(rawValue: String(group.dropFirst(groupPrefix.count)))
+    }
+
+    /// When an asap launch was last refused, from this environment's memory or the shared mark.
+    func lastAsapRefusal(at now: Date) async throws -> Date? {
+        let known = launchGate.asapRefusal(at: now, rereadAfter: Double(options.gateRefreshSeconds))
+        guard known.reread else { return known.refusedAt }
+        let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: layout.asapRefused)
+        let marked = object.flatMap { RFC3339.parse(String(decoding: $0.body, as: UTF8.self)) }
+        launchGate.readAsapRefusal(marked, at: now)
+        return launchGate.asapRefusal(at: now, rereadAfter: .infinity).refusedAt
+    }
+
+    /// Marks an asap launch refused, for every environment (at most once per refresh period each).
+    func noteAsapRefused(logger: Logger) async {
+        let now = clock.now
+        guard launchGate.asapRefused(at: now, rewriteAfter: Double(options.gateRefreshSeconds)) else { return }
+        do {
+            try await aws.s3.putObject(bucket: settings.bucket, key: layout.asapRefused, body: Array(RFC3339.format(now).utf8), contentType: "text/plain")
+        } catch {
+            // The default queues then yield only in this environment until the next refusal writes it.
+            logger.warning("cannot mark asap as refused", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Holds a launch for its queue's cap or for asap: a new delayed message, the wait doubling per
+    /// hold up to SQS's 15 minutes. The status says why, once (a hold that repeats it writes nothing).
+    func hold(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, reason: String, logger: Logger) async throws {
+        var again = message
+        again.spec = nil
+        let holds = (message.holds ?? 0) + 1
+        again.holds = holds
+        let ceiling = min(900, options.gateWaitSeconds << min(holds - 1, 10))
+        let delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
+        if seen.status?.pending?.reason != reason {
+            let now = clock.now
+            try await statuses.merge(
+                WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now, pending: .init(state: .pending, reason: reason, at: now)),
+                seen: seen)
+        }
+        try await enqueue(again, queue: spec.queue, delaySeconds: delay)
+        logger.info("launch held", metadata: ["reason": "\(reason)", "holds": "\(holds)", "delaySeconds": "\(delay)"])
+    }
+}
