@@ -208,6 +208,14 @@ struct DispatcherTests {
             let buried = try #require(try await dispatcher.statuses.read(WishSubject(id: dead)))
             #expect(buried.state == .failed)
             #expect(buried.statusReason?.contains("dead-lettered") == true, "\(buried.statusReason ?? "")")
+            // A dead letter that is not a valid message still ends the wish its body names.
+            let garbled = WishID.generate(at: Date().addingTimeInterval(2))
+            let poison = SQSEvent(Records: [
+                .init(messageId: "poison", receiptHandle: "r4", body: #"{"id":"\#(garbled)","attempt":"first"}"#,
+                      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:wishes-dlq"),
+            ])
+            #expect(await dispatcher.handle(poison, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
+            #expect(try await dispatcher.statuses.read(WishSubject(id: garbled))?.state == .failed)
         }
     }
 
@@ -264,13 +272,22 @@ struct DispatcherTests {
             let plain = WishSpec(wish: "w"), urgent = WishSpec(wish: "w", queue: .asap)
             let attempt = TaskIdentity(subject: WishSubject(id: WishID.generate(at: Date())), attempt: 1)
             #expect(try await environment().admission(for: plain, attempt: attempt, logger: Self.logger) == nil, "nothing refused yet")
-            await first.noteAsapRefused(logger: Self.logger)
+            let onDemand = WishSpec(wish: "w", queue: .defaultUninterruptible)
+            // Spot was short for asap: default's Spot launches hold, its on-demand ones need not.
+            await first.noteAsapRefused("FARGATE_SPOT", logger: Self.logger)
             let held = try await first.admission(for: plain, attempt: attempt, logger: Self.logger)
             #expect(held?.hasPrefix("asap wishes are waiting for capacity") == true, "\(held ?? "nil")")
             #expect(try await first.admission(for: urgent, attempt: attempt, logger: Self.logger) == nil)
-            // An environment that saw no refusal itself reads the mark.
-            #expect(try await environment().admission(for: WishSpec(wish: "w", queue: .defaultUninterruptible), attempt: attempt, logger: Self.logger) != nil)
-            #expect(try await environment(at: 61).admission(for: plain, attempt: attempt, logger: Self.logger) == nil, "a minute on, default goes again")
+            #expect(try await first.admission(for: onDemand, attempt: attempt, logger: Self.logger) == nil)
+            #expect(try await first.admission(for: plain, attempt: attempt, onDemand: true, logger: Self.logger) == nil,
+                    "a Spot attempt moved to on-demand Fargate uses what was not short")
+            // An environment that saw no refusal itself reads the mark; throttling holds every default launch.
+            #expect(try await environment().admission(for: plain, attempt: attempt, logger: Self.logger) != nil)
+            await environment(at: 10).noteAsapRefused(Dispatcher.throttled, logger: Self.logger)
+            #expect(try await environment(at: 10).admission(for: onDemand, attempt: attempt, logger: Self.logger) != nil)
+            let mark = try await aws.s3.getObject(bucket: bucket, key: S3Layout(prefix: "").asapRefused)
+            #expect(try WishJSON.decode([String: Date].self, from: mark.body).keys.sorted() == ["*", "FARGATE_SPOT"], "one environment's mark keeps another's")
+            #expect(try await environment(at: 71).admission(for: plain, attempt: attempt, logger: Self.logger) == nil, "a minute on, default goes again")
         }
     }
 

@@ -7,15 +7,16 @@ public enum DispatchError: Error, Equatable, CustomStringConvertible {
     /// The function's deadline was too near to start this record.
     case outOfTime
     /// RunTask refused for want of capacity (Spot, or the account's Fargate quota) or throttled it:
-    /// the launch waits and tries again, without spending the message's receives.
-    case noCapacity(reason: String)
+    /// the launch waits and tries again, without spending the message's receives. `pool` is the
+    /// capacity provider that was short, or `Dispatcher.throttled` when the call was throttled.
+    case noCapacity(reason: String, pool: String)
 
     public var description: String {
         switch self {
         case .badEvent(let reason): "bad event: \(reason)"
         case .launchFailed(let reason): "RunTask did not start the task: \(reason); the message will be retried"
         case .outOfTime: "not started: the invocation's deadline was too near; the message will be retried"
-        case .noCapacity(let reason): "no capacity to start the task now: \(reason)"
+        case .noCapacity(let reason, _): "no capacity to start the task now: \(reason)"
         }
     }
 }

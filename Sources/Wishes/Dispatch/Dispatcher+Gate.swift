@@ -4,22 +4,29 @@ import Logging
 extension Dispatcher {
     /// Whether a launch may go now; nil when it may, else why it waits. Two rules, kept in S3 and
     /// read the same way in AWS and locally:
-    /// - a default queue starts nothing while asap launches are being refused for capacity or
-    ///   throttled, so what frees up goes to asap first, whichever event source mapping polls faster;
+    /// - a default queue starts nothing while asap launches are being throttled, or refused for the
+    ///   capacity this launch would use (Spot or on-demand Fargate), so what frees up goes to asap
+    ///   first, whichever event source mapping polls faster;
     /// - a queue with a cap (`WISHES_QUEUE_MAX_VCPUS`) starts a task only while its tasks in flight
     ///   leave room for it, as a Batch compute environment's `maxvCpus` (`QueueLedger`).
     /// Either way the wish is held, not failed: it comes back later as a new message.
-    func admission(for spec: WishSpec, attempt identity: TaskIdentity, logger: Logger) async throws -> String? {
+    func admission(for spec: WishSpec, attempt identity: TaskIdentity, onDemand: Bool = false, logger: Logger) async throws -> String? {
         let now = clock.now
-        if !spec.queue.isASAP, options.asapFirstSeconds > 0, let refusedAt = try await lastAsapRefusal(at: now),
-            now.timeIntervalSince(refusedAt) < Double(options.asapFirstSeconds)
-        {
-            return "asap wishes are waiting for capacity (refused \(RFC3339.format(refusedAt))); default wishes start after them"
+        if !spec.queue.isASAP, options.asapFirstSeconds > 0 {
+            let refusals = try await asapRefusals(at: now)
+            let pool = onDemand ? "FARGATE" : spec.queue.capacityProvider
+            let recent = [Self.throttled, pool].compactMap { refusals[$0] }.filter { now.timeIntervalSince($0) < Double(options.asapFirstSeconds) }
+            if let refusedAt = recent.max() {
+                return "asap wishes are waiting for capacity (refused \(RFC3339.format(refusedAt))); default wishes start after them"
+            }
         }
         guard let cap = settings.limits.queueMaxVCPUs[spec.queue] else { return nil }
         return try await ledger(spec.queue).take(identity.startedBy, vcpus: spec.vcpus, cap: cap, at: now)
             .map { "queue \(spec.queue.rawValue) is \($0) (WISHES_QUEUE_MAX_VCPUS)" }
     }
+
+    /// The pool name of a refusal by throttling, which every launch shares.
+    static let throttled = "*"
 
     func ledger(_ queue: WishQueue) -> QueueLedger {
         QueueLedger(s3: aws.s3, bucket: settings.bucket, key: layout.queueLedger(queue))
@@ -51,22 +58,24 @@ extension Dispatcher {
         return WishQueue(rawValue: String(group.dropFirst(groupPrefix.count)))
     }
 
-    /// When an asap launch was last refused, from this environment's memory or the shared mark.
-    func lastAsapRefusal(at now: Date) async throws -> Date? {
-        let known = launchGate.asapRefusal(at: now, rereadAfter: Double(options.gateRefreshSeconds))
-        guard known.reread else { return known.refusedAt }
+    /// When asap launches were last refused, by pool, from this environment's memory or the shared mark.
+    func asapRefusals(at now: Date) async throws -> LaunchGate.Refusals {
+        let known = launchGate.refusals(at: now, rereadAfter: Double(options.gateRefreshSeconds))
+        guard known.reread else { return known.known }
         let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: layout.asapRefused)
-        let marked = object.flatMap { RFC3339.parse(String(decoding: $0.body, as: UTF8.self)) }
-        launchGate.readAsapRefusal(marked, at: now)
-        return launchGate.asapRefusal(at: now, rereadAfter: .infinity).refusedAt
+        let marked = object.flatMap { try? WishJSON.decode(LaunchGate.Refusals.self, from: $0.body) } ?? [:]
+        return launchGate.read(marked, at: now)
     }
 
     /// Marks an asap launch refused, for every environment (at most once per refresh period each).
-    func noteAsapRefused(logger: Logger) async {
+    /// `pool` is the capacity provider that was short, or `throttled`.
+    func noteAsapRefused(_ pool: String, logger: Logger) async {
         let now = clock.now
-        guard launchGate.asapRefused(at: now, rewriteAfter: Double(options.gateRefreshSeconds)) else { return }
+        // What other environments marked is kept: the mark is merged into memory before it is written.
+        _ = try? await asapRefusals(at: now)
+        guard let refusals = launchGate.refused(pool, at: now, rewriteAfter: Double(options.gateRefreshSeconds)) else { return }
         do {
-            try await aws.s3.putObject(bucket: settings.bucket, key: layout.asapRefused, body: Array(RFC3339.format(now).utf8), contentType: "text/plain")
+            try await aws.s3.putObject(bucket: settings.bucket, key: layout.asapRefused, body: WishJSON.encode(refusals), contentType: "application/json")
         } catch {
             // The default queues then yield only in this environment until the next refusal writes it.
             logger.warning("cannot mark asap as refused", metadata: ["error": "\(error)"])

@@ -30,17 +30,20 @@ extension Dispatcher {
             logger.info("attempt claimed earlier without a task; launching with the same client token", metadata: ["attempt": "\(identity.attempt)"])
         }
         let output: ECS.TasksOutput
+        let pool = message.onDemand == true ? "FARGATE" : spec.queue.capacityProvider
         do {
             output = try await aws.ecs.runTask(runTaskInput(identity, spec: spec, onDemand: message.onDemand == true, clientToken: token))
         } catch {
-            if let error = error as? AWSClientError, error.serviceError?.isThrottling == true { throw DispatchError.noCapacity(reason: "\(error)") }
+            if let error = error as? AWSClientError, error.serviceError?.isThrottling == true {
+                throw DispatchError.noCapacity(reason: "\(error)", pool: Self.throttled)
+            }
             throw error
         }
         guard let task = output.tasks?.first, let taskArn = task.taskArn else {
             let failure = output.failures?.first
             let reason = [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer"
             // ECS says "Capacity is unavailable at this time" for Spot, RESOURCE:* when out of room.
-            if reason.localizedCaseInsensitiveContains("capacity") || reason.hasPrefix("RESOURCE:") { throw DispatchError.noCapacity(reason: reason) }
+            if reason.localizedCaseInsensitiveContains("capacity") || reason.hasPrefix("RESOURCE:") { throw DispatchError.noCapacity(reason: reason, pool: pool) }
             throw DispatchError.launchFailed(reason: reason)
         }
         // The claim stays as it is: the status (for repeated deliveries) is where the task is

@@ -117,13 +117,13 @@ extension Dispatcher {
         // A delivery of an attempt already launched goes straight to `launch`, which drops it.
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         let launched = status?.attempts.contains { $0.number == identity.attempt && $0.taskArn != nil } == true
-        if !launched, let reason = try await admission(for: spec, attempt: identity, logger: logger) {
+        if !launched, let reason = try await admission(for: spec, attempt: identity, onDemand: message.onDemand == true, logger: logger) {
             return try await hold(message, spec: spec, seen: snapshot, reason: reason, logger: logger)
         }
         do {
             try await launch(message, spec: spec, seen: snapshot, logger: logger)
-        } catch DispatchError.noCapacity(let reason) {
-            if spec.queue.isASAP { await noteAsapRefused(logger: logger) }
+        } catch DispatchError.noCapacity(let reason, let pool) {
+            if spec.queue.isASAP { await noteAsapRefused(pool, logger: logger) }
             try await releaseRoom(of: identity, queue: spec.queue)
             try await backOff(message, spec: spec, reason: reason, logger: logger)
         }
@@ -276,7 +276,7 @@ extension Dispatcher {
     /// A message that reached a dead-letter queue (the function crashed or ran out of time on it
     /// each time): its wish ends FAILED, if nothing ended it yet.
     func deadLettered(_ record: SQSEvent.Record, logger: Logger) async throws {
-        guard let message = try? WishJSON.decode(WishMessage.self, from: Array(record.body.utf8)) ?? Self.idIn(record.body).map({ WishMessage(id: $0) }) else {
+        guard let message = (try? WishJSON.decode(WishMessage.self, from: Array(record.body.utf8))) ?? Self.idIn(record.body).map({ WishMessage(id: $0) }) else {
             logger.error("dead letter names no wish; dropped", metadata: ["body": "\(record.body.prefix(200))"])
             return
         }

@@ -4,37 +4,42 @@ import NIOConcurrencyHelpers
 /// What one function environment knows, between reads of the shared mark, of asap launches refused
 /// for capacity: default launches are judged on it, so a batch reads the mark once, not per record.
 final class LaunchGate: Sendable {
+    /// When asap launches were last refused, by what was short: a capacity provider's capacity
+    /// (`FARGATE_SPOT`, `FARGATE`), or `*` for throttling, which every launch shares.
+    typealias Refusals = [String: Date]
+
     private struct State {
-        /// When an asap launch was last refused, as this environment knows it, and when the shared
-        /// mark was last read and written.
-        var asapRefusedAt: Date?
-        var pressureReadAt: Date?
-        var pressureWrittenAt: Date?
+        var refusals: Refusals = [:]
+        var readAt: Date?
+        var writtenAt: Date?
     }
 
     private let state = NIOLockedValueBox(State())
 
-    /// The last refusal known here, and whether the shared mark is due to be read again.
-    func asapRefusal(at now: Date, rereadAfter seconds: TimeInterval) -> (refusedAt: Date?, reread: Bool) {
+    /// The refusals known here, and whether the shared mark is due to be read again.
+    func refusals(at now: Date, rereadAfter seconds: TimeInterval) -> (known: Refusals, reread: Bool) {
         state.withLockedValue { state in
-            (state.asapRefusedAt, state.pressureReadAt.map { now.timeIntervalSince($0) >= seconds } ?? true)
+            (state.refusals, state.readAt.map { now.timeIntervalSince($0) >= seconds } ?? true)
         }
     }
 
-    func readAsapRefusal(_ refusedAt: Date?, at now: Date) {
+    /// Keeps the later of each refusal read and known; returns what is known then.
+    func read(_ marked: Refusals, at now: Date) -> Refusals {
         state.withLockedValue { state in
-            state.pressureReadAt = now
-            if let refusedAt, refusedAt > state.asapRefusedAt ?? .distantPast { state.asapRefusedAt = refusedAt }
+            state.readAt = now
+            state.refusals.merge(marked) { max($0, $1) }
+            return state.refusals
         }
     }
 
-    /// Notes a refusal; true when the shared mark should be written (not more than once per `seconds`).
-    func asapRefused(at now: Date, rewriteAfter seconds: TimeInterval) -> Bool {
+    /// Notes a refusal; returns what to write to the shared mark, or nil when it was written less
+    /// than `seconds` ago (the mark is a hint of minutes, not a log of every refusal).
+    func refused(_ pool: String, at now: Date, rewriteAfter seconds: TimeInterval) -> Refusals? {
         state.withLockedValue { state in
-            state.asapRefusedAt = now
-            guard state.pressureWrittenAt.map({ now.timeIntervalSince($0) >= seconds }) ?? true else { return false }
-            state.pressureWrittenAt = now
-            return true
+            state.refusals[pool] = now
+            guard state.writtenAt.map({ now.timeIntervalSince($0) >= seconds }) ?? true else { return nil }
+            state.writtenAt = now
+            return state.refusals
         }
     }
 }
