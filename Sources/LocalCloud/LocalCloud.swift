@@ -129,6 +129,7 @@ struct LocalCloud {
         fargateOptions.spotInterruptionRate = options.spotInterruptionRate
         fargateOptions.spotUnavailableRate = options.spotUnavailableRate
         fargateOptions.maxRunning = options.maxRunning
+        fargateOptions.stoppedRetention = options.stoppedRetention
         fargateOptions.faultRate = options.awsFaultRate
         fargateOptions.stopTimeout = .seconds(5)
         let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)

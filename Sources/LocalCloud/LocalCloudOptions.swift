@@ -9,6 +9,7 @@ struct LocalCloudOptions: Sendable {
     var spotInterruptionRate = 0.0
     var spotUnavailableRate = 0.0
     var maxRunning = 64
+    var stoppedRetention = 3600.0
     var awsFaultRate = 0.0
     var killRuntimeRate = 0.0
     var launchBurst = 100.0
@@ -33,6 +34,7 @@ struct LocalCloudOptions: Sendable {
       --spot-interruption-rate P  chance that a Spot task is interrupted (0)
       --spot-unavailable-rate P chance that a FARGATE_SPOT launch is refused for capacity (0)
       --max-running N           tasks the local Fargate runs at once; more are refused RESOURCE:CPU (64)
+      --stopped-retention S     seconds a stopped task stays listed and described, then MISSING (3600, as ECS)
       --aws-fault-rate P        share of S3, SQS and ECS calls that fail: refused with a 5xx or throttling, or
                                 carried out and then answered with a 5xx (0)
       --kill-runtime-rate P     chance that a function environment is killed in the middle of an invocation (0)
@@ -82,6 +84,7 @@ struct LocalCloudOptions: Sendable {
             case "--spot-interruption-rate": options.spotInterruptionRate = try number(flag, Double.self)
             case "--spot-unavailable-rate": options.spotUnavailableRate = try rate(flag)
             case "--max-running": options.maxRunning = try number(flag, Int.self)
+            case "--stopped-retention": options.stoppedRetention = try number(flag, Double.self)
             case "--aws-fault-rate": options.awsFaultRate = try rate(flag)
             case "--kill-runtime-rate": options.killRuntimeRate = try rate(flag)
             case "--launch-burst": options.launchBurst = try number(flag, Double.self)

@@ -229,7 +229,7 @@ struct DispatcherTests {
                 func at(_ offset: TimeInterval) -> Dispatcher {
                     Dispatcher(aws: AWSClients(client: aws.client), settings: settings, clock: ShiftedClock(seconds: offset))
                 }
-                let notBefore = Date().addingTimeInterval(3 * 86_400)
+                let notBefore = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 3 * 86_400).rounded(.down))
                 let id = WishID.generate(at: Date())
                 let event = SQSEvent(Records: [
                     .init(messageId: "m", receiptHandle: "r", body: #"{"id":"\#(id)","spec":{"wish":"later","notBefore":"\#(RFC3339.format(notBefore))"}}"#)
@@ -276,7 +276,8 @@ struct DispatcherTests {
             // Spot was short for asap: default's Spot launches hold, its on-demand ones need not.
             await first.noteAsapRefused("FARGATE_SPOT", logger: Self.logger)
             let held = try await first.admission(for: plain, attempt: attempt, logger: Self.logger)
-            #expect(held?.hasPrefix("asap wishes are waiting for capacity") == true, "\(held ?? "nil")")
+            #expect(held?.reason.hasPrefix("asap wishes are waiting for capacity") == true, "\(held?.reason ?? "nil")")
+            #expect(held?.until.map { abs($0.timeIntervalSinceNow - 60) < 5 } == true, "held until the window ends")
             #expect(try await first.admission(for: urgent, attempt: attempt, logger: Self.logger) == nil)
             #expect(try await first.admission(for: onDemand, attempt: attempt, logger: Self.logger) == nil)
             #expect(try await first.admission(for: plain, attempt: attempt, onDemand: true, logger: Self.logger) == nil,
@@ -315,8 +316,8 @@ struct DispatcherTests {
             #expect(admitted.count == 4)
             let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
             let waiting = try #require(attempts.first { !admitted.contains($0) })
-            let reason = try await dispatcher.admission(for: spec, attempt: waiting, logger: Self.logger)
-            #expect(reason == "queue default is at its cap: 1 of 1 vCPU in use (WISHES_QUEUE_MAX_VCPUS)")
+            let held = try await dispatcher.admission(for: spec, attempt: waiting, logger: Self.logger)
+            #expect(held == Dispatcher.Hold(reason: "queue default is at its cap: 1 of 1 vCPU in use (WISHES_QUEUE_MAX_VCPUS)", until: nil))
             #expect(try await dispatcher.admission(for: spec, attempt: admitted[0], logger: Self.logger) == nil, "a launch delivered again keeps its room")
             try await dispatcher.releaseRoom(of: admitted[0], queue: .default)
             #expect(try await dispatcher.admission(for: spec, attempt: waiting, logger: Self.logger) == nil)

@@ -102,6 +102,27 @@ struct EveryWishEndsTests {
         }
     }
 
+    /// Every task event lost, and ECS forgetting a stopped task after a second instead of an hour:
+    /// neither an event nor ECS's lists can end these wishes, so the in-flight entries do. A lost
+    /// task's attempt is judged by the result it wrote, and retried by the wish's rules.
+    @Test func anAttemptWhoseTaskECSForgotIsJudgedByItsResultAndRetried() async throws {
+        try await LocalCloudProcess.withPrivateCloud(
+            environment: ["WISHES_RECOVER_AFTER_SECONDS": "4"], arguments: ["--drop-task-events", "1", "--stopped-retention", "1"]
+        ) { state in
+            let ok = try await state.submit(#"{"command":["true"]}"#)
+            let retried = try await state.submit(#"{"command":["sh","-c","test \"$WISH_ATTEMPT\" = 2 || exit 3"],"attempts":2}"#)
+            // The task's own report of its success ends the first; only the dispatcher retries, so the
+            // second ends only if the lost attempt 1 was found and judged.
+            let first = try await state.final(ok, within: 90)
+            #expect(first["state"] as? String == "SUCCEEDED", "\(first["statusReason"] ?? "")")
+            let second = try await state.final(retried, within: 120)
+            #expect(second["state"] as? String == "SUCCEEDED", "\(second["statusReason"] ?? "")")
+            let attempts = EndToEndJobTests.attempts(second)
+            #expect(attempts.count == 2)
+            #expect(attempts.first?["exitCode"] as? Int == 3, "the lost attempt's exit code, from its result: \(attempts.first ?? [:])")
+        }
+    }
+
     /// A message that reached a dead-letter queue ends its wish FAILED, with that said.
     @Test func aDeadLetterEndsItsWishFailed() async throws {
         let state = try await e2e.cloud()

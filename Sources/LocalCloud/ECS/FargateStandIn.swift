@@ -28,6 +28,8 @@ final class FargateStandIn: Service, Sendable {
         var spotUnavailableRate = 0.0
         /// Chance that an ECS call is throttled, or carried out and answered with a server error.
         var faultRate = 0.0
+        /// How long a stopped task stays known (listed and described), as ECS keeps it about an hour.
+        var stoppedRetention: TimeInterval = 3600
         var containerName = DeployedNames.container
         /// The task role's credentials, served to each task at its own path.
         var credentials: ContainerCredentials
@@ -38,14 +40,14 @@ final class FargateStandIn: Service, Sendable {
     let options: Options
     let events: EventBus
     let logger: Logger
-    let table = TaskTable()
+    let table: TaskTable
     let cluster = "arn:aws:ecs:us-east-1:000000000000:cluster/wishes"
 
     init(options: Options, events: EventBus, logger: Logger) {
         self.options = options
         self.events = events
         self.logger = logger
-        Task { [table, options] in await table.configure(burst: options.launchBurst, rate: options.launchRate) }
+        table = TaskTable(burst: options.launchBurst, rate: options.launchRate, stoppedRetention: options.stoppedRetention)
     }
 
     func run() async throws {
@@ -258,7 +260,7 @@ final class FargateStandIn: Service, Sendable {
     func listTasks(_ input: ECS.ListTasksInput) async throws -> Response {
         let limit = input.maxResults ?? 100
         guard (1...100).contains(limit) else { return Self.error(400, "InvalidParameterException", "maxResults must be 1 to 100") }
-        let arns = await table.list(startedBy: input.startedBy, desiredStatus: input.desiredStatus ?? "RUNNING", stoppedWithin: 3600)
+        let arns = await table.list(startedBy: input.startedBy, desiredStatus: input.desiredStatus ?? "RUNNING", stoppedWithin: options.stoppedRetention)
         let after = input.nextToken.flatMap { token in arns.firstIndex { $0 > token } } ?? (input.nextToken == nil ? 0 : arns.count)
         let page = Array(arns[after..<min(arns.count, after + limit)])
         let more = after + limit < arns.count
@@ -311,12 +313,17 @@ actor TaskTable {
     private var tasks: [String: LocalTask] = [:]
     private var programs: [String: ChildProgram] = [:]
     private var tokens: [String: [String]] = [:]
-    private var bucket = LaunchBucket(capacity: 100, rate: 20)
+    private var bucket: LaunchBucket
     private var runTaskCalls = 0
     private var throttled = 0
     private var launched = 0
 
-    func configure(burst: Double, rate: Double) { bucket = LaunchBucket(capacity: burst, rate: rate) }
+    private let stoppedRetention: TimeInterval
+
+    init(burst: Double, rate: Double, stoppedRetention: TimeInterval) {
+        bucket = LaunchBucket(capacity: burst, rate: rate)
+        self.stoppedRetention = stoppedRetention
+    }
 
     func takeLaunchTokens(_ count: Int) -> Bool {
         runTaskCalls += 1
@@ -343,8 +350,11 @@ actor TaskTable {
         launched += 1
     }
 
+    /// A task ECS still knows: a stopped one is forgotten after the retention, and then MISSING.
     func task(_ name: String) -> LocalTask? {
-        tasks[name] ?? tasks[String(name.split(separator: "/").last ?? "")]
+        guard let task = tasks[name] ?? tasks[String(name.split(separator: "/").last ?? "")] else { return nil }
+        if task.lastStatus == "STOPPED", let stoppedAt = task.stoppedAt, Date().timeIntervalSince(stoppedAt) > stoppedRetention { return nil }
+        return task
     }
 
     @discardableResult

@@ -10,19 +10,27 @@ extension Dispatcher {
     /// - a queue with a cap (`WISHES_QUEUE_MAX_VCPUS`) starts a task only while its tasks in flight
     ///   leave room for it, as a Batch compute environment's `maxvCpus` (`QueueLedger`).
     /// Either way the wish is held, not failed: it comes back later as a new message.
-    func admission(for spec: WishSpec, attempt identity: TaskIdentity, onDemand: Bool = false, logger: Logger) async throws -> String? {
+    func admission(for spec: WishSpec, attempt identity: TaskIdentity, onDemand: Bool = false, logger: Logger) async throws -> Hold? {
         let now = clock.now
         if !spec.queue.isASAP, options.asapFirstSeconds > 0 {
             let refusals = try await asapRefusals(at: now)
             let pool = onDemand ? "FARGATE" : spec.queue.capacityProvider
             let recent = [Self.throttled, pool].compactMap { refusals[$0] }.filter { now.timeIntervalSince($0) < Double(options.asapFirstSeconds) }
             if let refusedAt = recent.max() {
-                return "asap wishes are waiting for capacity (refused \(RFC3339.format(refusedAt))); default wishes start after them"
+                return Hold(reason: "asap wishes are waiting for capacity (refused \(RFC3339.format(refusedAt))); default wishes start after them",
+                            until: refusedAt.addingTimeInterval(Double(options.asapFirstSeconds)))
             }
         }
         guard let cap = settings.limits.queueMaxVCPUs[spec.queue] else { return nil }
         return try await ledger(spec.queue).take(identity.startedBy, vcpus: spec.vcpus, cap: cap, at: now)
-            .map { "queue \(spec.queue.rawValue) is \($0) (WISHES_QUEUE_MAX_VCPUS)" }
+            .map { Hold(reason: "queue \(spec.queue.rawValue) is \($0) (WISHES_QUEUE_MAX_VCPUS)", until: nil) }
+    }
+
+    /// Why a launch waits, and until when if that is known: asap's hold ends with its window, so a
+    /// default wish comes back then; a queue's room frees at no known time, so that wait doubles.
+    struct Hold: Sendable, Equatable {
+        var reason: String
+        var until: Date?
     }
 
     /// The pool name of a refusal by throttling, which every launch shares.
@@ -84,13 +92,20 @@ extension Dispatcher {
 
     /// Holds a launch for its queue's cap or for asap: a new delayed message, the wait doubling per
     /// hold up to SQS's 15 minutes. The status says why, once (a hold that repeats it writes nothing).
-    func hold(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, reason: String, logger: Logger) async throws {
+    func hold(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, _ hold: Hold, logger: Logger) async throws {
         var again = message
         again.spec = nil
-        let holds = (message.holds ?? 0) + 1
-        again.holds = holds
-        let ceiling = min(900, options.gateWaitSeconds << min(holds - 1, 10))
-        let delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
+        let reason = hold.reason
+        let delay: Int
+        if let until = hold.until {
+            // Back when asap's window ends, spread over a little more so held wishes do not all return at once.
+            delay = min(900, max(1, Int(until.timeIntervalSince(clock.now).rounded(.up))) + Int.random(in: 0...options.gateWaitSeconds))
+        } else {
+            let holds = (message.holds ?? 0) + 1
+            again.holds = holds
+            let ceiling = min(900, options.gateWaitSeconds << min(holds - 1, 10))
+            delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
+        }
         if seen.status?.pending?.reason != reason {
             let now = clock.now
             try await statuses.merge(
@@ -98,6 +113,6 @@ extension Dispatcher {
                 seen: seen)
         }
         try await enqueue(again, queue: spec.queue, delaySeconds: delay)
-        logger.info("launch held", metadata: ["reason": "\(reason)", "holds": "\(holds)", "delaySeconds": "\(delay)"])
+        logger.info("launch held", metadata: ["reason": "\(reason)", "holds": "\(again.holds ?? 0)", "delaySeconds": "\(delay)"])
     }
 }

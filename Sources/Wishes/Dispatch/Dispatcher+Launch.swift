@@ -47,7 +47,9 @@ extension Dispatcher {
             throw DispatchError.launchFailed(reason: reason)
         }
         // The claim stays as it is: the status (for repeated deliveries) is where the task is
-        // recorded, and ECS itself is the sweep's index of tasks in flight.
+        // recorded. ECS lists tasks in flight and for an hour after they stop; the in-flight entry
+        // outlives that, so an attempt whose task ECS has forgotten is still found (`sweepInFlight`).
+        try await aws.s3.putObject(bucket: settings.bucket, key: layout.inFlight(identity), body: Array(taskArn.utf8), contentType: "text/plain")
         let now = clock.now
         let status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
                                                          attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)

@@ -10,6 +10,9 @@ public struct SweepReport: Sendable, Codable, Equatable {
     public var orphaned: [String] = []
     /// Stopped tasks whose end no event had recorded: handled here instead.
     public var recovered: [String] = []
+    /// Attempts whose task ECS no longer knows (stopped over an hour ago, its end never recorded):
+    /// failed as lost, and retried by their rules.
+    public var lost: [String] = []
     /// Scheduled wishes sent to their queue, delayed until their `notBefore`.
     public var released = 0
 }
@@ -62,7 +65,8 @@ extension Dispatcher {
             }
         }
         let now = clock.now.timeIntervalSince1970
-        for task in try await tasks(desiredStatus: "STOPPED") {
+        let stopped = try await tasks(desiredStatus: "STOPPED")
+        for task in stopped {
             guard let stoppedAt = task.stoppedAt, now - stoppedAt >= Double(options.recoverAfterSeconds),
                 now - stoppedAt <= Double(options.recoverWithinSeconds),
                 let change = TaskStateChange(stopped: task), let identity = change.identity
@@ -77,10 +81,65 @@ extension Dispatcher {
             logger.warning(
                 "stopped task whose end was never recorded; handling it now",
                 metadata: ["taskArn": "\(change.taskArn)"])
-            try await stopped(change, identity: identity, logger: logger)
+            try await self.stopped(change, identity: identity, logger: logger)
             report.recovered.append(identity.startedBy)
         }
+        try await sweepInFlight(listed: Set((running + stopped).compactMap(\.startedBy)), into: &report, logger: logger)
         return report
+    }
+
+    /// The attempts launched and not settled that ECS lists neither as running nor as stopped: their
+    /// task stopped longer ago than ECS remembers (an hour) while its event and the sweeps that would
+    /// have seen it were lost. Each is described once more; one ECS still knows is handled as its
+    /// STOPPED event would have been, one it does not is failed as lost (from the result the task
+    /// wrote, if it wrote one) and retried by its rules. Settled attempts only lose their entry.
+    func sweepInFlight(listed: Set<String>, into report: inout SweepReport, logger: Logger) async throws {
+        let cutoff = clock.now.addingTimeInterval(-Double(options.recoverAfterSeconds))
+        var unlisted: [(key: String, identity: TaskIdentity)] = []
+        for object in try await aws.s3.listAllObjects(bucket: settings.bucket, prefix: layout.inFlightPrefix) {
+            let startedBy = String(object.key.dropFirst(layout.inFlightPrefix.count))
+            guard !listed.contains(startedBy), let identity = TaskIdentity(startedBy: startedBy),
+                object.lastModified.map({ $0 < cutoff }) ?? true
+            else { continue }
+            unlisted.append((object.key, identity))
+        }
+        for chunk in stride(from: 0, to: unlisted.count, by: 100).map({ Array(unlisted[$0..<min($0 + 100, unlisted.count)]) }) {
+            var arns: [String: (key: String, identity: TaskIdentity)] = [:]
+            for entry in chunk {
+                let status = try await statuses.read(entry.identity.subject)
+                let attempt = status?.attempts.first { $0.number == entry.identity.attempt }
+                if attempt?.settled == true || status?.attempts.contains(where: { $0.number > entry.identity.attempt }) == true {
+                    try await aws.s3.deleteObject(bucket: settings.bucket, key: entry.key)
+                    continue
+                }
+                guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: entry.key) else { continue }
+                arns[String(decoding: object.body, as: UTF8.self)] = entry
+            }
+            guard !arns.isEmpty else { continue }
+            let described = try await aws.ecs.describeTasks(cluster: settings.cluster, tasks: arns.keys.sorted()).tasks ?? []
+            for (arn, entry) in arns.sorted(by: { $0.key < $1.key }) {
+                var logger = logger
+                logger[metadataKey: "wish"] = "\(entry.identity.subject)"
+                logger[metadataKey: "attempt"] = "\(entry.identity.attempt)"
+                if let task = described.first(where: { $0.taskArn == arn }) {
+                    // Still known: stopped (handled as its event), or running and not ours to judge yet.
+                    guard let change = TaskStateChange(stopped: task) else { continue }
+                    logger.warning("stopped task whose end was never recorded; handling it now", metadata: ["taskArn": "\(arn)"])
+                    try await stopped(change, identity: entry.identity, logger: logger)
+                    report.recovered.append(entry.identity.startedBy)
+                    continue
+                }
+                let result = try await attemptResult(entry.identity)
+                var change = TaskStateChange(taskArn: arn, lastStatus: "STOPPED")
+                change.startedBy = entry.identity.startedBy
+                change.stopCode = "TaskLost"
+                change.stoppedReason = "ECS no longer knows the task: it stopped over an hour ago and no event or sweep recorded its end"
+                change.containers = [.init(name: settings.containerName, exitCode: result?.exitCode, reason: nil, lastStatus: "STOPPED")]
+                logger.warning("task lost: ECS no longer knows it; failing the attempt", metadata: ["taskArn": "\(arn)"])
+                try await stopped(change, identity: entry.identity, logger: logger)
+                report.lost.append(entry.identity.startedBy)
+            }
+        }
     }
 
     /// Our cluster's tasks of one desired status, described (with tags) 100 at a time.

@@ -30,6 +30,7 @@ extension Dispatcher {
         // Only now, with the retry queued or the end's consequences done, may the sweep forget it.
         try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: clock.now,
                                             attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]))
+        try await aws.s3.deleteObject(bucket: settings.bucket, key: layout.inFlight(identity))
     }
 
     func decide(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {

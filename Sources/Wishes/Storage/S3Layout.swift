@@ -52,6 +52,11 @@ public struct S3Layout: Sendable, Equatable {
 
     public var indexPrefix: String { "\(prefix)index/" }
 
+    /// Attempts launched and not yet settled, by `TaskIdentity.startedBy` (the body names the task):
+    /// the sweep's list of what ECS must still know.
+    public var inFlightPrefix: String { "\(prefix)inflight/" }
+    public func inFlight(_ identity: TaskIdentity) -> String { inFlightPrefix + identity.startedBy }
+
     /// Wishes waiting for a `notBefore` more than SQS's 15 minutes away, in the order they are due.
     public var schedulePrefix: String { "\(prefix)schedule/" }
 
