@@ -257,8 +257,16 @@ struct DispatcherTests {
         }
     }
 
+    /// The message of `attempt`'s launch, as the queue delivers it.
+    static func launch(_ attempt: TaskIdentity, onDemand: Bool = false, heldSince: Date? = nil) -> WishMessage {
+        var message = WishMessage(id: attempt.subject.id, arrayIndex: attempt.subject.arrayIndex, attempt: attempt.attempt)
+        message.onDemand = onDemand ? true : nil
+        message.heldSince = heldSince
+        return message
+    }
+
     /// An asap launch refused for capacity holds default launches for a while, in every environment
-    /// (each has its own memory; the mark is in S3), and never holds asap ones.
+    /// (each has its own memory; the marks are in S3), never asap ones, and not for ever.
     @Test func anAsapRefusalHoldsDefaultLaunchesEverywhereForAWhile() async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
@@ -270,25 +278,35 @@ struct DispatcherTests {
             }
             let first = environment()
             let plain = WishSpec(wish: "w"), urgent = WishSpec(wish: "w", queue: .asap)
-            let attempt = TaskIdentity(subject: WishSubject(id: WishID.generate(at: Date())), attempt: 1)
-            #expect(try await environment().admission(for: plain, attempt: attempt, logger: Self.logger) == nil, "nothing refused yet")
+            let message = Self.launch(TaskIdentity(subject: WishSubject(id: WishID.generate(at: Date())), attempt: 1))
+            #expect(try await environment().admission(for: plain, message: message, logger: Self.logger) == nil, "nothing refused yet")
             let onDemand = WishSpec(wish: "w", queue: .defaultUninterruptible)
             // Spot was short for asap: default's Spot launches hold, its on-demand ones need not.
             await first.noteAsapRefused("FARGATE_SPOT", logger: Self.logger)
-            let held = try await first.admission(for: plain, attempt: attempt, logger: Self.logger)
-            #expect(held?.reason.hasPrefix("asap wishes are waiting for capacity") == true, "\(held?.reason ?? "nil")")
-            #expect(held?.until.map { abs($0.timeIntervalSinceNow - 60) < 5 } == true, "held until the window ends")
-            #expect(try await first.admission(for: urgent, attempt: attempt, logger: Self.logger) == nil)
-            #expect(try await first.admission(for: onDemand, attempt: attempt, logger: Self.logger) == nil)
-            #expect(try await first.admission(for: plain, attempt: attempt, onDemand: true, logger: Self.logger) == nil,
+            let held = try await first.admission(for: plain, message: message, logger: Self.logger)
+            #expect(held?.reason == "asap wishes are waiting for capacity; default wishes start after them")
+            if case .until(let until)? = held?.kind {
+                #expect(abs(until.timeIntervalSinceNow - 60) < 5, "held until the window ends")
+            } else {
+                Issue.record("held until a time, not \(String(describing: held))")
+            }
+            #expect(try await first.admission(for: urgent, message: message, logger: Self.logger) == nil)
+            #expect(try await first.admission(for: onDemand, message: message, logger: Self.logger) == nil)
+            var movedOn = message
+            movedOn.onDemand = true
+            #expect(try await first.admission(for: plain, message: movedOn, logger: Self.logger) == nil,
                     "a Spot attempt moved to on-demand Fargate uses what was not short")
-            // An environment that saw no refusal itself reads the mark; throttling holds every default launch.
-            #expect(try await environment().admission(for: plain, attempt: attempt, logger: Self.logger) != nil)
-            await environment(at: 10).noteAsapRefused(Dispatcher.throttled, logger: Self.logger)
-            #expect(try await environment(at: 10).admission(for: onDemand, attempt: attempt, logger: Self.logger) != nil)
-            let mark = try await aws.s3.getObject(bucket: bucket, key: S3Layout(prefix: "").asapRefused)
-            #expect(try WishJSON.decode([String: Date].self, from: mark.body).keys.sorted() == ["*", "FARGATE_SPOT"], "one environment's mark keeps another's")
-            #expect(try await environment(at: 71).admission(for: plain, attempt: attempt, logger: Self.logger) == nil, "a minute on, default goes again")
+            var heldLong = message
+            heldLong.heldSince = Date().addingTimeInterval(-3_600)
+            #expect(try await first.admission(for: plain, message: heldLong, logger: Self.logger) == nil,
+                    "held for half an hour and more, a default wish goes and meets capacity itself")
+            // An environment that saw no refusal itself reads the marks; throttling holds every default launch.
+            #expect(try await environment().admission(for: plain, message: message, logger: Self.logger) != nil)
+            await environment().noteAsapRefused(Dispatcher.throttled, logger: Self.logger)
+            #expect(try await environment(at: 10).admission(for: onDemand, message: message, logger: Self.logger) != nil)
+            let marks = try await aws.s3.listAllObjects(bucket: bucket, prefix: S3Layout(prefix: "").asapRefusedPrefix)
+            #expect(marks.map(\.key) == ["gate/asap-refused/FARGATE_SPOT", "gate/asap-refused/THROTTLED"], "one environment's mark keeps another's")
+            #expect(try await environment(at: 71).admission(for: plain, message: message, logger: Self.logger) == nil, "a minute on, default goes again")
         }
     }
 
@@ -308,7 +326,7 @@ struct DispatcherTests {
                     group.addTask {
                         // Each launch in an environment of its own.
                         let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
-                        return try await dispatcher.admission(for: spec, attempt: attempt, logger: Self.logger) == nil ? attempt : nil
+                        return try await dispatcher.admission(for: spec, message: Self.launch(attempt), logger: Self.logger) == nil ? attempt : nil
                     }
                 }
                 return try await group.reduce(into: [TaskIdentity]()) { if let attempt = $1 { $0.append(attempt) } }
@@ -316,17 +334,21 @@ struct DispatcherTests {
             #expect(admitted.count == 4)
             let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
             let waiting = try #require(attempts.first { !admitted.contains($0) })
-            let held = try await dispatcher.admission(for: spec, attempt: waiting, logger: Self.logger)
-            #expect(held == Dispatcher.Hold(reason: "queue default is at its cap: 1 of 1 vCPU in use (WISHES_QUEUE_MAX_VCPUS)", until: nil))
-            #expect(try await dispatcher.admission(for: spec, attempt: admitted[0], logger: Self.logger) == nil, "a launch delivered again keeps its room")
+            let held = try await dispatcher.admission(for: spec, message: Self.launch(waiting), logger: Self.logger)
+            #expect(held == Dispatcher.Hold(reason: "queue default is at its cap of 1 vCPU (WISHES_QUEUE_MAX_VCPUS)", kind: .room))
+            #expect(try await dispatcher.admission(for: spec, message: Self.launch(admitted[0]), logger: Self.logger) == nil,
+                    "a launch delivered again keeps its room")
             try await dispatcher.releaseRoom(of: admitted[0], queue: .default)
-            #expect(try await dispatcher.admission(for: spec, attempt: waiting, logger: Self.logger) == nil)
-            #expect(try await dispatcher.admission(for: WishSpec(wish: "w", vcpus: 0.25, queue: .asap), attempt: attempts[11], logger: Self.logger) == nil,
+            #expect(try await dispatcher.admission(for: spec, message: Self.launch(waiting), logger: Self.logger) == nil)
+            #expect(try await dispatcher.admission(for: WishSpec(wish: "w", vcpus: 0.25, queue: .asap), message: Self.launch(attempts[11]), logger: Self.logger) == nil,
                     "another queue has no cap")
+            // A wish accepted before the cap was lowered below its size could never start: it fails.
+            let big = try await dispatcher.admission(for: WishSpec(wish: "w", vcpus: 2, memory: 4096), message: Self.launch(attempts[10]), logger: Self.logger)
+            #expect(big?.kind == .never)
             // ECS runs none of them: an hour on, the check gives every room back.
             var later = Dispatcher(aws: AWSClients(client: aws.client), settings: settings, clock: ShiftedClock(seconds: 3_600))
             later.options.recoverAfterSeconds = 120
-            try await later.reconcileLedgers(inFlight: [admitted[1].startedBy], logger: Self.logger)
+            await later.reconcileLedgers(inFlight: [admitted[1].startedBy], logger: Self.logger)
             #expect(try await later.ledger(.default).read().tasks.keys.sorted() == [admitted[1].startedBy])
         }
     }

@@ -117,7 +117,7 @@ extension Dispatcher {
         // A delivery of an attempt already launched goes straight to `launch`, which drops it.
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         let launched = status?.attempts.contains { $0.number == identity.attempt && $0.taskArn != nil } == true
-        if !launched, let held = try await admission(for: spec, attempt: identity, onDemand: message.onDemand == true, logger: logger) {
+        if !launched, let held = try await admission(for: spec, message: message, logger: logger) {
             return try await hold(message, spec: spec, seen: snapshot, held, logger: logger)
         }
         do {

@@ -44,7 +44,7 @@ extension Dispatcher {
         }
         var ended: [WishID: Bool] = [:]
         let running = try await tasks(desiredStatus: "RUNNING")
-        try await reconcileLedgers(inFlight: Set(running.compactMap(\.startedBy)), logger: logger)
+        await reconcileLedgers(inFlight: Set(running.compactMap(\.startedBy)), logger: logger)
         for task in running {
             try await sweep(task, into: &report, logger: logger)
             guard let startedBy = task.startedBy, let identity = TaskIdentity(startedBy: startedBy),
@@ -84,60 +84,73 @@ extension Dispatcher {
             try await self.stopped(change, identity: identity, logger: logger)
             report.recovered.append(identity.startedBy)
         }
-        try await sweepInFlight(listed: Set((running + stopped).compactMap(\.startedBy)), into: &report, logger: logger)
+        try await sweepInFlight(running: Set(running.compactMap(\.startedBy)), into: &report, logger: logger)
         return report
     }
 
-    /// The attempts launched and not settled that ECS lists neither as running nor as stopped: their
-    /// task stopped longer ago than ECS remembers (an hour) while its event and the sweeps that would
-    /// have seen it were lost. Each is described once more; one ECS still knows is handled as its
-    /// STOPPED event would have been, one it does not is failed as lost (from the result the task
-    /// wrote, if it wrote one) and retried by its rules. Settled attempts only lose their entry.
-    func sweepInFlight(listed: Set<String>, into report: inout SweepReport, logger: Logger) async throws {
+    /// The attempts launched and not settled whose task ECS does not list as running: stopped, with
+    /// the end never recorded (the STOPPED window above covers the last few minutes; this covers a
+    /// sweep that was down longer), or forgotten by ECS (an hour after it stopped). Each is described
+    /// once more: one ECS still knows as stopped is handled as its STOPPED event would have been, with
+    /// its real exit and stop codes; one ECS answers MISSING for is failed as lost (judged by the
+    /// result the task wrote, if it wrote one) and retried by its rules. Settled attempts only lose
+    /// their entry. One entry that fails is left for the next tick; the others go on.
+    func sweepInFlight(running: Set<String>, into report: inout SweepReport, logger: Logger) async throws {
         let cutoff = clock.now.addingTimeInterval(-Double(options.recoverAfterSeconds))
-        var unlisted: [(key: String, identity: TaskIdentity)] = []
+        var candidates: [(key: String, identity: TaskIdentity)] = []
         for object in try await aws.s3.listAllObjects(bucket: settings.bucket, prefix: layout.inFlightPrefix) {
             let startedBy = String(object.key.dropFirst(layout.inFlightPrefix.count))
-            guard !listed.contains(startedBy), let identity = TaskIdentity(startedBy: startedBy),
-                object.lastModified.map({ $0 < cutoff }) ?? true
+            guard !running.contains(startedBy), let identity = TaskIdentity(startedBy: startedBy),
+                let written = object.lastModified, written < cutoff
             else { continue }
-            unlisted.append((object.key, identity))
+            candidates.append((object.key, identity))
         }
-        for chunk in stride(from: 0, to: unlisted.count, by: 100).map({ Array(unlisted[$0..<min($0 + 100, unlisted.count)]) }) {
+        for chunk in stride(from: 0, to: candidates.count, by: 100).map({ Array(candidates[$0..<min($0 + 100, candidates.count)]) }) {
             var arns: [String: (key: String, identity: TaskIdentity)] = [:]
             for entry in chunk {
-                let status = try await statuses.read(entry.identity.subject)
-                let attempt = status?.attempts.first { $0.number == entry.identity.attempt }
-                if attempt?.settled == true || status?.attempts.contains(where: { $0.number > entry.identity.attempt }) == true {
-                    try await aws.s3.deleteObject(bucket: settings.bucket, key: entry.key)
-                    continue
+                do {
+                    let status = try await statuses.read(entry.identity.subject)
+                    let attempt = status?.attempts.first { $0.number == entry.identity.attempt }
+                    if attempt?.settled == true || status?.attempts.contains(where: { $0.number > entry.identity.attempt }) == true {
+                        try await aws.s3.deleteObject(bucket: settings.bucket, key: entry.key)
+                        continue
+                    }
+                    guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: entry.key) else { continue }
+                    arns[String(decoding: object.body, as: UTF8.self)] = entry
+                } catch {
+                    logger.warning("in-flight attempt not checked; the next sweep will", metadata: ["attempt": "\(entry.identity.startedBy)", "error": "\(error)"])
                 }
-                guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: entry.key) else { continue }
-                arns[String(decoding: object.body, as: UTF8.self)] = entry
             }
             guard !arns.isEmpty else { continue }
-            let described = try await aws.ecs.describeTasks(cluster: settings.cluster, tasks: arns.keys.sorted()).tasks ?? []
+            let described = try await aws.ecs.describeTasks(cluster: settings.cluster, tasks: arns.keys.sorted())
+            let missing = Set((described.failures ?? []).filter { $0.reason == "MISSING" }.compactMap(\.arn))
             for (arn, entry) in arns.sorted(by: { $0.key < $1.key }) {
                 var logger = logger
                 logger[metadataKey: "wish"] = "\(entry.identity.subject)"
                 logger[metadataKey: "attempt"] = "\(entry.identity.attempt)"
-                if let task = described.first(where: { $0.taskArn == arn }) {
-                    // Still known: stopped (handled as its event), or running and not ours to judge yet.
-                    guard let change = TaskStateChange(stopped: task) else { continue }
-                    logger.warning("stopped task whose end was never recorded; handling it now", metadata: ["taskArn": "\(arn)"])
-                    try await stopped(change, identity: entry.identity, logger: logger)
-                    report.recovered.append(entry.identity.startedBy)
-                    continue
+                do {
+                    if let task = (described.tasks ?? []).first(where: { $0.taskArn == arn }) {
+                        // Running, or stopped so lately that its event may still come: not ours to judge yet.
+                        guard let change = TaskStateChange(stopped: task), let stoppedAt = task.stoppedAt,
+                            Date(timeIntervalSince1970: stoppedAt) < cutoff
+                        else { continue }
+                        logger.warning("stopped task whose end was never recorded; handling it now", metadata: ["taskArn": "\(arn)"])
+                        try await stopped(change, identity: entry.identity, logger: logger)
+                        report.recovered.append(entry.identity.startedBy)
+                    } else if missing.contains(arn) {
+                        let result = try await attemptResult(entry.identity)
+                        var change = TaskStateChange(taskArn: arn, lastStatus: "STOPPED")
+                        change.startedBy = entry.identity.startedBy
+                        change.stopCode = "TaskLost"
+                        change.stoppedReason = "ECS no longer knows the task: it stopped over an hour ago and no event or sweep recorded its end"
+                        change.containers = [.init(name: settings.containerName, exitCode: result?.exitCode, reason: nil, lastStatus: "STOPPED")]
+                        logger.warning("task lost: ECS no longer knows it; judging the attempt by its result", metadata: ["taskArn": "\(arn)"])
+                        try await stopped(change, identity: entry.identity, logger: logger)
+                        report.lost.append(entry.identity.startedBy)
+                    }
+                } catch {
+                    logger.warning("in-flight attempt not settled; the next sweep will try again", metadata: ["taskArn": "\(arn)", "error": "\(error)"])
                 }
-                let result = try await attemptResult(entry.identity)
-                var change = TaskStateChange(taskArn: arn, lastStatus: "STOPPED")
-                change.startedBy = entry.identity.startedBy
-                change.stopCode = "TaskLost"
-                change.stoppedReason = "ECS no longer knows the task: it stopped over an hour ago and no event or sweep recorded its end"
-                change.containers = [.init(name: settings.containerName, exitCode: result?.exitCode, reason: nil, lastStatus: "STOPPED")]
-                logger.warning("task lost: ECS no longer knows it; failing the attempt", metadata: ["taskArn": "\(arn)"])
-                try await stopped(change, identity: entry.identity, logger: logger)
-                report.lost.append(entry.identity.startedBy)
             }
         }
     }

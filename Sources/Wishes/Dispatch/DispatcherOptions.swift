@@ -34,6 +34,9 @@ public struct DispatcherOptions: Sendable, Equatable {
     /// After an asap launch is refused for capacity, default launches wait this long
     /// (`WISHES_ASAP_FIRST_SECONDS`), so what frees up goes to asap first.
     public var asapFirstSeconds = 60
+    /// The longest a default wish is held for asap (`WISHES_ASAP_FIRST_MAX_HOLD_SECONDS`); after it, it
+    /// goes and meets capacity like any launch (backoff, on-demand, and its end if none comes).
+    public var asapFirstMaxHoldSeconds = 1_800
     /// How old the cluster's load and the asap mark may be when a launch is judged on them: the
     /// caps hold to within what the environments launch in this long.
     public var gateRefreshSeconds = 5
@@ -58,6 +61,7 @@ public struct DispatcherOptions: Sendable, Equatable {
         options.sweepPeriodSeconds = max(1, int("WISHES_SWEEP_PERIOD_SECONDS") ?? options.sweepPeriodSeconds)
         options.capacityBackoffSeconds = max(1, int("WISHES_CAPACITY_BACKOFF_SECONDS") ?? options.capacityBackoffSeconds)
         options.asapFirstSeconds = int("WISHES_ASAP_FIRST_SECONDS") ?? options.asapFirstSeconds
+        options.asapFirstMaxHoldSeconds = int("WISHES_ASAP_FIRST_MAX_HOLD_SECONDS") ?? options.asapFirstMaxHoldSeconds
         options.gateWaitSeconds = max(1, int("WISHES_GATE_WAIT_SECONDS") ?? options.gateWaitSeconds)
         options.unknownDependencyGraceSeconds = int("WISHES_UNKNOWN_DEPENDENCY_SECONDS") ?? options.unknownDependencyGraceSeconds
         options.fanOutChunk = max(10, int("WISHES_FAN_OUT_CHUNK") ?? options.fanOutChunk)

@@ -1,22 +1,22 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// What one function environment knows, between reads of the shared mark, of asap launches refused
-/// for capacity: default launches are judged on it, so a batch reads the mark once, not per record.
+/// What one function environment knows, between reads of the shared marks, of asap launches refused
+/// for capacity: default launches are judged on it, so a batch reads the marks once, not per record.
 final class LaunchGate: Sendable {
     /// When asap launches were last refused, by what was short: a capacity provider's capacity
-    /// (`FARGATE_SPOT`, `FARGATE`), or `*` for throttling, which every launch shares.
+    /// (`FARGATE_SPOT`, `FARGATE`), or `Dispatcher.throttled`, which every launch shares.
     typealias Refusals = [String: Date]
 
     private struct State {
         var refusals: Refusals = [:]
         var readAt: Date?
-        var writtenAt: Date?
+        var writtenAt: [String: Date] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
 
-    /// The refusals known here, and whether the shared mark is due to be read again.
+    /// The refusals known here, and whether the shared marks are due to be read again.
     func refusals(at now: Date, rereadAfter seconds: TimeInterval) -> (known: Refusals, reread: Bool) {
         state.withLockedValue { state in
             (state.refusals, state.readAt.map { now.timeIntervalSince($0) >= seconds } ?? true)
@@ -32,14 +32,16 @@ final class LaunchGate: Sendable {
         }
     }
 
-    /// Notes a refusal; returns what to write to the shared mark, or nil when it was written less
-    /// than `seconds` ago (the mark is a hint of minutes, not a log of every refusal).
-    func refused(_ pool: String, at now: Date, rewriteAfter seconds: TimeInterval) -> Refusals? {
+    /// Notes a refusal; true when its pool's mark should be written (not written in the last
+    /// `seconds`: the mark is a hint of minutes, not a log of every refusal).
+    func refused(_ pool: String, at now: Date, rewriteAfter seconds: TimeInterval) -> Bool {
         state.withLockedValue { state in
-            state.refusals[pool] = now
-            guard state.writtenAt.map({ now.timeIntervalSince($0) >= seconds }) ?? true else { return nil }
-            state.writtenAt = now
-            return state.refusals
+            state.refusals[pool] = max(now, state.refusals[pool] ?? now)
+            return state.writtenAt[pool].map { now.timeIntervalSince($0) >= seconds } ?? true
         }
+    }
+
+    func wrote(_ pool: String, at now: Date) {
+        state.withLockedValue { $0.writtenAt[pool] = now }
     }
 }

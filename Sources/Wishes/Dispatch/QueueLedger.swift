@@ -25,21 +25,27 @@ struct QueueLedger: Sendable {
     /// How often a write that lost a race is tried again before the launch is held instead.
     static let maxRaces = 8
 
-    /// Takes room for `attempt`; nil when taken (or held already), else why it must wait.
-    func take(_ attempt: String, vcpus: Double, cap: Double, at now: Date) async throws -> String? {
-        var refusal: String?
+    enum Take: Sendable, Equatable {
+        case taken
+        /// No room: the queue's tasks in flight and this one would pass the cap.
+        case full
+        /// Every write lost a race to another launch; there may be room.
+        case contended
+    }
+
+    /// Takes room for `attempt`. An attempt that holds room already (its message came again) keeps
+    /// it, with its time renewed, so the sweep's check does not take it for one that never launched.
+    func take(_ attempt: String, vcpus: Double, cap: Double, at now: Date) async throws -> Take {
+        var full = false
         let written = try await update { book in
-            if book.tasks[attempt] != nil { return false }
-            let used = book.vcpus
-            guard used + vcpus <= cap else {
-                refusal = "at its cap: \(used.formatted()) of \(cap.formatted()) vCPU in use"
+            if book.tasks[attempt] == nil, book.vcpus + vcpus > cap {
+                full = true
                 return false
             }
             book.tasks[attempt] = Entry(vcpus: vcpus, at: now)
             return true
         }
-        guard written != nil else { return "busy: too many launches changed its count at once" }
-        return refusal
+        return written == nil ? .contended : full ? .full : .taken
     }
 
     /// Gives back the room of attempts that ended.

@@ -24,6 +24,8 @@ public struct WishMessage: Sendable, Codable, Equatable {
     public var onDemand: Bool?
     /// Times this launch was held by its queue's cap or by asap-first; each hold waits longer.
     public var holds: Int?
+    /// When this launch was first held; asap-first stops holding it after a while.
+    public var heldSince: Date?
 
     /// Which try of the callback this is, and when it is due (SQS delays 15 minutes at most, so a
     /// later try hops until then).

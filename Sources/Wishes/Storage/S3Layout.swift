@@ -39,7 +39,8 @@ public struct S3Layout: Sendable, Equatable {
     public func childrenPrefix(_ id: WishID) -> String { wishPrefix(id) + "children/" }
     public func idempotency(keyHash: String) -> String { "\(prefix)idempotency/\(keyHash)" }
     /// When an asap launch was last refused for capacity: default launches yield while it is recent.
-    public var asapRefused: String { "\(prefix)gate/asap-refused" }
+    public var asapRefusedPrefix: String { "\(prefix)gate/asap-refused/" }
+    public func asapRefused(_ pool: String) -> String { asapRefusedPrefix + pool }
     /// The tasks a capped queue holds (`QueueLedger`).
     public func queueLedger(_ queue: WishQueue) -> String { "\(prefix)gate/\(queue.rawValue).json" }
 
