@@ -115,9 +115,10 @@ struct CountToThreeTests {
             // the stored spec is set directly to keep the test short.)
             let spec = WishSpec(wish: "", command: ["sh", "-c", "trap '' TERM; echo waiting; while true; do sleep 0.1; done"], timeoutSeconds: 1)
             try await store(spec, id: id, bucket: bucket)
-            let started = ContinuousClock.now
             let run = try await run(id, bucket: bucket)
-            #expect(ContinuousClock.now - started < .seconds(15))
+            // The command's own time, as the task measured it (1 s, then 1 s of grace, then SIGKILL):
+            // the S3 writes after it are as slow as the shared moto is under the whole suite.
+            #expect(try #require(run.result?.durationSeconds) < 8, "killed after its grace, not left running")
             #expect(run.result?.outcome == .timedOut)
             #expect(run.result?.reason == "timed out after 1 s")
             #expect(run.exitCode == 128 + SIGKILL)
