@@ -135,16 +135,18 @@ struct LocalCloud {
         let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)
         guard let lambdaPort = Ports.free() else { throw LocalCloudError.noFreePort }
         var services: [any Service] = [pool, events, fargate, InvokeEndpoint(port: lambdaPort, pool: pool, logger: logger)]
-        // Both queues poll at once, as their two event source mappings do in AWS.
-        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.asapQueueURL, queueName: "wishes-asap", pool: pool,
+        // Both queues poll at once, as their two event source mappings do in AWS; their batches
+        // together leave one environment for events and the tick (`MappingConcurrency`).
+        let mappings = MappingConcurrency(options.instances - 1)
+        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.asapQueueURL, queueName: "wishes-asap", pool: pool, concurrency: mappings,
                                            maxConcurrency: options.instances, logger: logger))
-        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool,
+        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool, concurrency: mappings,
                                            maxConcurrency: options.instances, logger: logger))
         // Dead letters and events that failed their tries come back to the function, as the template maps them.
         for (name, url) in resources.deadLetterQueueURLs.sorted(by: { $0.key < $1.key }) {
-            services.append(EventSourceMapping(sqs: aws.sqs, queueURL: url, queueName: name, pool: pool, maxConcurrency: 1, logger: logger))
+            services.append(EventSourceMapping(sqs: aws.sqs, queueURL: url, queueName: name, pool: pool, concurrency: mappings, maxConcurrency: 1, logger: logger))
         }
-        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.failedEventsQueueURL, queueName: DeployedNames.failedEventsQueue, pool: pool,
+        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.failedEventsQueueURL, queueName: DeployedNames.failedEventsQueue, pool: pool, concurrency: mappings,
                                            maxConcurrency: 1, logger: logger))
         let webURL = "http://127.0.0.1:\(options.webPort)"
         // The web always has a token: any page the developer visits could otherwise make the browser

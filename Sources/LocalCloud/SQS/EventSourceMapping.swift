@@ -11,6 +11,8 @@ struct EventSourceMapping: Service {
     let queueURL: String
     let queueName: String
     let pool: FunctionPool
+    /// Batches of every mapping in the function at once.
+    let concurrency: MappingConcurrency
     /// Pollers at once: the mapping's maximum concurrency.
     let maxConcurrency: Int
     var batchSize = 10
@@ -48,7 +50,10 @@ struct EventSourceMapping: Service {
     }
 
     func deliver(_ messages: [SQS.Message]) async throws {
-        let result = await pool.invoke(try event(messages))
+        let event = try event(messages)
+        await concurrency.acquire()
+        let result = await pool.invoke(event)
+        await concurrency.release()
         guard case .response(let body) = result else {
             logger.warning("batch failed; every message will come back", metadata: ["queue": "\(queueName)", "messages": "\(messages.count)", "result": "\(result.summary)"])
             return
