@@ -93,7 +93,7 @@ struct EndToEndJobTests {
         var later = SweepReport()
         try await Dispatcher(aws: aws, settings: settings, clock: ShiftedClock(seconds: 301)).sweep(task, into: &later, logger: logger)
         #expect(later.timedOut == [startedBy])
-        let result = try await e2e.final(id, within: 30)
+        let result = try await e2e.final(id, within: 120)
         #expect(result["state"] as? String == "FAILED")
         let stopped = try #require(try await aws.ecs.describeTasks(cluster: "wishes", tasks: [arn]).tasks?.first)
         #expect(stopped.stoppedReason == "timed out after 300 s")

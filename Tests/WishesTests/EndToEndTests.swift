@@ -8,7 +8,7 @@ struct EndToEndTests {
     func cloud() async throws -> LocalCloudProcess.State { try await LocalCloudProcess.shared.state() }
 
     /// Polls the API until the wish is final, or fails after `seconds`.
-    func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
+    func final(_ id: String, within seconds: Int = 180) async throws -> [String: Any] {
         try await cloud().final(id, within: seconds)
     }
 
@@ -109,7 +109,7 @@ struct EndToEndTests {
         let id = WishID.generate(at: Date())
         let body = #"{"id":"\#(id)","spec":{"wish":5,"vcpus":3}}"#
         _ = try await aws.sqs.sendMessage(queueURL: state.queueURL, SQS.OutgoingMessage(id: "1", body: body))
-        let result = try await final(id.rawValue, within: 30)
+        let result = try await final(id.rawValue, within: 120)
         #expect(result["state"] as? String == "FAILED")
         let reason = try #require(result["statusReason"] as? String)
         #expect(reason.contains("wish") && reason.contains("vcpus"), "the reason names the fields: \(reason)")

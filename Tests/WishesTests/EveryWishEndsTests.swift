@@ -17,7 +17,7 @@ struct EveryWishEndsTests {
         let state = try await e2e.cloud()
         let cancelled = try await state.call("POST", "/api/wishes/\(id)/cancel")
         #expect(cancelled.status == 202)
-        let result = try await e2e.final(id, within: 30)
+        let result = try await e2e.final(id, within: 120)
         #expect(result["state"] as? String == "FAILED")
         #expect(result["statusReason"] as? String == "cancelled")
         let attempts = EndToEndJobTests.attempts(result)
@@ -45,7 +45,7 @@ struct EveryWishEndsTests {
         }
         let cancelled = try await state.call("POST", "/api/wishes/\(id)/cancel")
         #expect(cancelled.status == 202)
-        let result = try await e2e.final(id, within: 30)
+        let result = try await e2e.final(id, within: 120)
         #expect(result["state"] as? String == "FAILED")
         #expect(result["statusReason"] as? String == "cancelled")
         // Within a while, none of its tasks runs and every child has ended.
@@ -133,7 +133,7 @@ struct EveryWishEndsTests {
         _ = try await aws.sqs.sendMessage(
             queueURL: dlq,
             SQS.OutgoingMessage(id: "0", body: WishMessage(id: try #require(WishID(id))).body))
-        let result = try await e2e.final(id, within: 30)
+        let result = try await e2e.final(id, within: 120)
         #expect(result["state"] as? String == "FAILED")
         #expect(
             (result["statusReason"] as? String)?.contains("dead-lettered") == true,

@@ -8,7 +8,7 @@ import Testing
 struct StrictLocalCloudTests {
     func cloud() async throws -> LocalCloudProcess.State { try await LocalCloudProcess.shared.state() }
 
-    func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
+    func final(_ id: String, within seconds: Int = 180) async throws -> [String: Any] {
         try await cloud().final(id, within: seconds)
     }
 

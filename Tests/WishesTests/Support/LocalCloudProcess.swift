@@ -57,8 +57,10 @@ actor LocalCloudProcess {
             return id
         }
 
-        /// Polls the API until the wish is final (SUCCEEDED or FAILED), or fails after `seconds`.
-        func final(_ id: String, within seconds: Int = 60) async throws -> [String: Any] {
+        /// Polls the API until the wish is final (SUCCEEDED or FAILED), or fails after `seconds`: a bound
+        /// on "every wish ends", generous because 37 suites share two cores and one moto (a wish of two
+        /// attempts took 63 s there, with every step on time in its own terms).
+        func final(_ id: String, within seconds: Int = 180) async throws -> [String: Any] {
             let deadline = ContinuousClock.now + .seconds(seconds)
             while ContinuousClock.now < deadline {
                 let answer = try await call("GET", "/api/wishes/\(id)")
