@@ -19,6 +19,10 @@ actor FunctionInstance {
     private var waitingForNext: CheckedContinuation<Invocation?, Never>?
     private var queued: Invocation?
     private var inFlight: [String: CheckedContinuation<InvocationResult, Never>] = [:]
+    /// The invocations the current process took from `/next`: only these die with it. One still
+    /// queued waits for the next process, as Lambda gives an event that comes after a timeout or a
+    /// crash to a fresh environment rather than failing it with the old one.
+    private var delivered: Set<String> = []
     private var spawnedAt = ContinuousClock.now
     private var initDuration: Duration?
     private var sawFirstNext = false
@@ -51,6 +55,7 @@ actor FunctionInstance {
             inFlight[invocation.requestID] = continuation
             if let waiting = waitingForNext {
                 waitingForNext = nil
+                delivered.insert(invocation.requestID)
                 thaw()
                 waiting.resume(returning: invocation)
             } else {
@@ -95,6 +100,7 @@ actor FunctionInstance {
         }
         if let queued {
             self.queued = nil
+            delivered.insert(queued.requestID)
             return queued
         }
         return await withCheckedContinuation { continuation in
@@ -117,6 +123,8 @@ actor FunctionInstance {
 
     @discardableResult
     func complete(_ requestID: String, _ result: InvocationResult) -> Bool {
+        delivered.remove(requestID)
+        if queued?.requestID == requestID { queued = nil }
         guard let continuation = inFlight.removeValue(forKey: requestID) else { return false }
         continuation.resume(returning: result)
         return true
@@ -125,8 +133,8 @@ actor FunctionInstance {
     /// The process died: whatever it was doing fails, as Lambda fails it.
     func processExited(code: Int32) {
         frozen = false
-        for id in Array(inFlight.keys) { complete(id, .runtimeExited(requestID: id, code: code)) }
-        queued = nil
+        for id in Array(delivered) { complete(id, .runtimeExited(requestID: id, code: code)) }
+        delivered = []
         waitingForNext?.resume(returning: nil)
         waitingForNext = nil
     }

@@ -35,11 +35,18 @@ public struct Dispatcher: Sendable {
         case .sqs(let event):
             return try WishJSON.encode(await handle(event, deadline: invocation.deadline, logger: invocation.logger))
         case .taskStateChange(let change):
-            try await handle(change, logger: invocation.logger)
+            try await withinDeadline(of: invocation) { try await handle(change, logger: invocation.logger) }
             return Array("{}".utf8)
         case .scheduled:
-            return try WishJSON.encode(await sweep(logger: invocation.logger))
+            return try WishJSON.encode(await withinDeadline(of: invocation) { try await sweep(logger: invocation.logger) })
         }
+    }
+
+    /// Runs `body` with no AWS call waiting past the invocation's deadline (less the margin): a slow
+    /// event fails in time for Lambda's retry, instead of being killed with its environment.
+    func withinDeadline<T: Sendable>(of invocation: LambdaInvocation, _ body: () async throws -> T) async throws -> T {
+        let left = max(0, invocation.deadline.timeIntervalSinceNow - options.deadlineMarginSeconds)
+        return try await AWSClient.$deadline.withValue(ContinuousClock.now + .milliseconds(Int64(left * 1000))) { try await body() }
     }
 
     /// Reads the stored spec (without secrets), or nil when there is none.
