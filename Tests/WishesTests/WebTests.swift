@@ -413,7 +413,7 @@ struct WebTests {
     @Test func theCommandFieldSplitsItsPlaceholderAsAShellDoes() async throws {
         try await withWeb { client, _ in
             let home = String(buffer: try await client.execute(uri: "/", method: .get).body)
-            #expect(home.contains("placeholder=\"sh -c &#39;echo hello&#39;\""))
+            #expect(home.contains("placeholder=\"sh -c 'echo hello'\""))
             let posted = try await postForm(client, [("wish", "hello"), ("command", "sh -c 'echo hello'")])
             #expect(posted.status == .seeOther, "\(String(buffer: posted.body))")
             let spec = try #require(try await described(client, posted)["spec"] as? [String: Any])
