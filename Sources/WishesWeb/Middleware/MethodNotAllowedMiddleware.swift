@@ -33,7 +33,8 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             guard let methods = allowedMethods(path: request.uri.path), !methods.contains(request.method) else { throw error }
             let allowed = methods.map(\.rawValue).joined(separator: ", ")
-            throw APIError(.methodNotAllowed, "method_not_allowed", "\(request.method.rawValue) is not allowed here; use \(allowed)", headers: [.allow: allowed])
+            let message = "\(request.method.rawValue) is not allowed here; use \(allowed)"
+            throw APIError(.methodNotAllowed, "method_not_allowed", message, headers: [.allow: allowed])
         }
     }
 

@@ -26,9 +26,11 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
         if password.map({ Fingerprint.constantTimeEqual($0, token) }) == true || WebSession.isValid(request, token: token) {
             return try await next(request, context)
         }
-        throw PageError(.unauthorized, title: "Sign in",
-                        html: "<h1>Sign in</h1><p>Open the sign-in link the local cloud printed, <a href=\"/login\">enter the token</a>, or sign in with any user name and the token as password.</p>",
-                        headers: [.wwwAuthenticate: "Basic realm=\"Wishes\""])
+        let page = """
+            <h1>Sign in</h1><p>Open the sign-in link the local cloud printed, <a href="/login">enter the token</a>, \
+            or sign in with any user name and the token as password.</p>
+            """
+        throw PageError(.unauthorized, title: "Sign in", html: page, headers: [.wwwAuthenticate: "Basic realm=\"Wishes\""])
     }
 
     /// The token of `Bearer <token>` (the scheme's name is case-insensitive).
