@@ -14,16 +14,35 @@ enum FormBody {
         return fields
     }
 
-    /// Only filled fields count, so an empty advanced section means the defaults.
-    static func wishObject(_ form: [String: String]) -> [String: JSONValue] {
+    /// The form as a wish, every problem named: the command line's own and the API's checks of the rest.
+    static func wishSpec(_ form: [String: String], now: Date) throws(WishValidationError) -> WishSpec {
+        let (object, problems) = wishObject(form)
+        switch Result(catching: { () throws(WishValidationError) -> WishSpec in try WishSpec.parse(object: object, now: now) }) {
+        case .success(let spec):
+            guard problems.isEmpty else { throw WishValidationError(problems: problems) }
+            return spec.withWishText
+        case .failure(let error):
+            throw WishValidationError(problems: problems + error.problems)
+        }
+    }
+
+    /// Only filled fields count, so an empty advanced section means the defaults. A command line that
+    /// cannot be split is left out of the object and named in the problems instead.
+    static func wishObject(_ form: [String: String]) -> (object: [String: JSONValue], problems: [WishValidationError.Problem]) {
         var object: [String: JSONValue] = [:]
+        var problems: [WishValidationError.Problem] = []
         func text(_ name: String) -> String? { form[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 } }
         func number(_ name: String) {
             guard let value = text(name) else { return }
             object[name] = Double(value).map(JSONValue.number) ?? .string(value)
         }
         object["wish"] = .string(form["wish"] ?? "")
-        if let command = text("command") { object["command"] = .array(command.split(separator: " ").map { .string(String($0)) }) }
+        if let line = text("command") {
+            switch Result(catching: { () throws(ShellWords.Failure) -> [String] in try ShellWords.split(line) }) {
+            case .success(let words): object["command"] = .array(words.map(JSONValue.string))
+            case .failure(let failure): problems.append(.init(field: "command", rule: failure.description))
+            }
+        }
         if let queue = text("queue"), queue != WishQueue.default.rawValue { object["queue"] = .string(queue) }
         for name in ["vcpus", "memory", "attempts", "timeoutSeconds", "arraySize"] { number(name) }
         if let ids = text("dependsOn") { object["dependsOn"] = .array(ids.split(whereSeparator: { $0 == "," || $0 == " " }).map { .string(String($0)) }) }
@@ -36,6 +55,6 @@ enum FormBody {
             })
         }
         if object["command"] != nil, (form["wish"] ?? "").isEmpty { object["wish"] = nil }
-        return object
+        return (object, problems)
     }
 }

@@ -135,7 +135,7 @@ enum OpenAPIDocument {
             - {required: [wish]}
             - {required: [command]}
           properties:
-            wish: {type: string, maxLength: 1000}
+            wish: {type: string, maxLength: 1000, description: 'Left out, empty or blank: the command as a shell would read it, or "Count to three" without one.'}
             name: {type: string, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$'}
             command: {type: array, items: {type: string, minLength: 1}, minItems: 1, maxItems: 100}
             environment: {type: array, maxItems: 100, items: {type: object, additionalProperties: false, required: [name, value], properties: {name: {type: string, maxLength: 256, pattern: '^[A-Za-z_][A-Za-z0-9_]*$'}, value: {type: string}}}}

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 @testable import Wishes
@@ -13,14 +15,15 @@ struct WebTests {
     static let xss = #""><script>alert(1)</script><img src=x onerror=alert(2)>"#
 
     /// A bucket and a queue of its own, the router over them, and the client that calls it.
-    func withWeb(token: String? = nil, queueURL: String? = nil, _ body: @escaping @Sendable (any TestClientProtocol, WebFixture) async throws -> Void) async throws {
+    func withWeb(token: String? = nil, queueURL: String? = nil, logger: Logger? = nil,
+                 _ body: @escaping @Sendable (any TestClientProtocol, WebFixture) async throws -> Void) async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
             try await aws.withQueue { queue in
                 let settings = WishesSettings(bucket: bucket, queueURL: queueURL ?? queue, asapQueueURL: queueURL ?? queue)
                 let web = WebApp(book: WishBook(aws: AWSClients(client: aws.client), settings: settings), token: token)
-                let fixture = WebFixture(aws: aws, bucket: bucket, queueURL: queue, settings: settings)
-                try await Application(router: web.router()).test(.router) { client in try await body(client, fixture) }
+                let fixture = WebFixture(aws: aws, bucket: bucket, queueURL: queue, settings: settings, web: web)
+                try await Application(router: web.router(), logger: logger).test(.router) { client in try await body(client, fixture) }
             }
         }
     }
@@ -30,6 +33,7 @@ struct WebTests {
         var bucket: String
         var queueURL: String
         var settings: WishesSettings
+        var web: WebApp
     }
 
     static let json: HTTPFields = [.contentType: "application/json"]
@@ -276,5 +280,214 @@ struct WebTests {
             let verdict = try await Python.run("validate_openapi.py", input: String(buffer: response.body), as: Verdict.self)
             #expect(verdict.valid, "\(verdict.error ?? "")")
         }
+    }
+
+    // MARK: - Plumbing: thrown refusals, the split middlewares, the router's 405 table
+
+    /// Every route the router has, asked with a method it does not take: 405 with exactly its methods
+    /// in `Allow`. The table is the router's, so this list grows with every route added.
+    @Test func everyRegisteredRouteRefusesAnotherMethodWith405ListingItsOwn() async throws {
+        try await withWeb { client, fixture in
+            let routes = fixture.web.router().routes
+            #expect(routes.count >= 15, "\(routes)")
+            let byPath = Dictionary(grouping: routes, by: \.path.description)
+            for (path, described) in byPath {
+                let methods = Set(described.map(\.method))
+                let uri = "/" + described[0].path.map { "\($0)".hasPrefix("{") ? "01jd5z8q7w3m2k4n6p8r0t2v4x" : "\($0)" }.joined(separator: "/")
+                let wrong = try #require([HTTPRequest.Method.put, .delete, .patch].first { !methods.contains($0) })
+                let response = try await client.execute(uri: uri, method: wrong, headers: [.contentType: "application/json"])
+                #expect(response.status == .methodNotAllowed, "\(wrong) \(path) as \(uri)")
+                #expect(response.headers[.allow] == methods.map(\.rawValue).sorted().joined(separator: ", "), "\(path)")
+                #expect(Self.error(response) == "method_not_allowed", "\(path)")
+            }
+        }
+    }
+
+    @Test func aRouteAddedToARouterIsInTheTableTakenFromIt() {
+        let router = Router()
+        router.get("/extra/:id") { _, _ in "got" }
+        router.post("/extra/:id") { _, _ in "posted" }
+        router.get("/files/**") { _, _ in "file" }
+        let table = MethodNotAllowedMiddleware<BasicRequestContext>(routes: router.routes)
+        #expect(table.allowedMethods(path: "/extra/abc") == [.get, .post])
+        #expect(table.allowedMethods(path: "/files/a/b/c") == [.get])
+        #expect(table.allowedMethods(path: "/extra") == nil)
+        #expect(table.allowedMethods(path: "/extra/abc/def") == nil)
+        #expect(table.allowedMethods(path: "/nowhere") == nil)
+    }
+
+    @Test func anUnknownPathIs404EvenWithAnotherMethod() async throws {
+        try await withWeb { client, _ in
+            for method in [HTTPRequest.Method.get, .delete, .post] {
+                let response = try await client.execute(uri: "/api/nowhere", method: method, headers: [.contentType: "application/json"])
+                #expect(response.status == .notFound, "\(method)")
+                #expect(response.headers[.allow] == nil)
+                #expect(try Self.object(response)["message"] as? String == "Not Found", "Hummingbird's own 404 keeps the API's error body")
+            }
+        }
+    }
+
+    static func error(_ response: TestResponse) -> String? { (try? object(response))?["error"] as? String }
+
+    /// A refusal from a route, from a check in front of the routes, from a page and from Hummingbird
+    /// itself: each thrown, each answered with its status and body, the security headers, a request id,
+    /// one log line with that id, and a count in the metrics.
+    @Test func everyKindOfRefusalGetsHeadersALogLineAndACount() async throws {
+        let lines = LogLines()
+        var logger = Logger(label: "web-test") { _ in CapturingLogHandler(lines: lines) }
+        logger.logLevel = .info
+        try await withWeb(logger: logger) { client, _ in
+            struct Refusal { var uri: String; var method: HTTPRequest.Method; var headers: HTTPFields; var status: HTTPResponse.Status; var body: String }
+            let refusals = [
+                Refusal(uri: "/api/wishes?limit=0", method: .get, headers: [:], status: .badRequest, body: "limit must be a whole number from 1 to 100"),
+                Refusal(uri: "/api/wishes", method: .post, headers: [.contentType: "text/plain"], status: .unsupportedMediaType, body: "unsupported_media_type"),
+                Refusal(uri: "/api/wishes", method: .delete, headers: [:], status: .methodNotAllowed, body: "DELETE is not allowed here; use GET, POST"),
+                Refusal(uri: "/api/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", method: .get, headers: [:], status: .notFound, body: "no wish 01jd5z8q7w3m2k4n6p8r0t2v4x"),
+                Refusal(uri: "/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", method: .get, headers: [:], status: .notFound, body: "No such wish"),
+                Refusal(uri: "/nowhere", method: .get, headers: [:], status: .notFound, body: #""error":"error""#),
+            ]
+            for refusal in refusals {
+                let response = try await client.execute(uri: refusal.uri, method: refusal.method, headers: refusal.headers)
+                #expect(response.status == refusal.status, "\(refusal.uri)")
+                #expect(String(buffer: response.body).contains(refusal.body), "\(refusal.uri): \(String(buffer: response.body))")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true, "\(refusal.uri)")
+                #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer", "\(refusal.uri)")
+                let id = try #require(response.headers[HTTPField.Name("X-Request-Id")!], "\(refusal.uri)")
+                let logged = lines.requests.filter { $0["requestId"] == id }
+                #expect(logged.count == 1, "\(refusal.uri)")
+                #expect(logged.first?["status"] == "\(refusal.status.code)", "\(refusal.uri)")
+                #expect(logged.first?["path"] == String(refusal.uri.prefix { $0 != "?" }))
+            }
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"wishes_http_requests_total{code="4xx"} \#(refusals.count)"#), "\(metrics)")
+        }
+    }
+
+    @Test func aFormWithoutItsCSRFTokenGetsAPageSayingWhatToDo() async throws {
+        try await withWeb { client, _ in
+            let response = try await client.execute(uri: "/wishes", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                    body: ByteBuffer(string: "wish=x"))
+            #expect(response.status == .forbidden)
+            #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(String(buffer: response.body).contains("missing or wrong CSRF token: reload the page and submit again"))
+        }
+    }
+
+    @Test func theAPIErrorBodyHasCodeMessageProblemsAndAWSError() throws {
+        let error = APIError(.serviceUnavailable, "not_queued", "SQS refused", problems: [.init(field: "vcpus", rule: "must be 0.25")], awsError: "AccessDenied",
+                             headers: [.retryAfter: "5"])
+        let response = error.response()
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.headers[.contentType] == "application/json")
+        #expect(response.headers[.retryAfter] == "5")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(error.body)) as? [String: Any])
+        #expect(object["error"] as? String == "not_queued")
+        #expect(object["message"] as? String == "SQS refused")
+        #expect(object["awsError"] as? String == "AccessDenied")
+        #expect(object["problems"] as? [[String: String]] == [["field": "vcpus", "rule": "must be 0.25"]])
+        let bare = try #require(try JSONSerialization.jsonObject(with: Data(APIError(.notFound, "not_found", "no such wish").body)) as? [String: Any])
+        #expect(Set(bare.keys) == ["error", "message"], "no empty problems, no null awsError")
+    }
+
+    // MARK: - Pages: the command field, wishes without text
+
+    /// The home page's CSRF cookie and token, and the form's headers with the cookie.
+    func formSession(_ client: some TestClientProtocol) async throws -> (headers: HTTPFields, token: String) {
+        let home = try await client.execute(uri: "/", method: .get)
+        let cookie = try #require(home.headers[.setCookie]?.split(separator: ";").first.map(String.init))
+        return ([.contentType: "application/x-www-form-urlencoded", .cookie: cookie], String(cookie.dropFirst("csrf=".count)))
+    }
+
+    func postForm(_ client: some TestClientProtocol, _ fields: [(String, String)]) async throws -> TestResponse {
+        let (headers, token) = try await formSession(client)
+        let encoded = ([("csrf", token)] + fields).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        return try await client.execute(uri: "/wishes", method: .post, headers: headers, body: ByteBuffer(string: encoded))
+    }
+
+    /// The wish a page's redirect points at, as the API describes it.
+    func described(_ client: some TestClientProtocol, _ posted: TestResponse) async throws -> [String: Any] {
+        let location = try #require(posted.headers[.location])
+        return try Self.object(try await client.execute(uri: "/api" + location, method: .get))
+    }
+
+    @Test func theCommandFieldSplitsItsPlaceholderAsAShellDoes() async throws {
+        try await withWeb { client, _ in
+            let home = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            #expect(home.contains("placeholder=\"sh -c 'echo hello'\""))
+            let posted = try await postForm(client, [("wish", "hello"), ("command", "sh -c 'echo hello'")])
+            #expect(posted.status == .seeOther, "\(String(buffer: posted.body))")
+            let spec = try #require(try await described(client, posted)["spec"] as? [String: Any])
+            #expect(spec["command"] as? [String] == ["sh", "-c", "echo hello"])
+            let page = String(buffer: try await client.execute(uri: try #require(posted.headers[.location]), method: .get).body)
+            #expect(page.contains("<code>sh -c &#39;echo hello&#39;</code>"), "the command is shown as it can be typed again")
+        }
+    }
+
+    @Test func anUnterminatedQuoteInTheCommandIsA400NamingItAndQueuesNothing() async throws {
+        try await withWeb { client, fixture in
+            let posted = try await postForm(client, [("wish", "hello"), ("command", "sh -c 'echo hello"), ("vcpus", "3")])
+            #expect(posted.status == .badRequest)
+            let page = String(buffer: posted.body)
+            #expect(page.contains("<b>command</b>: the single quote at character 7 is never closed"), "\(page)")
+            #expect(page.contains("<b>vcpus</b>"), "the other fields' problems are named too")
+            #expect(page.contains("value=\"sh -c &#39;echo hello\""), "the field keeps what was typed")
+            #expect(try await fixture.aws.sqs.receiveMessages(queueURL: fixture.queueURL, waitTimeSeconds: 1).isEmpty)
+        }
+    }
+
+    @Test func aWishWithoutTextGetsADefaultTextAndALinkInTheList() async throws {
+        try await withWeb { client, _ in
+            let counted = try await postForm(client, [("wish", "")])
+            #expect(counted.status == .seeOther, "\(String(buffer: counted.body))")
+            let countedWish = try await described(client, counted)
+            #expect((countedWish["spec"] as? [String: Any])?["wish"] as? String == "Count to three")
+            let commanded = try await postForm(client, [("wish", " "), ("command", "echo 'hi there'")])
+            #expect((try await described(client, commanded)["spec"] as? [String: Any])?["wish"] as? String == "echo 'hi there'")
+            let id = try #require(countedWish["id"] as? String)
+            let list = String(buffer: try await client.execute(uri: "/wishes", method: .get).body)
+            #expect(list.contains("<a href=\"/wishes/\(id)\">Count to three</a>"), "\(list)")
+            let viaAPI = try Self.object(try await submit(client, #"{"wish":""}"#))
+            #expect((viaAPI["spec"] as? [String: Any])?["wish"] as? String == "Count to three")
+            let commandViaAPI = try Self.object(try await submit(client, #"{"command":["echo","hi there"]}"#))
+            #expect((commandViaAPI["spec"] as? [String: Any])?["wish"] as? String == "echo 'hi there'")
+        }
+    }
+
+    /// Wishes stored before they got a default text still have a title and a link.
+    @Test func aStoredWishWithEmptyTextIsListedAndTitledByItsDefault() throws {
+        let id = try #require(WishID("01jd5z8q7w3m2k4n6p8r0t2v4x"))
+        let empty = WishSummary(spec: WishSpec(wish: ""), status: WishStatus(id: id))
+        let list = Pages.list([empty], next: nil, state: nil)
+        #expect(list.contains("<a href=\"/wishes/\(id)\">Count to three</a>"))
+        let detail = Pages.detail(WishDetail(spec: WishSpec(wish: "  ", command: ["sh", "-c", "echo hi"]), status: WishStatus(id: id), results: [:], children: [:]), output: nil, csrf: "t")
+        #expect(detail.contains("<h1>sh -c &#39;echo hi&#39;</h1>"))
+        #expect(WishSpec(wish: "a pony").title == "a pony")
+        #expect(WishSpec(wish: "", name: "nightly").title == "nightly")
+    }
+}
+
+/// The log lines a test's web writes.
+final class LogLines: Sendable {
+    private let lines = NIOLockedValueBox([(message: String, metadata: [String: String])]())
+
+    func append(_ message: String, _ metadata: [String: String]) { lines.withLockedValue { $0.append((message, metadata)) } }
+
+    /// The request log's lines, their metadata as text.
+    var requests: [[String: String]] { lines.withLockedValue { $0.filter { $0.message == "request" }.map(\.metadata) } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let lines: LogLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let merged = self.metadata.merging(metadata ?? [:]) { _, new in new }
+        lines.append("\(message)", merged.mapValues { "\($0)" })
     }
 }

@@ -17,13 +17,13 @@ struct HostCheckMiddleware<Context: RequestContext>: RouterMiddleware {
         // HTTP/1's first Host becomes the authority; a second one left in the fields is ambiguous,
         // and proxies may disagree about which one counts.
         guard request.headers[values: Self.hostField].isEmpty else {
-            return APIError.response(.badRequest, "ambiguous_host", "send one Host header")
+            throw APIError(.badRequest, "ambiguous_host", "send one Host header")
         }
         guard let text = request.head.authority, let host = Authority(text) else {
-            return APIError.response(.badRequest, "missing_host", "send a Host header naming this web")
+            throw APIError(.badRequest, "missing_host", "send a Host header naming this web")
         }
         guard allowed.allows(host: host) else {
-            return APIError.response(.misdirectedRequest, "misdirected_request",
+            throw APIError(.misdirectedRequest, "misdirected_request",
                                      "this web does not answer to \(host); its names are loopback ones and those in WISHES_WEB_ALLOWED_HOSTS")
         }
         return try await next(request, context)

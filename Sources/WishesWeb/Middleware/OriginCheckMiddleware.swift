@@ -15,7 +15,7 @@ struct OriginCheckMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !Self.safeMethods.contains(request.method) else { return try await next(request, context) }
         if let site = request.headers[Self.secFetchSite]?.lowercased(), site == "cross-site" || site == "same-site" {
-            return APIError.response(.forbidden, "cross_site_request", "\(request.method.rawValue) from another site (Sec-Fetch-Site: \(site)) is refused")
+            throw APIError(.forbidden, "cross_site_request", "\(request.method.rawValue) from another site (Sec-Fetch-Site: \(site)) is refused")
         }
         if let origin = request.headers[.origin] {
             let host = request.head.authority.flatMap(Authority.init)
@@ -25,7 +25,7 @@ struct OriginCheckMiddleware<Context: RequestContext>: RouterMiddleware {
             // sandboxed frame, the other source of null, is cross-site to every origin.
             let ownNull = origin == "null" && request.headers[Self.secFetchSite]?.lowercased() == "same-origin"
             guard ownNull || allowed.isOwn(origin: origin, requestHost: host) else {
-                return APIError.response(.forbidden, "cross_site_request",
+                throw APIError(.forbidden, "cross_site_request",
                                          "\(request.method.rawValue) from origin \(origin) is refused: only this web's own pages may send it; add a name to WISHES_WEB_ALLOWED_HOSTS if it is this web's")
             }
         }

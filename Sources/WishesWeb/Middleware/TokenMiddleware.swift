@@ -20,17 +20,17 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
             let message = Self.bearer(authorization) == nil && !authorization.isEmpty
                 ? "the API takes only Authorization: Bearer <WISHES_API_TOKEN>; basic auth and the sign-in cookie are for the pages"
                 : "send Authorization: Bearer <WISHES_API_TOKEN>"
-            var response = APIError.response(.unauthorized, "unauthorized", message)
-            response.headers[.wwwAuthenticate] = "Bearer realm=\"Wishes API\""
-            return response
+            throw APIError(.unauthorized, "unauthorized", message, headers: [.wwwAuthenticate: "Bearer realm=\"Wishes API\""])
         }
         let password = Self.bearer(authorization) ?? Self.basicPassword(authorization)
         if password.map({ Fingerprint.constantTimeEqual($0, token) }) == true || WebSession.isValid(request, token: token) {
             return try await next(request, context)
         }
-        let page = HTML.page(title: "Sign in", "<h1>Sign in</h1><p>Open the sign-in link the local cloud printed, <a href=\"/login\">enter the token</a>, or sign in with any user name and the token as password.</p>")
-        return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Basic realm=\"Wishes\"", .contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: .init(string: page)))
+        let page = """
+            <h1>Sign in</h1><p>Open the sign-in link the local cloud printed, <a href="/login">enter the token</a>, \
+            or sign in with any user name and the token as password.</p>
+            """
+        throw PageError(.unauthorized, title: "Sign in", html: page, headers: [.wwwAuthenticate: "Basic realm=\"Wishes\""])
     }
 
     /// The token of `Bearer <token>` (the scheme's name is case-insensitive).

@@ -13,7 +13,7 @@ enum Pages {
         <input type="hidden" name="csrf" value="\(HTML.escape(csrf))">
         <label for="wish">Your wish</label><input id="wish" name="wish" maxlength="1000" value="\(value("wish"))" placeholder="a pony">
         <details><summary>Advanced: run it as a job</summary><div class="grid">
-        <div><label for="command">Command (words separated by spaces)</label><input id="command" name="command" value="\(value("command"))" placeholder="sh -c 'echo hello'"></div>
+        <div><label for="command">Command (split into words as sh splits them: quotes and backslashes, no $ or * expansion)</label><input id="command" name="command" value="\(value("command"))" placeholder="sh -c 'echo hello'"></div>
         <div><label for="queue">Queue</label><select id="queue" name="queue">\(queues)</select></div>
         <div><label for="vcpus">vCPU</label><input id="vcpus" name="vcpus" value="\(value("vcpus"))" placeholder="0.25"></div>
         <div><label for="memory">Memory (MiB)</label><input id="memory" name="memory" value="\(value("memory"))" placeholder="512"></div>
@@ -51,7 +51,8 @@ enum Pages {
             return selected ? "<b>\(name)</b>" : "<a href=\"/wishes\(name == "all" ? "" : "?status=\(name)")\">\(name)</a>"
         }.joined(separator: " · ")
         let rows = wishes.map { summary in
-            let title = summary.spec.name ?? (summary.spec.command.map { $0.joined(separator: " ") } ?? summary.spec.wish)
+            // Its name, else its command (what a job is known by), else its text: never empty, so every row has a link.
+            let title = summary.spec.name ?? (summary.spec.command.map(ShellWords.join) ?? summary.spec.title)
             return "<tr><td><a href=\"/wishes/\(summary.status.id)\">\(HTML.escape(String(title.prefix(80))))</a></td><td>\(HTML.badge(summary.status.state))</td><td>\(summary.spec.queue.rawValue)</td><td>\(HTML.age(summary.status.createdAt))</td></tr>"
         }.joined()
         let more = next.map { "<p><a href=\"/wishes?after=\($0)\(state.map { "&status=\($0.rawValue)" } ?? "")\">Older wishes →</a></p>" } ?? ""
@@ -83,11 +84,11 @@ enum Pages {
                 (callback.httpStatus.map { " (HTTP \($0))" } ?? "") + (callback.reason.map { ": " + HTML.escape($0) } ?? "") + "</p>"
         } ?? ""
         let timeline = [("created", status.createdAt), ("updated", status.updatedAt)].compactMap { name, date in date.map { "\(name) \(RFC3339.format($0))" } }.joined(separator: " · ")
-        return HTML.page(title: spec.name ?? spec.wish, refresh: status.isFinal ? nil : 2, """
-        <h1>\(HTML.escape(spec.name ?? (spec.wish.isEmpty ? "A wish" : spec.wish)))</h1>
+        return HTML.page(title: spec.title, refresh: status.isFinal ? nil : 2, """
+        <h1>\(HTML.escape(spec.title))</h1>
         <p>\(HTML.badge(status.state)) \(HTML.escape(status.statusReason ?? ""))</p>\(message)
         <p><small>\(status.id) · queue \(spec.queue.rawValue) · \(timeline)</small></p>
-        \(spec.command.map { "<p>Command: <code>\(HTML.escape($0.joined(separator: " ")))</code></p>" } ?? "")\(environment)\(callback)\(spec.jobRoleArn.map { "<p>Job role: <code>\(HTML.escape($0))</code></p>" } ?? "")
+        \(spec.command.map { "<p>Command: <code>\(HTML.escape(ShellWords.join($0)))</code></p>" } ?? "")\(environment)\(callback)\(spec.jobRoleArn.map { "<p>Job role: <code>\(HTML.escape($0))</code></p>" } ?? "")
         <h2>Attempts</h2><table><thead><tr><th>#</th><th>Status</th><th>Reason</th><th>Exit</th><th>Duration</th></tr></thead><tbody>\(attempts.isEmpty ? "<tr><td colspan=5>None yet.</td></tr>" : attempts)</tbody></table>
         \(children)\(tail)\(cancel)
         """)

@@ -1,7 +1,8 @@
 """A real browser on the web front: headless Chromium (Debian's package, driven by chromedriver
 through Selenium) types a wish, clicks the button, and waits on the wish's page until it is final.
 
-argv[1]: {"url": web base URL, "login": the sign-in link, "wish": text, "screenshot": PNG path}; argv[2] receives
+argv[1]: {"url": web base URL, "login": the sign-in link, "wish": text, "command": a command line for the
+advanced section's field or null, "screenshot": PNG path}; argv[2] receives
 {"state", "page", "text"} as the browser saw them.
 """
 import json
@@ -27,6 +28,9 @@ try:
         time.sleep(0.1)
     driver.get(job["url"] + "/")
     driver.find_element(By.ID, "wish").send_keys(job["wish"])
+    if job.get("command"):
+        driver.find_element(By.TAG_NAME, "summary").click()  # the field is hidden until the section opens
+        driver.find_element(By.ID, "command").send_keys(job["command"])
     driver.find_element(By.CSS_SELECTOR, "button.wish").click()
     state = None
     deadline = time.time() + 90
