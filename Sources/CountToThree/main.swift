@@ -26,7 +26,9 @@ do {
                                  logger: logger)
     // SIGTERM (a stop, Spot's notice) is a graceful shutdown, never a cancellation: the attempt still
     // writes its output and result, which is why the group has no cancellation signals.
-    let group = ServiceGroup(configuration: .init(services: [attempt], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+    // The attempt's end is the task's end, not an unexpected stop of a service.
+    let group = ServiceGroup(configuration: .init(services: [.init(service: attempt, successTerminationBehavior: .gracefullyShutdownGroup)],
+                                                  gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
     try await group.run()
     code = attempt.exitCode ?? 2
 } catch {
