@@ -22,13 +22,16 @@ do {
     logger[metadataKey: "wish"] = "\(options.identity.subject)"
     logger[metadataKey: "attempt"] = "\(options.identity.attempt)"
     let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
-    let attempt = AttemptService(runner: AttemptRunner(aws: aws, settings: settings, options: options, baseEnvironment: environment, logger: logger),
-                                 logger: logger)
+    let attempt = AttemptService(
+        runner: AttemptRunner(aws: aws, settings: settings, options: options, baseEnvironment: environment, logger: logger),
+        logger: logger)
     // SIGTERM (a stop, Spot's notice) is a graceful shutdown, never a cancellation: the attempt still
     // writes its output and result, which is why the group has no cancellation signals.
     // The attempt's end is the task's end, not an unexpected stop of a service.
-    let group = ServiceGroup(configuration: .init(services: [.init(service: attempt, successTerminationBehavior: .gracefullyShutdownGroup)],
-                                                  gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: attempt, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
     try await group.run()
     code = attempt.exitCode ?? 2
 } catch {

@@ -29,8 +29,10 @@ do {
     }
     // Lambda's SIGTERM (and Ctrl-C) shut down gracefully: the runtime leaves its pending /next and returns.
     // The runtime returns only once it is shut down, which is no failure.
-    let group = ServiceGroup(configuration: .init(services: [.init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup)],
-                                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
 } catch {
     logger.critical("MakeAWish stopped", metadata: ["error": "\(error)"])

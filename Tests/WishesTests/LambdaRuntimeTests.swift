@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOHTTP1
 import Testing
+
 @testable import Wishes
 
 /// The custom runtime against the local cloud's own Runtime API (`LocalCloud runtime-api`): events in
@@ -181,7 +182,10 @@ struct LambdaRuntimeTests {
 
 /// The trace ids a handler saw, in order, with the one its invocation carried.
 final class TraceLog: Sendable {
-    struct Seen: Sendable, Hashable { var seen: String?; var expected: String? }
+    struct Seen: Sendable, Hashable {
+        var seen: String?
+        var expected: String?
+    }
     private let box = NIOLockedValueBox<[Seen]>([])
     func append(_ value: String?, expected: String?) { box.withLockedValue { $0.append(Seen(seen: value, expected: expected)) } }
     var values: [Seen] { box.withLockedValue { $0 } }

@@ -12,16 +12,16 @@ struct RuntimeAPICommand {
     var command: [String] = []
 
     static let usage = """
-    LocalCloud runtime-api [--state-file PATH] [--function-timeout S] [-- COMMAND [ARGUMENT...]]
-      A Lambda Runtime API (2018-06-01) for one runtime, with the emulator's invoke route on the same port:
-      POST http://HOST:PORT/2015-03-31/functions/function/invocations answers as Lambda's Invoke does
-      (X-Amz-Function-Error and the error's JSON when the function fails, an init error's too).
-      --state-file PATH       once it listens, write {"runtimeAPI": "HOST:PORT", "invoke": URL, "pid": N} here
-      --function-timeout S    an invocation's deadline (60)
-      -- COMMAND              start COMMAND with AWS_LAMBDA_RUNTIME_API and Lambda's variables added to this
-                              environment, log INIT_REPORT at its first /next, and stop when it exits;
-                              without it, run the runtime yourself against AWS_LAMBDA_RUNTIME_API=HOST:PORT
-    """
+        LocalCloud runtime-api [--state-file PATH] [--function-timeout S] [-- COMMAND [ARGUMENT...]]
+          A Lambda Runtime API (2018-06-01) for one runtime, with the emulator's invoke route on the same port:
+          POST http://HOST:PORT/2015-03-31/functions/function/invocations answers as Lambda's Invoke does
+          (X-Amz-Function-Error and the error's JSON when the function fails, an init error's too).
+          --state-file PATH       once it listens, write {"runtimeAPI": "HOST:PORT", "invoke": URL, "pid": N} here
+          --function-timeout S    an invocation's deadline (60)
+          -- COMMAND              start COMMAND with AWS_LAMBDA_RUNTIME_API and Lambda's variables added to this
+                                  environment, log INIT_REPORT at its first /next, and stop when it exits;
+                                  without it, run the runtime yourself against AWS_LAMBDA_RUNTIME_API=HOST:PORT
+        """
 
     static func parse(_ arguments: ArraySlice<String>) throws(UsageError) -> RuntimeAPICommand {
         var parsed = RuntimeAPICommand()
@@ -47,14 +47,18 @@ struct RuntimeAPICommand {
     }
 
     func run(logger: Logger) async throws {
-        let supervision: FunctionPool.Supervision = command.isEmpty ? .external : .once(executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()))
+        let supervision: FunctionPool.Supervision =
+            command.isEmpty ? .external : .once(executable: Self.resolve(command[0]), arguments: Array(command.dropFirst()))
         let stateFile = self.stateFile
-        let pool = try FunctionPool(count: 1, supervision: supervision, environment: ProcessInfo.processInfo.environment, functionTimeout: functionTimeout,
-                                    servesInvoke: true, onReady: { instance, pid in
-                                        let port = instance.port
-                                        ConsoleOutput.write("LocalCloud | Runtime API on 127.0.0.1:\(port); invoke: POST http://127.0.0.1:\(port)/2015-03-31/functions/function/invocations")
-                                        if let stateFile { Self.writeState(stateFile, port: port, pid: pid) }
-                                    }, logger: logger)
+        let pool = try FunctionPool(
+            count: 1, supervision: supervision, environment: ProcessInfo.processInfo.environment, functionTimeout: functionTimeout,
+            servesInvoke: true,
+            onReady: { instance, pid in
+                let port = instance.port
+                ConsoleOutput.write(
+                    "LocalCloud | Runtime API on 127.0.0.1:\(port); invoke: POST http://127.0.0.1:\(port)/2015-03-31/functions/function/invocations")
+                if let stateFile { Self.writeState(stateFile, port: port, pid: pid) }
+            }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [pool], gracefulShutdownSignals: [], cancellationSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -18,8 +18,10 @@ public struct LambdaRuntime: Service {
     let executor: (any TaskExecutor)?
 
     /// `initialize` sets up the function once, before the first `/next` (an error is posted as the init error).
-    public init(client: LambdaRuntimeClient, logger: Logger, executor: (any TaskExecutor)? = nil,
-                initialize: @escaping @Sendable () async throws -> Handler) {
+    public init(
+        client: LambdaRuntimeClient, logger: Logger, executor: (any TaskExecutor)? = nil,
+        initialize: @escaping @Sendable () async throws -> Handler
+    ) {
         self.client = client
         self.logger = logger
         self.executor = executor
@@ -35,7 +37,7 @@ public struct LambdaRuntime: Service {
                     try await self.setUpAndServe()
                 }
             }
-        } catch where Task.isShuttingDownGracefully || Task.isCancelled {
+        } catch  where Task.isShuttingDownGracefully || Task.isCancelled {
             logger.info("stopped by shutdown", metadata: ["error": "\(error)"])
         }
     }
