@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
 import Wishes
 
 // The Fargate task: one attempt of one wish. Exits with the work's exit code.
@@ -20,15 +22,18 @@ do {
     logger[metadataKey: "wish"] = "\(options.identity.subject)"
     logger[metadataKey: "attempt"] = "\(options.identity.attempt)"
     let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
-    let log = logger
-    let runner = AttemptRunner(aws: aws, settings: settings, options: options, baseEnvironment: environment, logger: logger)
-    // SIGTERM interrupts the work (the runner forwards it and writes the outcome); it does not cancel the upload.
-    code = try await TerminationSignals.run(onSignal: { signal in
-        log.warning("termination signal; interrupting the attempt", metadata: ["signal": "\(signal)"])
-        runner.interrupt()
-    }, cancelOnSignal: false) {
-        await runner.run()
-    }
+    let attempt = AttemptService(
+        runner: AttemptRunner(aws: aws, settings: settings, options: options, baseEnvironment: environment, logger: logger),
+        logger: logger)
+    // SIGTERM (a stop, Spot's notice) is a graceful shutdown, never a cancellation: the attempt still
+    // writes its output and result, which is why the group has no cancellation signals.
+    // The attempt's end is the task's end, not an unexpected stop of a service.
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: attempt, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
+    try await group.run()
+    code = attempt.exitCode ?? 2
 } catch {
     logger.critical("CountToThree cannot run", metadata: ["error": "\(error)"])
     code = 2

@@ -109,8 +109,8 @@ struct LocalCloud {
             if let value = outside[name], !value.isEmpty { environment[name] = value }
         }
 
-        let pool = try FunctionPool(count: options.instances, executable: try binary("MakeAWish"), environment: environment,
-                                    credentials: vendor, functionTimeout: options.functionTimeout, killRate: options.killRuntimeRate, logger: logger)
+        let pool = try FunctionPool(count: options.instances, supervision: .environments(executable: try binary("MakeAWish"), credentials: vendor),
+                                    environment: environment, functionTimeout: options.functionTimeout, killRate: options.killRuntimeRate, logger: logger)
         let containerCredentials = ContainerCredentials(vendor: vendor)
         // The function's on-failure destination, as the template's EventInvokeConfig sets it.
         let sqs = aws.sqs, failedEventsQueue = resources.failedEventsQueueURL

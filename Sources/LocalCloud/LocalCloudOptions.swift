@@ -27,6 +27,7 @@ struct LocalCloudOptions: Sendable {
 
     static let usage = """
     LocalCloud: the whole of Wishes on this machine (moto for SQS and S3, a Lambda Runtime API, a Fargate stand-in).
+    LocalCloud runtime-api --help: the Runtime API alone, for one bootstrap.
     Options:
       --port N                  the web front's port (8080)
       --instances N             MakeAWish environments (3)
@@ -108,6 +109,10 @@ struct LocalCloudOptions: Sendable {
 
 struct UsageError: Error, CustomStringConvertible {
     let problem: String?
-    init(_ problem: String?) { self.problem = problem }
-    var description: String { (problem.map { "\($0)\n\n" } ?? "") + LocalCloudOptions.usage }
+    let usage: String
+    init(_ problem: String?, usage: String = LocalCloudOptions.usage) {
+        self.problem = problem
+        self.usage = usage
+    }
+    var description: String { (problem.map { "\($0)\n\n" } ?? "") + usage }
 }

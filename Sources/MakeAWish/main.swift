@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 import Wishes
 
 // The Lambda `bootstrap`: a custom runtime that serves the dispatcher.
@@ -19,23 +19,21 @@ let httpClient = AWSClient.makeHTTPClient()
 let runtimeHTTPClient = LambdaRuntimeClient.makeHTTPClient()
 
 var exitCode: Int32 = 0
-// A signal cancels the pending /next, which surfaces as a Runtime API error: that is a clean stop.
-let signalled = NIOLockedValueBox(false)
 do {
     let client = try LambdaRuntimeClient(runtimeAPI: environment["AWS_LAMBDA_RUNTIME_API"], httpClient: runtimeHTTPClient)
-    let runtime = LambdaRuntime(client: client, logger: logger)
-    try await TerminationSignals.run(onSignal: { _ in signalled.withLockedValue { $0 = true } }) {
-        try await withTaskExecutorPreference(EventLoopTaskExecutor(httpClient.eventLoopGroup.next())) {
-            try await runtime.run {
-                let settings = try WishesSettings.fromEnvironment(environment, required: ["WISHES_BUCKET", "WISHES_QUEUE_URL", "WISHES_TASK_DEFINITION"])
-                let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
-                let dispatcher = Dispatcher(aws: aws, settings: settings, options: .fromEnvironment(environment))
-                return { invocation in try await dispatcher.handle(invocation) }
-            }
-        }
+    let runtime = LambdaRuntime(client: client, logger: logger, executor: EventLoopTaskExecutor(httpClient.eventLoopGroup.next())) {
+        let settings = try WishesSettings.fromEnvironment(environment, required: ["WISHES_BUCKET", "WISHES_QUEUE_URL", "WISHES_TASK_DEFINITION"])
+        let aws = try AWSClients.fromEnvironment(environment, httpClient: httpClient, logger: logger)
+        let dispatcher = Dispatcher(aws: aws, settings: settings, options: .fromEnvironment(environment))
+        return { invocation in try await dispatcher.handle(invocation) }
     }
-} catch where error is CancellationError || signalled.withLockedValue({ $0 }) {
-    logger.info("stopped by signal")
+    // Lambda's SIGTERM (and Ctrl-C) shut down gracefully: the runtime leaves its pending /next and returns.
+    // The runtime returns only once it is shut down, which is no failure.
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: runtime, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
 } catch {
     logger.critical("MakeAWish stopped", metadata: ["error": "\(error)"])
     exitCode = 1

@@ -6,7 +6,7 @@ import sys
 import time
 
 from lib import processes
-from lib.runtime_api import RuntimeAPI
+from lib.bootstrap import Bootstrap
 
 ENVIRONMENT = {"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local",
                "AWS_SECRET_ACCESS_KEY": "local-secret", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
@@ -14,21 +14,15 @@ ENVIRONMENT = {"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1", "AWS_DEFAULT_
                "WISHES_TASK_DEFINITION": "count-to-three", "WISHES_CLUSTER": "wishes", "LOG_LEVEL": "warning"}
 
 
-def once(command):
-    api = RuntimeAPI()
-    environment = {**ENVIRONMENT, "HOME": os.environ.get("HOME", "/tmp"), "AWS_LAMBDA_RUNTIME_API": api.address}
-    started = time.perf_counter()
-    process = processes.spawn(command, environment)
-    while api.first_next is None:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited before its first /next")
-        time.sleep(0.0005)
-    elapsed = api.first_next - started
-    time.sleep(0.05)
-    # VmHWM starts over at exec, unlike wait4's ru_maxrss, which counts the forked harness too.
-    rss = processes.peak_rss_mib(process.pid)
-    processes.stop(process)
-    api.close()
+def once(bin_dir, command):
+    bootstrap = Bootstrap(bin_dir, command, {**ENVIRONMENT, "HOME": os.environ.get("HOME", "/tmp")})
+    try:
+        elapsed = bootstrap.wait_init()
+        time.sleep(0.05)
+        # VmHWM starts over at exec, unlike wait4's ru_maxrss, which counts the forked harness too.
+        rss = processes.peak_rss_mib(bootstrap.pid)
+    finally:
+        bootstrap.stop()
     return elapsed, rss
 
 
@@ -37,8 +31,8 @@ def measure(args):
     peer = [sys.executable, os.path.join(args.here, "peers", "dispatcher.py")]
     runs = {"ours": [], "peer": []}
     for _ in range(args.cold_starts):
-        runs["ours"].append(once(ours))
-        runs["peer"].append(once(peer))
+        runs["ours"].append(once(args.bin, ours))
+        runs["peer"].append(once(args.bin, peer))
     ms = {side: statistics.median(t for t, _ in values) * 1000 for side, values in runs.items()}
     rss = {side: statistics.median(r for _, r in values) for side, values in runs.items()}
     return [

@@ -7,13 +7,15 @@ import os
 import random
 import sys
 import time
+import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
 from lib import processes
 from lib.cloud import LocalCloud
-from lib.runtime_api import RuntimeAPI
+from lib.bootstrap import Bootstrap
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SPEC = json.dumps({"wish": "bench", "vcpus": 0.25, "memory": 512, "queue": "default", "attempts": 1}).encode()
@@ -34,26 +36,56 @@ def store_wishes(cloud, bucket, count):
     return ids
 
 
-def dispatch(cloud, command, bucket, ids, redelivery_delay=0.0):
-    """Runs one function over all the wishes; returns CPU seconds after init, wall seconds, peak RSS, API."""
-    api = RuntimeAPI(redelivery_delay=redelivery_delay)
-    process = processes.spawn(command, cloud.environment(AWS_LAMBDA_RUNTIME_API=api.address, WISHES_BUCKET=bucket,
-                                                         LOG_LEVEL="warning"))
-    while api.first_next is None:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0]} exited at start")
-        time.sleep(0.001)
-    cpu_before = processes.cpu_seconds(process.pid)
-    started = time.perf_counter()
-    api.feed([json.dumps({"id": i}) for i in ids])
-    if not api.all_done.wait(timeout=1800):
-        raise RuntimeError(f"{command[0]}: only {api.done} of {len(ids)} wishes done; errors: {api.errors[:2]}")
-    wall = time.perf_counter() - started
-    cpu = processes.cpu_seconds(process.pid) - cpu_before
-    rss = processes.peak_rss_mib(process.pid)
-    processes.stop(process)
-    api.close()
-    return cpu, wall, rss, api
+def sqs_event(bodies):
+    return {"Records": [{
+        "messageId": str(uuid.uuid4()), "receiptHandle": "bench", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"}, "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:wishes", "awsRegion": "us-east-1",
+    } for body in bodies]}
+
+
+class Outcome:
+    def __init__(self):
+        self.done = 0
+        self.redelivered = 0
+        self.errors = []
+
+
+def dispatch(cloud, bin_dir, command, bucket, ids, redelivery_delay=0.0, batch=10):
+    """Runs one function over all the wishes; returns CPU seconds after init, wall seconds, peak RSS, outcome.
+    Failed batch items come back after `redelivery_delay` seconds, as SQS would return them."""
+    bootstrap = Bootstrap(bin_dir, command, cloud.environment(WISHES_BUCKET=bucket, LOG_LEVEL="warning"))
+    try:
+        bootstrap.wait_init()
+        cpu_before = processes.cpu_seconds(bootstrap.pid)
+        started = time.perf_counter()
+        outcome = Outcome()
+        pending = deque((0.0, [json.dumps({"id": i}) for i in ids[start:start + batch]]) for start in range(0, len(ids), batch))
+        deadline = time.monotonic() + 1800
+        while pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[0]}: only {outcome.done} of {len(ids)} wishes done; errors: {outcome.errors[:2]}")
+            ready, bodies = pending.popleft()
+            if ready > time.monotonic():
+                time.sleep(ready - time.monotonic())
+            event = sqs_event(bodies)
+            error, answer = bootstrap.invoke(event)
+            if error:
+                outcome.errors.append(answer.decode(errors="replace"))
+                failed_ids = {r["messageId"] for r in event["Records"]}
+            else:
+                failed_ids = {f["itemIdentifier"] for f in (json.loads(answer or b"{}") or {}).get("batchItemFailures", [])}
+            failed = [r["body"] for r in event["Records"] if r["messageId"] in failed_ids]
+            outcome.done += len(bodies) - len(failed)
+            outcome.redelivered += len(failed)
+            if failed:
+                pending.append((time.monotonic() + redelivery_delay, failed))
+        wall = time.perf_counter() - started
+        cpu = processes.cpu_seconds(bootstrap.pid) - cpu_before
+        rss = processes.peak_rss_mib(bootstrap.pid)
+    finally:
+        bootstrap.stop()
+    return cpu, wall, rss, outcome
 
 
 def measure(args):
@@ -67,7 +99,7 @@ def measure(args):
         for side, command in sides.items():
             bucket = f"bench-{side}-{random.randrange(1 << 30)}"
             ids = store_wishes(cloud, bucket, args.wishes)
-            cpu, wall, rss, api = dispatch(cloud, command, bucket, ids)
+            cpu, wall, rss, api = dispatch(cloud, args.bin, command, bucket, ids)
             stats = cloud.stats()
             results[side] = {"cpu": cpu, "wall": wall, "rss": rss, "launched": stats["tasksLaunched"] - launched_before,
                              "redelivered": api.redelivered}

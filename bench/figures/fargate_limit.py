@@ -19,7 +19,7 @@ def measure(args):
     try:
         bucket = f"bench-limit-{random.randrange(1 << 30)}"
         ids = store_wishes(cloud, bucket, args.limit_wishes)
-        cpu, wall, rss, api = dispatch(cloud, [os.path.join(args.bin, "MakeAWish")], bucket, ids, redelivery_delay=1.0)
+        cpu, wall, rss, api = dispatch(cloud, args.bin, [os.path.join(args.bin, "MakeAWish")], bucket, ids, redelivery_delay=1.0)
         stats = cloud.stats()
         allowed = burst + rate * wall
         share = min(args.limit_wishes, allowed)

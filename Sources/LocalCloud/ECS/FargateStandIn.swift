@@ -41,6 +41,8 @@ final class FargateStandIn: Service, Sendable {
     let events: EventBus
     let logger: Logger
     let table: TaskTable
+    /// Each task's life (start, wait, stop), Spot interruptions and stops: children of `run`.
+    let work = ChildTasks()
     let cluster = "arn:aws:ecs:us-east-1:000000000000:cluster/wishes"
 
     init(options: Options, events: EventBus, logger: Logger) {
@@ -52,10 +54,17 @@ final class FargateStandIn: Service, Sendable {
 
     func run() async throws {
         let app = Application(router: router(), configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: nil), logger: logger)
-        try await withTaskCancellationOrGracefulShutdownHandler {
-            try await app.run()
-        } onCancelOrGracefulShutdown: {
-            Task { await self.table.stopAll() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.work.run() }
+            defer { group.cancelAll() }
+            do {
+                try await app.run()
+            } catch {
+                // Every task's program stops before the group ends: their lives wait for them to exit.
+                await table.stopAll()
+                throw error
+            }
+            await table.stopAll()
         }
     }
 
@@ -169,12 +178,13 @@ final class FargateStandIn: Service, Sendable {
     func start(_ task: LocalTask) {
         events.publishTaskState(taskARN: task.arn, detail: task.eventDetail)
         let options = self.options
-        var environment = options.environment
+        var taskEnvironment = options.environment
         for pair in task.overrides?.containerOverrides?.first(where: { $0.name == options.containerName })?.environment ?? [] {
-            environment[pair.name] = pair.value
+            taskEnvironment[pair.name] = pair.value
         }
-        environment["ECS_CONTAINER_METADATA_URI_V4"] = "http://127.0.0.1:\(options.port)/v4/\(task.id)"
-        Task {
+        taskEnvironment["ECS_CONTAINER_METADATA_URI_V4"] = "http://127.0.0.1:\(options.port)/v4/\(task.id)"
+        work.add { [self, taskEnvironment] in
+            var environment = taskEnvironment
             let grant = await options.credentials.grant(session: "task-\(task.id)")
             environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "\(self.credentialsBase)/\(grant.id)"
             environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = grant.token
@@ -201,12 +211,12 @@ final class FargateStandIn: Service, Sendable {
             }
             if task.capacityProvider == "FARGATE_SPOT", Double.random(in: 0..<1) < options.spotInterruptionRate {
                 let delay = Duration.milliseconds(Int64.random(in: 0...max(1, Int64(options.interruptWithin.components.seconds * 1000))))
-                Task {
-                    try? await Task.sleep(for: delay)
+                self.work.add {
+                    do { try await Task.sleep(for: delay) } catch { return }
                     _ = await self.interrupt(task.id)
                 }
             }
-            let code = await program.wait()
+            let code = await program.wait(stoppingOnCancelAfter: .seconds(2))
             // ECS takes a task's credentials away once its containers have stopped.
             await options.credentials.revoke(grant.id)
             if let leaving = await table.update(task.id, { $0.lastStatus = "DEPROVISIONING"; $0.exitCode = Int(code) }) {
@@ -227,7 +237,8 @@ final class FargateStandIn: Service, Sendable {
         guard let program = await table.program(id) else { return false }
         _ = await table.update(id) { $0.desiredStatus = "STOPPED"; $0.stopCode = "SpotInterruption"; $0.stoppedReason = "Your Spot Task was interrupted." }
         logger.info("Spot interruption", metadata: ["task": "\(id)"])
-        Task { await program.stop(grace: options.stopTimeout) }
+        let grace = options.stopTimeout
+        work.add { await program.stop(grace: grace) }
         return true
     }
 
@@ -249,7 +260,10 @@ final class FargateStandIn: Service, Sendable {
         guard let task = await table.task(input.task) else { return Self.error(400, "InvalidParameterException", "The referenced task was not found.") }
         if task.lastStatus != "STOPPED", task.stopCode == nil {
             _ = await table.update(task.id) { $0.desiredStatus = "STOPPED"; $0.stopCode = "UserInitiated"; $0.stoppedReason = input.reason ?? "Task stopped by user" }
-            if let program = await table.program(task.id) { Task { await program.stop(grace: options.stopTimeout) } }
+            if let program = await table.program(task.id) {
+                let grace = options.stopTimeout
+                work.add { await program.stop(grace: grace) }
+            }
         }
         struct Output: Encodable { var task: ECS.Task }
         return Self.json(encodable: Output(task: (await table.task(task.id) ?? task).ecsTask))
@@ -383,6 +397,8 @@ actor TaskTable {
     }
 
     func stopAll() async {
-        for program in programs.values { await program.stop(grace: .seconds(2)) }
+        await withDiscardingTaskGroup { group in
+            for program in programs.values { group.addTask { await program.stop(grace: .seconds(2)) } }
+        }
     }
 }

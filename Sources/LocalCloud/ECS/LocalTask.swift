@@ -46,24 +46,13 @@ struct LocalTask: Sendable {
         return task
     }
 
-    /// The `detail` of the "ECS Task State Change" event.
-    var eventDetail: [String: Any] {
-        var container: [String: Any] = ["name": containerName, "lastStatus": lastStatus, "taskArn": arn]
-        if let exitCode { container["exitCode"] = exitCode }
-        var detail: [String: Any] = [
-            "taskArn": arn, "clusterArn": clusterArn, "taskDefinitionArn": taskDefinitionArn, "lastStatus": lastStatus,
-            "desiredStatus": desiredStatus, "launchType": "FARGATE", "capacityProviderName": capacityProvider,
-            "cpu": cpu, "memory": memory, "containers": [container], "createdAt": RFC3339.format(createdAt), "version": 1,
-        ]
-        if let startedBy { detail["startedBy"] = startedBy }
-        if let group { detail["group"] = group }
-        if let stopCode { detail["stopCode"] = stopCode }
-        if let stoppedReason { detail["stoppedReason"] = stoppedReason }
-        if let startedAt { detail["startedAt"] = RFC3339.format(startedAt) }
-        if let stoppedAt { detail["stoppedAt"] = RFC3339.format(stoppedAt) }
-        if let overrides, let data = try? JSONEncoder().encode(overrides), let object = try? JSONSerialization.jsonObject(with: data) {
-            detail["overrides"] = object
-        }
-        return detail
+    /// The `detail` of the "ECS Task State Change" event, in the type the dispatcher decodes it as.
+    var eventDetail: TaskStateChange {
+        TaskStateChange(
+            taskArn: arn, clusterArn: clusterArn, taskDefinitionArn: taskDefinitionArn, lastStatus: lastStatus, desiredStatus: desiredStatus,
+            launchType: "FARGATE", capacityProviderName: capacityProvider, cpu: cpu, memory: memory, createdAt: RFC3339.format(createdAt),
+            startedBy: startedBy, group: group, stopCode: stopCode, stoppedReason: stoppedReason, startedAt: startedAt.map(RFC3339.format),
+            stoppedAt: stoppedAt.map(RFC3339.format), containers: [.init(name: containerName, exitCode: exitCode, lastStatus: lastStatus, taskArn: arn)],
+            overrides: overrides.map(TaskStateChange.Overrides.init))
     }
 }

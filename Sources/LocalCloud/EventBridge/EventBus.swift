@@ -84,17 +84,22 @@ final class EventBus: Service, Sendable {
     }
 
     /// An ECS task state change, as ECS sends it to the default bus: every state, whatever the rules want.
-    func publishTaskState(taskARN: String, detail: [String: Any]) {
+    func publishTaskState(taskARN: String, detail: TaskStateChange) {
         publish(detailType: "ECS Task State Change", source: "aws.ecs", resources: [taskARN], detail: detail)
     }
 
-    func publish(detailType: String, source: String, resources: [String], detail: [String: Any]) {
-        let event: [String: Any] = [
-            "version": "0", "id": UUID().uuidString.lowercased(), "detail-type": detailType, "source": source,
-            "account": Self.account, "time": RFC3339.format(Date()), "region": Self.region, "resources": resources, "detail": detail,
-        ]
-        guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]),
-              let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return }
+    /// The schedule rule's tick, whose detail is empty.
+    func publishTick() {
+        publish(detailType: "Scheduled Event", source: "aws.events", resources: ["arn:aws:events:\(Self.region):\(Self.account):rule/wishes-sweep"],
+                detail: [String: String]())
+    }
+
+    func publish<Detail: Sendable & Codable>(detailType: String, source: String, resources: [String], detail: Detail) {
+        let event = EventBridgeEvent(id: UUID().uuidString.lowercased(), detailType: detailType, source: source, account: Self.account,
+                                     time: RFC3339.format(Date()), region: Self.region, resources: resources, detail: detail)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(event), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return }
         stats.withLockedValue { $0.published += 1 }
         let isTaskEvent = source == "aws.ecs"
         // The schedule rule targets its own events; the task rule filters ECS's.
@@ -136,8 +141,7 @@ final class EventBus: Service, Sendable {
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: self.scheduleEvery)
-                    self.publish(detailType: "Scheduled Event", source: "aws.events",
-                                 resources: ["arn:aws:events:\(Self.region):\(Self.account):rule/wishes-sweep"], detail: [:])
+                    self.publishTick()
                 }
             }
             group.addTask {

@@ -17,6 +17,8 @@ struct Freezer: Sendable {
         /// cgroup v2: `cgroup.freeze` takes 1 and 0.
         case cgroupV2(String)
         case signals
+        /// Never frozen: a runtime that someone else started, or a bare Runtime API's.
+        case none
     }
 
     let kind: Kind
@@ -72,7 +74,7 @@ struct Freezer: Sendable {
     func adopt(_ pid: Int32) {
         switch kind {
         case .cgroupV1(let path), .cgroupV2(let path): Self.write("\(pid)", to: path + "/cgroup.procs")
-        case .signals: break
+        case .signals, .none: break
         }
     }
 
@@ -81,6 +83,7 @@ struct Freezer: Sendable {
         case .cgroupV1(let path): Self.write("FROZEN", to: path + "/freezer.state")
         case .cgroupV2(let path): Self.write("1", to: path + "/cgroup.freeze")
         case .signals: kill(pid, SIGSTOP)
+        case .none: break
         }
     }
 
@@ -89,6 +92,7 @@ struct Freezer: Sendable {
         case .cgroupV1(let path): Self.write("THAWED", to: path + "/freezer.state")
         case .cgroupV2(let path): Self.write("0", to: path + "/cgroup.freeze")
         case .signals: kill(pid, SIGCONT)
+        case .none: break
         }
     }
 
@@ -98,7 +102,7 @@ struct Freezer: Sendable {
         case .cgroupV1(let path), .cgroupV2(let path):
             thaw(0)
             rmdir(path)
-        case .signals: break
+        case .signals, .none: break
         }
     }
 

@@ -34,9 +34,18 @@ actor FunctionInstance {
 
     /// Chance that the environment is killed in the middle of an invocation (`--kill-runtime-rate`).
     let killRate: Double
+    /// Where the function ARN and `Lambda-Runtime-Invoked-Function-Arn` name the function.
+    let functionARN: String
 
-    init(name: String, port: Int, functionTimeout: Int, freezer: Freezer, killRate: Double = 0) {
+    /// Logs `INIT_REPORT` with the init duration at the first `/next`: a bare Runtime API has no
+    /// invocation's REPORT to carry it before a caller asks for one (the benchmarks time it).
+    let reportsInit: Bool
+
+    init(name: String, port: Int, functionTimeout: Int, freezer: Freezer, killRate: Double = 0, reportsInit: Bool = false,
+         functionARN: String = "arn:aws:lambda:us-east-1:000000000000:function:make-a-wish") {
         self.killRate = killRate
+        self.reportsInit = reportsInit
+        self.functionARN = functionARN
         self.name = name
         self.freezer = freezer
         self.port = port
@@ -46,31 +55,37 @@ actor FunctionInstance {
     /// Runs the event through the function and waits for its answer or its deadline.
     func invoke(_ event: [UInt8]) async -> (InvocationResult, Duration, Duration?) {
         let invocation = Invocation(requestID: UUID().uuidString.lowercased(), deadline: Date().addingTimeInterval(TimeInterval(functionTimeout)),
-                                    event: event, functionARN: "arn:aws:lambda:us-east-1:000000000000:function:MakeAWish")
+                                    event: event, functionARN: functionARN)
         lastRequestID = invocation.requestID
         ConsoleOutput.write("\(name) | START RequestId: \(invocation.requestID) Version: $LATEST")
         let began = ContinuousClock.now
         let timeout = functionTimeout
-        let result = await withCheckedContinuation { continuation in
-            inFlight[invocation.requestID] = continuation
-            if let waiting = waitingForNext {
-                waitingForNext = nil
-                delivered.insert(invocation.requestID)
-                thaw()
-                waiting.resume(returning: invocation)
-            } else {
-                queued = invocation
+        let injectKill = killRate > 0 && Double.random(in: 0..<1) < killRate
+        // The deadline and an injected kill are children of this invocation: both end with it.
+        let result = await withTaskGroup(of: Void.self) { watchers in
+            watchers.addTask {
+                do { try await Task.sleep(for: .seconds(timeout)) } catch { return }
+                await self.timedOut(invocation.requestID)
             }
-            Task { [weak self] in
-                try? await Task.sleep(for: .seconds(timeout))
-                await self?.timedOut(invocation.requestID)
-            }
-            if killRate > 0, Double.random(in: 0..<1) < killRate {
-                Task { [weak self] in
-                    try? await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
-                    await self?.kill(invocation.requestID)
+            if injectKill {
+                watchers.addTask {
+                    do { try await Task.sleep(for: .milliseconds(Int.random(in: 0...400))) } catch { return }
+                    await self.kill(invocation.requestID)
                 }
             }
+            let result = await withCheckedContinuation { continuation in
+                inFlight[invocation.requestID] = continuation
+                if let waiting = waitingForNext {
+                    waitingForNext = nil
+                    delivered.insert(invocation.requestID)
+                    thaw()
+                    waiting.resume(returning: invocation)
+                } else {
+                    queued = invocation
+                }
+            }
+            watchers.cancelAll()
+            return result
         }
         let duration = ContinuousClock.now - began
         let initReported = initDuration
@@ -96,7 +111,12 @@ actor FunctionInstance {
     func next() async -> Invocation? {
         if !sawFirstNext {
             sawFirstNext = true
-            initDuration = ContinuousClock.now - spawnedAt
+            let duration = ContinuousClock.now - spawnedAt
+            initDuration = duration
+            if reportsInit, program != nil {
+                let millis = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+                ConsoleOutput.write("\(name) | INIT_REPORT Init Duration: \(String(format: "%.2f", millis)) ms\tPhase: init\tStatus: success")
+            }
         }
         if let queued {
             self.queued = nil
@@ -139,11 +159,29 @@ actor FunctionInstance {
         waitingForNext = nil
     }
 
-    func started(_ program: ChildProgram) {
+    /// The runtime reported that its init failed: the invocation that waited for the environment fails
+    /// with that error, as Lambda answers the invoke that started the init.
+    func initFailed(type: String, message: String) {
+        if let queued { complete(queued.requestID, .error(type: type, message: message)) }
+        for id in Array(delivered) { complete(id, .error(type: type, message: message)) }
+        delivered = []
+        waitingForNext?.resume(returning: nil)
+        waitingForNext = nil
+    }
+
+    /// The environment goes away for good (the local cloud stops): what still waits for it fails, as
+    /// no environment will take it any more.
+    func shutDown(code: Int32) {
+        processExited(code: code)
+        if let queued { complete(queued.requestID, .runtimeExited(requestID: queued.requestID, code: code)) }
+    }
+
+    /// A new process of this environment, spawned at `spawned` (the init duration counts from there).
+    func started(_ program: ChildProgram, at spawned: ContinuousClock.Instant) {
         self.program = program
         freezer.adopt(program.pid)
         frozen = false
-        spawnedAt = ContinuousClock.now
+        spawnedAt = spawned
         initDuration = nil
         sawFirstNext = false
     }
@@ -180,7 +218,7 @@ actor FunctionInstance {
             let body = try await request.body.collect(upTo: 1 << 20)
             let (type, message) = Self.errorFields(Array(buffer: body), header: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!])
             initError("\(type): \(message)")
-            await self.processExited(code: -1)
+            await self.initFailed(type: type, message: message)
             return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
         }
         return router

@@ -8,28 +8,51 @@ import ServiceLifecycle
 /// the order callers came. Lambda has no priority between its event sources, so neither has this:
 /// asap goes first by what the dispatcher does (`Dispatcher.admission`), which works the same in AWS.
 final class FunctionPool: Service, Sendable {
+    /// Who runs the function's processes.
+    enum Supervision: Sendable {
+        /// The pool starts each environment's process, and a new one after an exit, each with fresh
+        /// temporary credentials of the function's role, as Lambda does.
+        case environments(executable: String, credentials: any CredentialVendor)
+        /// One bootstrap, started once the Runtime API listens and never again: the pool stops when
+        /// it exits (`LocalCloud runtime-api -- COMMAND`).
+        case once(executable: String, arguments: [String])
+        /// Whoever started the local cloud runs the runtime against the Runtime API (tests do).
+        case external
+    }
+
     let instances: [FunctionInstance]
-    let executable: String
+    let supervision: Supervision
     let environment: [String: String]
-    let credentials: any CredentialVendor
+    /// Each instance's Runtime API also takes invocations (`POST /2015-03-31/functions/function/invocations`),
+    /// as the runtime interface emulator serves both on one port.
+    let servesInvoke: Bool
+    /// Told once the function can take events: the Runtime API listens (and, run `once`, the bootstrap's pid).
+    let onReady: @Sendable (_ instance: FunctionInstance, _ bootstrapPID: Int32?) -> Void
     let logger: Logger
     private let slots: Slots
     /// Runtimes that exited: each is an error Lambda would report, so tests hold it at zero.
     let runtimeExits = NIOLockedValueBox(0)
 
-    init(count: Int, executable: String, environment: [String: String], credentials: any CredentialVendor, functionTimeout: Int,
-         killRate: Double = 0, logger: Logger) throws {
+    init(count: Int, supervision: Supervision, environment: [String: String], functionTimeout: Int, killRate: Double = 0, servesInvoke: Bool = false,
+         onReady: @escaping @Sendable (_ instance: FunctionInstance, _ bootstrapPID: Int32?) -> Void = { _, _ in }, logger: Logger) throws {
         var instances: [FunctionInstance] = []
         for index in 1...max(1, count) {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
             let name = "MakeAWish-\(index)"
-            instances.append(FunctionInstance(name: name, port: port, functionTimeout: functionTimeout, freezer: Freezer.make(name: name, logger: logger),
-                                              killRate: killRate))
+            // Only the local cloud's own environments are frozen; a bare Runtime API leaves its runtime
+            // running, as the runtime interface emulator does.
+            let freezer: Freezer
+            if case .environments = supervision { freezer = Freezer.make(name: name, logger: logger) } else { freezer = Freezer(kind: .none) }
+            var reportsInit = false
+            if case .once = supervision { reportsInit = true }
+            instances.append(FunctionInstance(name: name, port: port, functionTimeout: functionTimeout, freezer: freezer, killRate: killRate,
+                                              reportsInit: reportsInit))
         }
         self.instances = instances
-        self.executable = executable
+        self.supervision = supervision
         self.environment = environment
-        self.credentials = credentials
+        self.servesInvoke = servesInvoke
+        self.onReady = onReady
         self.logger = logger
         self.slots = Slots(instances)
     }
@@ -37,10 +60,10 @@ final class FunctionPool: Service, Sendable {
     /// Invokes the function on a free environment, first come first served.
     func invoke(_ event: [UInt8]) async -> InvocationResult {
         let instance = await slots.acquire()
-        defer { Task { await slots.release(instance) } }
         let (result, duration, initDuration) = await instance.invoke(event)
         let requestLine = "RequestId: \(await instance.lastRequestID ?? "-")"
         let memory = await instance.program?.peakMemoryMiB.map { "\($0) MB" } ?? "? MB"
+        await slots.release(instance)
         let millis = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
         var report = "REPORT \(requestLine)\tDuration: \(String(format: "%.2f", millis)) ms\tBilled Duration: \(Int(millis.rounded(.up))) ms\tMemory Size: 128 MB\tMax Memory Used: \(memory)"
         if let initDuration {
@@ -56,15 +79,58 @@ final class FunctionPool: Service, Sendable {
     func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for instance in instances {
-                let app = Application(router: instance.router { message in
+                let (listening, listens) = AsyncStream.makeStream(of: Void.self)
+                let router = instance.router { message in
                     ConsoleOutput.write("\(instance.name) | INIT_REPORT error: \(message)")
-                }, configuration: .init(address: .hostname("127.0.0.1", port: instance.port), serverName: nil), logger: logger)
+                }
+                if servesInvoke {
+                    router.post("/2015-03-31/functions/:name/invocations") { request, _ -> Response in
+                        let event = try await request.body.collect(upTo: 6 << 20)
+                        return InvokeEndpoint.response(await self.invoke(Array(buffer: event)))
+                    }
+                }
+                let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: instance.port), serverName: nil),
+                                      onServerRunning: { _ in listens.finish() }, logger: logger)
                 group.addTask { try await app.run() }
-                group.addTask { await self.supervise(instance) }
+                group.addTask {
+                    // A runtime started before the API listens fails its first /next.
+                    for await _ in listening {}
+                    if Task.isCancelled { return }
+                    switch self.supervision {
+                    case .environments(let executable, let credentials):
+                        self.onReady(instance, nil)
+                        await self.supervise(instance, executable: executable, credentials: credentials)
+                    case .once(let executable, let arguments):
+                        await self.runOnce(instance, executable: executable, arguments: arguments)
+                    case .external:
+                        self.onReady(instance, nil)
+                        // The API serves until the pool is cancelled.
+                        try? await Task.sleep(for: .seconds(365 * 86_400))
+                        await instance.shutDown(code: 0)
+                    }
+                }
             }
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    /// The one bootstrap of a bare Runtime API: started once, its exit ends the pool.
+    func runOnce(_ instance: FunctionInstance, executable: String, arguments: [String]) async {
+        let environment = self.environment.merging(Self.lambdaEnvironment(instance: instance)) { _, lambda in lambda }
+        let program = ChildProgram(name: instance.name, executable: executable, arguments: arguments, environment: environment)
+        let spawned = ContinuousClock.now
+        do {
+            try program.start()
+        } catch {
+            logger.error("cannot start the bootstrap", metadata: ["error": "\(error)", "path": "\(executable)"])
+            return
+        }
+        await instance.started(program, at: spawned)
+        onReady(instance, program.pid)
+        let code = await program.wait(stoppingOnCancelAfter: .seconds(2))
+        await instance.shutDown(code: code)
+        ConsoleOutput.write("\(instance.name) | the bootstrap exited with code \(code)")
     }
 
     /// What Lambda sets in a `provided.al2023` environment of a 128 MB function, besides the role's keys.
@@ -81,7 +147,7 @@ final class FunctionPool: Service, Sendable {
 
     /// Keeps one MakeAWish process alive for `instance` until shutdown. Each new environment gets
     /// fresh temporary credentials of the function's role, as Lambda's do.
-    func supervise(_ instance: FunctionInstance) async {
+    func supervise(_ instance: FunctionInstance, executable: String, credentials: any CredentialVendor) async {
         let base = self.environment.merging(Self.lambdaEnvironment(instance: instance)) { _, lambda in lambda }
         while !Task.isCancelled {
             var environment = base
@@ -96,6 +162,7 @@ final class FunctionPool: Service, Sendable {
                 continue
             }
             let program = ChildProgram(name: instance.name, executable: executable, environment: environment)
+            let spawned = ContinuousClock.now
             do {
                 try program.start()
             } catch {
@@ -103,7 +170,7 @@ final class FunctionPool: Service, Sendable {
                 try? await Task.sleep(for: .seconds(2))
                 continue
             }
-            await instance.started(program)
+            await instance.started(program, at: spawned)
             let code = await withTaskCancellationHandler {
                 await program.wait()
             } onCancel: {
@@ -111,8 +178,11 @@ final class FunctionPool: Service, Sendable {
                 instance.freezer.thaw(program.pid)
                 program.signal(SIGTERM)
             }
+            if Task.isCancelled {
+                await instance.shutDown(code: code)
+                break
+            }
             await instance.processExited(code: code)
-            if Task.isCancelled { break }
             runtimeExits.withLockedValue { $0 += 1 }
             // Lambda logs this as an error of the function; it is never a normal event.
             ConsoleOutput.write("\(instance.name) | ERROR Runtime exited with code \(code) (Runtime.ExitError); starting a new environment")

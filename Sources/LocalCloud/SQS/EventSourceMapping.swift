@@ -83,19 +83,18 @@ struct EventSourceMapping: Service {
         return ids
     }
 
+    /// The batch as Lambda's event, in the type the dispatcher decodes it as.
     func event(_ messages: [SQS.Message]) throws -> [UInt8] {
-        let records: [[String: Any]] = messages.map { message in
+        let records = messages.map { message in
             var attributes = message.Attributes ?? [:]
             attributes["ApproximateReceiveCount"] = attributes["ApproximateReceiveCount"] ?? "1"
-            let messageAttributes = (message.MessageAttributes ?? [:]).mapValues { value in
-                ["stringValue": value.StringValue ?? "", "dataType": value.DataType, "stringListValues": [String](), "binaryListValues": [String]()] as [String: Any]
-            }
-            return [
-                "messageId": message.MessageId, "receiptHandle": message.ReceiptHandle, "body": message.Body,
-                "attributes": attributes, "messageAttributes": messageAttributes, "md5OfBody": message.MD5OfBody ?? "",
-                "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1",
-            ]
+            return SQSEvent.Record(
+                messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body, attributes: attributes,
+                messageAttributes: (message.MessageAttributes ?? [:]).mapValues { .init(stringValue: $0.StringValue ?? "", dataType: $0.DataType) },
+                md5OfBody: message.MD5OfBody ?? "", eventSourceARN: arn, awsRegion: "us-east-1")
         }
-        return Array(try JSONSerialization.data(withJSONObject: ["Records": records], options: [.sortedKeys]))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(SQSEvent(records: records)))
     }
 }

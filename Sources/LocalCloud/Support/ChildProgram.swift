@@ -81,14 +81,29 @@ final class ChildProgram: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, number) }
     }
 
-    /// SIGTERM, then SIGKILL after `grace`.
-    func stop(grace: Duration = .seconds(5)) async {
+    /// SIGTERM now, SIGKILL after `grace` if it still runs. It does not wait: a cancellation handler
+    /// calls it, and a cancelled sleep turned the old waiting loop into a spin.
+    func terminate(grace: Duration) {
         guard isRunning else { return }
         signal(SIGTERM)
         signal(SIGCONT)  // a frozen (SIGSTOP) process acts on SIGTERM only once thawed
-        let deadline = ContinuousClock.now + grace
-        while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        signal(SIGKILL)
+        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in signal(SIGKILL) }
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`, and the exit; a cancelled caller waits all the same.
+    func stop(grace: Duration = .seconds(5)) async {
+        terminate(grace: grace)
+        _ = await wait()
+    }
+
+    /// Waits for the exit; a caller that is cancelled stops the program (`terminate`) and still waits.
+    func wait(stoppingOnCancelAfter grace: Duration) async -> Int32 {
+        await withTaskCancellationHandler {
+            await wait()
+        } onCancel: {
+            terminate(grace: grace)
+        }
     }
 
     /// Peak resident memory (VmHWM), in MiB, while the process lives.

@@ -20,7 +20,4 @@ public struct LambdaInvocation: Sendable {
         self.event = event
         self.logger = logger
     }
-
-    /// Time left before the deadline.
-    public func remaining(now: Date = Date()) -> TimeInterval { deadline.timeIntervalSince(now) }
 }

@@ -1,28 +1,54 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import ServiceLifecycle
 
-/// The custom runtime's loop: one invocation at a time, as Lambda gives them, until cancelled.
+/// The custom runtime's loop as a service: one invocation at a time, as Lambda gives them, until the
+/// service group shuts down.
 ///
 /// Function code is a closure from the raw event to the raw response; a thrown error is reported
 /// to the Runtime API with its type and message, and the loop goes on, as Lambda expects.
-public struct LambdaRuntime: Sendable {
+public struct LambdaRuntime: Service {
     public typealias Handler = @Sendable (LambdaInvocation) async throws -> [UInt8]
 
     public let client: LambdaRuntimeClient
     public var logger: Logger
+    let initialize: @Sendable () async throws -> Handler
+    /// Where the handler runs: an event loop's executor keeps a request and its caller on one thread.
+    let executor: (any TaskExecutor)?
 
-    public init(client: LambdaRuntimeClient, logger: Logger) {
+    /// `initialize` sets up the function once, before the first `/next` (an error is posted as the init error).
+    public init(
+        client: LambdaRuntimeClient, logger: Logger, executor: (any TaskExecutor)? = nil,
+        initialize: @escaping @Sendable () async throws -> Handler
+    ) {
         self.client = client
         self.logger = logger
+        self.executor = executor
+        self.initialize = initialize
     }
 
-    /// Sets up with `initialize` (reporting an init error if it throws) and then serves events.
-    public func run(initialize: () async throws -> Handler) async throws {
+    /// Sets up and serves events. A graceful shutdown (Lambda's SIGTERM) ends it without an error even
+    /// while `/next` waits: that request has no read timeout, so only cancelling it lets the process go.
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withTaskExecutorPreference(executor) {
+                    try await self.setUpAndServe()
+                }
+            }
+        } catch  where Task.isShuttingDownGracefully || Task.isCancelled {
+            logger.info("stopped by shutdown", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func setUpAndServe() async throws {
         let handler: Handler
         do {
             handler = try await initialize()
         } catch {
+            // A shutdown during init is no failure of the function's: nothing to report.
+            if Task.isCancelled { throw error }
             logger.error("init failed", metadata: ["error": "\(error)"])
             try? await client.initError(errorType: Self.typeName(error), message: "\(error)")
             throw error

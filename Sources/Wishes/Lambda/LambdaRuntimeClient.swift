@@ -42,6 +42,11 @@ public struct LambdaRuntimeClient: Sendable {
     /// Waits for the next event.
     public func next(logger: Logger) async throws(LambdaRuntimeError) -> LambdaInvocation {
         let (status, headers, body) = try await call("next", "GET", "\(base)/invocation/next", body: nil, headers: [:], timeout: nil)
+        return try Self.invocation(status: status, headers: headers, body: body, logger: logger)
+    }
+
+    /// `/next`'s answer as the function sees it, or why it breaks the protocol.
+    static func invocation(status: Int, headers: HTTPHeaders, body: [UInt8], logger: Logger) throws(LambdaRuntimeError) -> LambdaInvocation {
         guard status == 200 else { throw .unexpectedStatus(operation: "next", status: status, body: String(decoding: body, as: UTF8.self)) }
         guard let requestID = headers.first(name: "Lambda-Runtime-Aws-Request-Id"), !requestID.isEmpty else {
             throw .missingHeader("Lambda-Runtime-Aws-Request-Id")

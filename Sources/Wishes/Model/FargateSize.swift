@@ -19,7 +19,4 @@ public enum FargateSize {
     public static func allowedMemory(vcpus: Double) -> [Int]? {
         table.first { $0.vcpus == vcpus }?.memory
     }
-
-    /// ECS CPU units (1 vCPU = 1024), as `RunTask` overrides take them.
-    public static func cpuUnits(vcpus: Double) -> Int { Int(vcpus * 1024) }
 }

@@ -58,8 +58,6 @@ final class ChildProcess: @unchecked Sendable {
         process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
-    var isRunning: Bool { process.isRunning }
-
     func signal(_ number: Int32) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, number)

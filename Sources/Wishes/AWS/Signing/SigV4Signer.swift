@@ -8,7 +8,6 @@ import Foundation
 public struct SigV4Signer: Sendable {
     public static let algorithm = "AWS4-HMAC-SHA256"
     public static let unsignedPayload = "UNSIGNED-PAYLOAD"
-    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// Headers that proxies and clients may change in transit, so they are never signed.
     /// Found by length first: every request asks this of every header.
