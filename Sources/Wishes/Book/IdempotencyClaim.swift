@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What `idempotency/{sha256(key)}` holds: the wish an Idempotency-Key created, and a fingerprint of
 /// the request that created it, so a key used again with another body is refused rather than

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the web front does with wishes: accept them (record first, then queue), list, read, cancel.
 public struct WishBook: Sendable {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 
 /// Why a callback try did not land. `refused` is final (the rules will not change on the next
 /// try); the others may pass later.

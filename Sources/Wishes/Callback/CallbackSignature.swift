@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Signs callbacks the way Standard Webhooks (standardwebhooks.com) does, so receivers can use its
 /// libraries or ten lines of their own:

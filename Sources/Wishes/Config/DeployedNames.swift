@@ -26,7 +26,7 @@ public enum DeployedNames {
 
     /// `taskStateEventPattern` for one account and region.
     public static func taskStateEventPattern(partition: String = "aws", region: String, account: String) -> String {
-        taskStateEventPattern.replacingOccurrences(of: "{partition}", with: partition)
-            .replacingOccurrences(of: "{region}", with: region).replacingOccurrences(of: "{account}", with: account)
+        taskStateEventPattern.replacing("{partition}", with: partition)
+            .replacing("{region}", with: region).replacing("{account}", with: account)
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The limits that keep a typo from costing thousands: every attempt has a timeout (a default
 /// for wishes that name none, a maximum for those that do), and one wish may not ask for more
@@ -63,7 +67,7 @@ public struct WishLimits: Sendable, Equatable {
         }
         if let value = text("WISHES_MAX_ARRAY_VCPUS") {
             guard let vcpus = Double(value), vcpus.isFinite, vcpus >= FargateSize.table[0].vcpus else {
-                throw .invalid("WISHES_MAX_ARRAY_VCPUS", "must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.formatted()), not '\(value)'")
+                throw .invalid("WISHES_MAX_ARRAY_VCPUS", "must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.decimalText), not '\(value)'")
             }
             limits.maxArrayVCPUs = vcpus
         }
@@ -78,12 +82,12 @@ public struct WishLimits: Sendable, Equatable {
     static func queueCaps(_ text: String) throws(SettingsError) -> [WishQueue: Double] {
         var caps: [WishQueue: Double] = [:]
         for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
             guard parts.count == 2, let queue = WishQueue(rawValue: parts[0]) else {
                 throw .invalid("WISHES_QUEUE_MAX_VCPUS", "'\(pair)' is not queue=vCPUs with a queue of \(WishQueue.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard let vcpus = Double(parts[1]), vcpus.isFinite, vcpus >= FargateSize.table[0].vcpus else {
-                throw .invalid("WISHES_QUEUE_MAX_VCPUS", "\(queue.rawValue)'s cap must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.formatted()), not '\(parts[1])'")
+                throw .invalid("WISHES_QUEUE_MAX_VCPUS", "\(queue.rawValue)'s cap must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.decimalText), not '\(parts[1])'")
             }
             caps[queue] = vcpus
         }
@@ -108,11 +112,11 @@ public struct WishLimits: Sendable, Equatable {
         let total = spec.vcpus * Double(children)
         if total > maxArrayVCPUs {
             let field = spec.arraySize == nil ? "vcpus" : "arraySize"
-            let asked = spec.arraySize.map { "\($0) × \(spec.vcpus.formatted()) vCPU = \(total.formatted()) vCPU" } ?? "\(spec.vcpus.formatted()) vCPU"
-            problems.append(.init(field: field, rule: "\(asked) is over the \(maxArrayVCPUs.formatted()) vCPU a wish may use at once here (WISHES_MAX_ARRAY_VCPUS); split the array or ask for smaller tasks"))
+            let asked = spec.arraySize.map { "\($0) × \(spec.vcpus.decimalText) vCPU = \(total.decimalText) vCPU" } ?? "\(spec.vcpus.decimalText) vCPU"
+            problems.append(.init(field: field, rule: "\(asked) is over the \(maxArrayVCPUs.decimalText) vCPU a wish may use at once here (WISHES_MAX_ARRAY_VCPUS); split the array or ask for smaller tasks"))
         }
         if let cap = queueMaxVCPUs[spec.queue], spec.vcpus > cap {
-            problems.append(.init(field: "vcpus", rule: "\(spec.vcpus.formatted()) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.formatted()) vCPU here (WISHES_QUEUE_MAX_VCPUS): it could never start; ask for a smaller task or another queue"))
+            problems.append(.init(field: "vcpus", rule: "\(spec.vcpus.decimalText) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.decimalText) vCPU here (WISHES_QUEUE_MAX_VCPUS): it could never start; ask for a smaller task or another queue"))
         }
         if let role = spec.jobRoleArn, !jobRoleArns.contains(role) {
             let allowed = jobRoleArns.isEmpty ? "this stack allows none" : "allowed: \(jobRoleArns.joined(separator: ", "))"

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where Wishes keeps things and launches tasks, read from the environment that the
 /// CloudFormation template (and the local cloud) sets.
@@ -52,7 +56,7 @@ public struct WishesSettings: Sendable, Equatable {
         let missing = required.filter { (environment[$0] ?? "").isEmpty }
         guard missing.isEmpty else { throw .missing(missing) }
         func list(_ name: String) -> [String] {
-            (environment[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            (environment[name] ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         }
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         return WishesSettings(

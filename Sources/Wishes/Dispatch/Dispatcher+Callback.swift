@@ -1,6 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOConcurrencyHelpers
+import AsyncHTTPClient
 
 extension Dispatcher {
     /// One try of an ended wish's callback.
@@ -90,13 +95,15 @@ extension Dispatcher {
         } catch {
             return .failure(.unreachable("cannot read the signing secret: \(error)"))
         }
-        var view =
-            try? JSONSerialization.jsonObject(with: WishJSON.encoder.encode(status)) as? [String: Any]
-        view?["state"] = status.state.rawValue
-        view?["statusReason"] = status.statusReason
+        var view = try? WishJSON.decode([String: JSONValue].self, from: WishJSON.encode(status))
+        view?["state"] = .string(status.state.rawValue)
+        view?["statusReason"] = status.statusReason.map { .string($0) }
         view?["callback"] = nil
-        let body = Array(
-            (try? JSONSerialization.data(withJSONObject: view ?? [:], options: [.sortedKeys])) ?? Data())
+        // As JSONSerialization wrote it: sorted keys (the status's are all plain camel case, so byte order
+        // is its order), "/" escaped.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = Array((try? encoder.encode(view ?? [:])) ?? Data())
         var sender = CallbackSender(
             policy: settings.limits.callbacks, resolver: resolver,
             eventLoopGroup: aws.httpClient.eventLoopGroup)

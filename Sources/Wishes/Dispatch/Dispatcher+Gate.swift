@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 extension Dispatcher {
@@ -28,13 +32,13 @@ extension Dispatcher {
         }
         guard let cap = settings.limits.queueMaxVCPUs[spec.queue] else { return nil }
         guard spec.vcpus <= cap else {
-            return Hold(reason: "\(spec.vcpus.formatted()) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.formatted()) vCPU (WISHES_QUEUE_MAX_VCPUS): it could never start",
+            return Hold(reason: "\(spec.vcpus.decimalText) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.decimalText) vCPU (WISHES_QUEUE_MAX_VCPUS): it could never start",
                         kind: .never)
         }
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         switch try await ledger(spec.queue).take(identity.startedBy, vcpus: spec.vcpus, cap: cap, at: now) {
         case .taken: return nil
-        case .full: return Hold(reason: "queue \(spec.queue.rawValue) is at its cap of \(cap.formatted()) vCPU (WISHES_QUEUE_MAX_VCPUS)", kind: .room)
+        case .full: return Hold(reason: "queue \(spec.queue.rawValue) is at its cap of \(cap.decimalText) vCPU (WISHES_QUEUE_MAX_VCPUS)", kind: .room)
         case .contended:
             // Room may be there: the count changed under us too often. Back soon, not counted as a wait for room.
             return Hold(reason: "queue \(spec.queue.rawValue)'s count is busy", kind: .until(now.addingTimeInterval(1)))

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 extension Dispatcher {
@@ -43,7 +47,7 @@ extension Dispatcher {
             let failure = output.failures?.first
             let reason = [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer"
             // ECS says "Capacity is unavailable at this time" for Spot, RESOURCE:* when out of room.
-            if reason.localizedCaseInsensitiveContains("capacity") || reason.hasPrefix("RESOURCE:") { throw DispatchError.noCapacity(reason: reason, pool: pool) }
+            if reason.lowercased().firstRange(of: "capacity") != nil || reason.hasPrefix("RESOURCE:") { throw DispatchError.noCapacity(reason: reason, pool: pool) }
             throw DispatchError.launchFailed(reason: reason)
         }
         // The claim stays as it is: the status (for repeated deliveries) is where the task is

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The dispatcher's knobs, with the values AWS runs with; the local cloud and tests shorten the waits.
 public struct DispatcherOptions: Sendable, Equatable {
@@ -66,7 +70,7 @@ public struct DispatcherOptions: Sendable, Equatable {
         options.unknownDependencyGraceSeconds = int("WISHES_UNKNOWN_DEPENDENCY_SECONDS") ?? options.unknownDependencyGraceSeconds
         options.fanOutChunk = max(10, int("WISHES_FAN_OUT_CHUNK") ?? options.fanOutChunk)
         if let text = environment["WISHES_CALLBACK_RETRY_SECONDS"] {
-            let waits = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 >= 0 }
+            let waits = text.split(separator: ",").compactMap { Int($0.trimmingSpaces()) }.filter { $0 >= 0 }
             if !waits.isEmpty { options.callbackRetrySeconds = waits }
         }
         return options

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The three kinds of events that reach the dispatcher, told apart by their shape.
 public enum DispatchEvent: Sendable {

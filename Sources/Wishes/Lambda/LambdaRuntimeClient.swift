@@ -1,5 +1,9 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -78,8 +82,11 @@ public struct LambdaRuntimeClient: Sendable {
     }
 
     static func errorBody(_ type: String, _ message: String) -> [UInt8] {
-        let object = ["errorType": type, "errorMessage": message, "stackTrace": [String]()] as [String: Any]
-        return Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
+        let object: [String: JSONValue] = ["errorType": .string(type), "errorMessage": .string(message), "stackTrace": .array([])]
+        // As JSONSerialization wrote it: sorted keys, "/" escaped.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(object)) ?? Data())
     }
 
     func post(_ operation: String, _ url: String, body: [UInt8], errorType: String?) async throws(LambdaRuntimeError) {

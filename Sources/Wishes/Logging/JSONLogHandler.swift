@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 
 /// Writes one JSON object per line to stdout, as CloudWatch Logs parses and filters them.
@@ -44,7 +53,7 @@ public struct JSONLogHandler: LogHandler {
             guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
-                let written = Foundation.write(fileDescriptor, base + offset, buffer.count - offset)
+                let written = write(fileDescriptor, base + offset, buffer.count - offset)
                 if written <= 0 { break }
                 offset += written
             }

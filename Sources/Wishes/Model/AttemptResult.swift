@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How one attempt ended, as the task itself writes it (`attempts/{n}/result.json`).
 public struct AttemptResult: Sendable, Codable, Equatable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One try of a wish (or of one array child): the task that ran it and how it ended.
 public struct AttemptStatus: Sendable, Codable, Equatable {

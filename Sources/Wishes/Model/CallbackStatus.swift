@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where a wish's callback stands: tried and waiting for its next try, delivered (a 2xx came
 /// back), or abandoned (refused by the rules, or out of tries). Shown with the wish's status.

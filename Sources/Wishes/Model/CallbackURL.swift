@@ -36,7 +36,7 @@ public struct CallbackURL: Sendable, Equatable {
             throw .malformed(
                 "must be ASCII without spaces or control characters (percent-encode the rest)")
         }
-        guard let separator = text.range(of: "://") else {
+        guard let separator = text.firstRange(of: "://") else {
             throw .malformed("must be an absolute https:// URL")
         }
         let scheme = text[..<separator.lowerBound].lowercased()

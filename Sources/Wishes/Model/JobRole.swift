@@ -31,7 +31,7 @@ public enum JobRole {
 
     /// `WISHES_JOB_ROLE_ARNS`, comma separated: the roles a wish may name.
     static func list(_ text: String?) throws(SettingsError) -> [String] {
-        let roles = (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let roles = (text ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         if let bad = roles.first(where: { !isValid($0) }) {
             throw .invalid("WISHES_JOB_ROLE_ARNS", "must be IAM role ARNs (arn:aws:iam::123456789012:role/name), comma separated; '\(bad)' is not one")
         }

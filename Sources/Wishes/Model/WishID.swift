@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A wish's id: 26 characters of Crockford base32 (a ULID), time-ordered, safe in URLs and S3 keys.
 ///

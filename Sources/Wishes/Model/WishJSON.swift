@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The one JSON form of everything Wishes stores and sends: sorted keys, RFC 3339 times.
 public enum WishJSON {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension WishSpec {
     public static let maxWishLength = 1_000
@@ -58,10 +62,10 @@ extension WishSpec {
         let memory = checker.integer("memory", in: 1...Int.max) ?? defaultMemory
         if let allowed = FargateSize.allowedMemory(vcpus: vcpus) {
             if !allowed.contains(memory) {
-                checker.fail("memory", "\(memory) MiB is not a Fargate size for \(vcpus.formatted()) vCPU; allowed: \(allowed.map(String.init).joined(separator: ", "))")
+                checker.fail("memory", "\(memory) MiB is not a Fargate size for \(vcpus.decimalText) vCPU; allowed: \(allowed.map(String.init).joined(separator: ", "))")
             }
         } else if object["vcpus"] != nil {
-            checker.fail("vcpus", "must be one of Fargate's values: \(FargateSize.table.map { $0.vcpus.formatted() }.joined(separator: ", "))")
+            checker.fail("vcpus", "must be one of Fargate's values: \(FargateSize.table.map { $0.vcpus.decimalText }.joined(separator: ", "))")
         }
         spec.vcpus = vcpus
         spec.memory = memory
@@ -148,7 +152,7 @@ extension WishSpec {
             guard let value = number(field) else { return nil }
             guard value == value.rounded(), let int = Int(exactly: value), range.contains(int) else {
                 let upper = range.upperBound == Int.max ? "" : " to \(range.upperBound)"
-                fail(field, "must be a whole number from \(range.lowerBound)\(upper), not \(value.formatted())")
+                fail(field, "must be a whole number from \(range.lowerBound)\(upper), not \(value.decimalText)")
                 return nil
             }
             return int
@@ -299,13 +303,9 @@ enum EnvironmentName {
 public enum RFC3339 {
     public static func parse(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        // ISO8601FormatStyle wants Z; RFC 3339 also allows +hh:mm offsets.
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
+        // Both styles take +hh:mm offsets as well as Z (ISO8601DateFormatter, which full Foundation's ICU
+        // backs, is no longer needed for them).
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     public static func format(_ date: Date) -> String {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One wish as the API takes it and the queue carries it: the fields of AWS Batch's `SubmitJob`.
 public struct WishSpec: Sendable, Codable, Equatable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What is known of one wish (or one array child), as the three writers (web, dispatcher, task)
 /// report it, in any order.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads and writes `status.json` with compare-and-swap (S3 `If-Match` / `If-None-Match`), so
 /// concurrent writers merge their reports instead of overwriting each other.

@@ -1,5 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Keyed fingerprints (HMAC-SHA256, lower-case hex) for values that must be compared later but not
 /// be readable from what is stored or sent: an idempotent request's body, the web's session cookie.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The time of day, the seam that lets tests and the local cloud move time (signing dates,
 /// `notBefore`, timeouts) without sleeping.

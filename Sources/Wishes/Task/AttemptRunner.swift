@@ -1,10 +1,16 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOCore
+import NIOFoundationEssentialsCompat
 
 /// One attempt of one wish, inside its Fargate task: load the spec, do the work, stream the
 /// output, write the result, and exit with the work's exit code so ECS and S3 agree.

@@ -1,36 +1,64 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import CWishesSystem
+import Dispatch
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The wish's command as a child process: stdout and stderr read live into one buffer, signals on demand.
+///
+/// Spawned with posix_spawn as Foundation's `Process` did (its own process group, stdin from /dev/null,
+/// every other descriptor closed), without `Process`, which only full Foundation has.
 final class ChildProcess: @unchecked Sendable {
-    // @unchecked: `process` is configured before `run` and afterwards only signalled and read.
-    private let process = Process()
-    private let pipe = Pipe()
+    // @unchecked: the arguments are fixed at init; `state` holds what changes.
+    private let arguments: [String]
+    private let environment: [String: String]
+    private let state = NIOLockedValueBox<(pid: pid_t, running: Bool, status: Int32)>((0, false, 0))
     private let readingDone = NIOLockedValueBox(false)
     let output: OutputBuffer
 
     init(command: [String], environment: [String: String], output: OutputBuffer) {
         self.output = output
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["--"] + command
-        process.environment = environment
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        arguments = ["/usr/bin/env", "--"] + command
+        self.environment = environment
+    }
+
+    struct SpawnError: Error, CustomStringConvertible {
+        let call: String
+        let code: Int32
+        var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
     }
 
     /// Runs the child to its end and returns its exit code (128 + n when signal n ended it).
     func run() async throws -> Int32 {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-                startReading()
-            } catch {
-                continuation.resume(throwing: error)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw SpawnError(call: "pipe", code: errno) }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        let pid: pid_t
+        do {
+            pid = try spawn(writeEnd: fds[1])
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            throw error
+        }
+        close(fds[1])
+        state.withLockedValue { $0 = (pid, true, 0) }
+        startReading(fds[0])
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [state] in
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+                state.withLockedValue { $0.running = false; $0.status = status }
+                continuation.resume()
             }
         }
         // Output written just before the exit may still be in the pipe; a grandchild holding the
@@ -41,25 +69,64 @@ final class ChildProcess: @unchecked Sendable {
         return exitCode
     }
 
-    private func startReading() {
-        let reader = pipe.fileHandleForReading
-        let thread = Thread { [output, readingDone] in
+    private func spawn(writeEnd: Int32) throws -> pid_t {
+        #if canImport(Darwin)
+        var actions: posix_spawn_file_actions_t?
+        var attributes: posix_spawnattr_t?
+        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_CLOEXEC_DEFAULT
+        #else
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        let flags = POSIX_SPAWN_SETPGROUP
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        #if !canImport(Darwin)
+        wishes_spawn_close_from(&actions, 3)
+        #endif
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0)=\($1)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        guard result == 0 else { throw SpawnError(call: "posix_spawn \(arguments[0])", code: result) }
+        return pid
+    }
+
+    private func startReading(_ fd: Int32) {
+        DispatchQueue.global().async { [output, readingDone] in
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
-                let data = reader.availableData
-                if data.isEmpty { break }
-                output.append(data)
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                output.append(buffer[0..<count])
             }
+            close(fd)
             readingDone.withLockedValue { $0 = true }
         }
-        thread.start()
     }
 
     var exitCode: Int32 {
-        process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        let status = state.withLockedValue { $0.status }
+        // WIFSIGNALED: 128 + WTERMSIG; otherwise WEXITSTATUS.
+        let signal = status & 0x7f
+        return signal != 0 && signal != 0x7f ? 128 + signal : (status >> 8) & 0xff
     }
 
     func signal(_ number: Int32) {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, number)
+        let pid = state.withLockedValue { $0.running ? $0.pid : 0 }
+        guard pid > 0 else { return }
+        kill(pid, number)
     }
 }

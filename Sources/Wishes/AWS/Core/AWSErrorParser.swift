@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads the error out of a failed response, whichever protocol the service speaks:
 /// JSON (`__type`, or the SQS query-compatible `x-amzn-query-error` header) or XML (`<Error><Code>`).
@@ -7,13 +11,14 @@ enum AWSErrorParser {
         let requestID = response.header("x-amzn-requestid") ?? response.header("x-amz-request-id")
         var code: String?
         var message = ""
-        if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] {
-            if code == nil, let type = object["__type"] as? String ?? object["code"] as? String {
+        if let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(response.body)) {
+            func string(_ key: String) -> String? { if case .string(let text)? = object[key] { text } else { nil } }
+            if code == nil, let type = string("__type") ?? string("code") {
                 // `com.amazonaws.sqs#QueueDoesNotExist` and `aws.ecs#ClientException:extra` both mean the last word.
                 let afterHash = type.split(separator: "#").last.map(String.init) ?? type
                 code = afterHash.split(separator: ":").first.map(String.init)
             }
-            message = object["message"] as? String ?? object["Message"] as? String ?? ""
+            message = string("message") ?? string("Message") ?? ""
         } else if let tree = try? XMLTree.parse(response.body), let error = tree.name == "Error" ? tree : tree.child("Errors")?.child("Error") ?? tree.child("Error") {
             code = error.child("Code")?.text
             message = error.child("Message")?.text ?? ""

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// AWS's JSON protocols (1.0 for SQS, 1.1 for ECS): a POST to `/` whose `X-Amz-Target` names the operation.
 struct AWSJSONProtocol: Sendable {

@@ -1,7 +1,12 @@
 import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
-import NIOFoundationCompat
+import NIOFoundationEssentialsCompat
+import NIOHTTP1
 
 /// The ECS task role, served by the container agent at `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
 /// (on 169.254.170.2) or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with the authorization token when set.
@@ -44,7 +49,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
     static func isAllowed(_ url: String) -> Bool {
         guard let endpoint = Endpoint(url: url) else { return false }
         if endpoint.scheme == "https" { return true }
-        let host = endpoint.host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let host = endpoint.host.lowercased().trimmingScalars { $0 == "[" || $0 == "]" }
         if ["localhost", "::1", "169.254.170.2", "169.254.170.23", "fd00:ec2::23"].contains(host) { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets.first == "127" && octets.allSatisfy { UInt8($0) != nil }
@@ -60,7 +65,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
             guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw CredentialError.containerEndpoint("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
             }
-            request.headers.add(name: "Authorization", value: token.trimmingCharacters(in: .whitespacesAndNewlines))
+            request.headers.add(name: "Authorization", value: token.trimmingSpacesAndNewlines())
         } else if let token = authorizationToken {
             request.headers.add(name: "Authorization", value: token)
         }

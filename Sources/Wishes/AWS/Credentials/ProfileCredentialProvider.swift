@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A named profile from the shared files (`~/.aws/credentials`, then `~/.aws/config`), as the CLI reads them.
 public struct ProfileCredentialProvider: CredentialProvider {
@@ -7,7 +11,7 @@ public struct ProfileCredentialProvider: CredentialProvider {
     let configFile: String
 
     public init(environment: [String: String]) {
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         profile = environment["AWS_PROFILE"] ?? environment["AWS_DEFAULT_PROFILE"] ?? "default"
         credentialsFile = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "\(home)/.aws/credentials"
         configFile = environment["AWS_CONFIG_FILE"] ?? "\(home)/.aws/config"
@@ -45,15 +49,15 @@ public struct ProfileCredentialProvider: CredentialProvider {
         var sections: [String: [String: String]] = [:]
         var current: String?
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("["), line.hasSuffix("]") {
-                let name = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                let name = line.dropFirst().dropLast().trimmingSpaces()
                 current = name
                 sections[name, default: [:]] = sections[name, default: [:]]
             } else if let current, let equals = line.firstIndex(of: "=") {
-                let key = line[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-                let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                let key = line[..<equals].trimmingSpaces().lowercased()
+                let value = line[line.index(after: equals)...].trimmingSpaces()
                 sections[current]?[key] = value
             }
         }

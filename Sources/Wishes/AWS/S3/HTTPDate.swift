@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// RFC 7231 dates (`Sun, 06 Nov 1994 08:49:37 GMT`), as S3 sends `Last-Modified`.
 enum HTTPDate {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// S3 over REST/XML: path-style on custom endpoints (moto, LocalStack), virtual-hosted on AWS.
 public struct S3Client: Sendable {
@@ -155,7 +159,7 @@ public struct S3Client: Sendable {
         func decoded(_ text: String) throws -> String {
             guard encoded else { return text }
             // `encoding-type=url` uses form encoding: `+` is a space there.
-            guard let value = URIEncoding.decode(text.replacingOccurrences(of: "+", with: "%20")) else {
+            guard let value = URIEncoding.decode(text.replacing("+", with: "%20")) else {
                 throw AWSClientError.invalidResponse(service: .s3, operation: "ListObjectsV2", reason: "undecodable key \(text)")
             }
             return value

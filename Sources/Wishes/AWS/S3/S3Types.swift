@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// S3's shapes, as the REST/XML protocol carries them.
 public enum S3 {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// STS over the Query protocol (a form-encoded POST, an XML answer): temporary credentials for a role,
 /// as Lambda and Fargate hand them to their code (an `ASIA…` key, a secret, a session token, an expiry).

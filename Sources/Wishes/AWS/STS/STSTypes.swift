@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// STS's rules and shapes, as the Query protocol carries them.
 public enum STS {
@@ -18,7 +22,7 @@ public enum STS {
     }
 
     static func check(sessionName: String, durationSeconds: Int?) throws(AWSClientError) {
-        let allowed = sessionName.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_+=,.@-".unicodeScalars.contains($0)) }
+        let allowed = sessionName.unicodeScalars.allSatisfy { $0.isASCII && ((("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)) || "_+=,.@-".unicodeScalars.contains($0)) }
         if !(2...64).contains(sessionName.count) || !allowed {
             throw .service(AWSServiceError(service: .sts, operation: "AssumeRole", code: "ValidationError",
                                            message: InputError.sessionName(sessionName).description, statusCode: 400))

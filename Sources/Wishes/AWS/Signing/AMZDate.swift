@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// SigV4's timestamp formats, computed without `DateFormatter` (which is slow and locale-bound).
 struct AMZDate: Sendable, Equatable {
