@@ -83,7 +83,9 @@ public struct WebApp: Sendable {
         }
         router.get("/wishes/:id") { request, context in
             guard let id = context.parameters.get("id").flatMap(WishID.init), let detail = try await book.detail(id) else { throw PageError.noSuchWish }
-            let output = try await book.output(id, attempt: nil)
+            // The status just read names the last attempt; only the tail the page shows is fetched.
+            let last = detail.status.attempts.last?.number
+            let output = if let last { try await book.outputTail(id, attempt: last, bytes: Pages.outputShown) } else { (tail: [UInt8], size: Int)?.none }
             let csrf = Self.csrf(request) ?? Self.newToken()
             return Self.html(Pages.detail(detail, output: output, csrf: csrf), csrf: csrf)
         }

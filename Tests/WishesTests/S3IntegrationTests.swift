@@ -133,7 +133,7 @@ import Testing
     @Test func statusStoreMergesConcurrentReportsWithoutLosingAny() async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
-            let store = StatusStore(s3: aws.s3, bucket: bucket, layout: S3Layout())
+            let store = StatusStore(objects: S3ObjectStorage(s3: aws.s3, bucket: bucket), layout: S3Layout())
             let id = WishID.generate(at: Date())
             let now = Date()
             // Web, dispatcher and task report at once; every report must survive.

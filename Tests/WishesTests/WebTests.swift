@@ -156,7 +156,7 @@ struct WebTests {
         try await withWeb { client, fixture in
             let id = try #require(try Self.object(try await submit(client, #"{"wish":"many","arraySize":1500}"#))["id"] as? String)
             let wishID = try #require(WishID(id))
-            let store = StatusStore(s3: fixture.aws.s3, bucket: fixture.bucket, layout: fixture.settings.layout)
+            let store = StatusStore(objects: S3ObjectStorage(s3: fixture.aws.s3, bucket: fixture.bucket), layout: fixture.settings.layout)
             // Child 0 succeeded, 7 failed for good, 999 waits in RUNNABLE, 1200 is past the summary;
             // the rest have no status yet.
             for (index, state) in [(0, WishState.succeeded), (999, .runnable), (1200, .succeeded)] {

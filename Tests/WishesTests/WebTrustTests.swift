@@ -456,7 +456,7 @@ struct WebTrustTests {
             let spec = WishSpec(wish: "orphan")
             let id = WishID.generate(at: Date())
             let now = Date()
-            _ = try await fixture.book.store(try fixture.book.settings.limits.apply(to: spec), id: id, at: now)
+            _ = try await fixture.book.store.create(try fixture.book.settings.limits.apply(to: spec), id: id, createdAt: now, updatedAt: now)
             let claim = IdempotencyClaim(id: id, request: try IdempotencyClaim.fingerprint(key: "k", spec: spec), queued: nil)
             try await fixture.aws.s3.putObject(bucket: fixture.bucket, key: S3Layout().idempotency(keyHash: IdempotencyClaim.keyHash("k")), body: WishJSON.encode(claim))
             let answer = try await fixture.book.submit(spec, idempotencyKey: "k")

@@ -10,13 +10,21 @@ public struct WishBook: Sendable {
     public let aws: AWSClients
     public let settings: WishesSettings
     let clock: any WallClock
-    let statuses: StatusStore
+    /// Every object of every wish: S3 in AWS and the local cloud, memory in unit tests.
+    let store: WishStore
+    var statuses: StatusStore { store.statuses }
 
     public init(aws: AWSClients, settings: WishesSettings, clock: any WallClock = SystemClock()) {
+        let objects = S3ObjectStorage(s3: aws.s3, bucket: settings.bucket, sensitiveKeyID: settings.secretsKeyID)
+        self.init(aws: aws, store: WishStore(objects: objects, layout: settings.layout), settings: settings, clock: clock)
+    }
+
+    /// A book over any store: the in-memory one in unit tests (SQS and ECS stay `aws`'s).
+    package init(aws: AWSClients, store: WishStore, settings: WishesSettings, clock: any WallClock = SystemClock()) {
         self.aws = aws
         self.settings = settings
         self.clock = clock
-        self.statuses = StatusStore(s3: aws.s3, bucket: settings.bucket, layout: settings.layout)
+        self.store = store
     }
 
     var layout: S3Layout { settings.layout }
@@ -78,13 +86,13 @@ public struct WishBook: Sendable {
         try await checkDependencies(accepted)
         let now = clock.now
         let id = WishID.generate(at: now)
-        var status = try await store(accepted, id: id, at: now)
+        var status = try await store.create(accepted, id: id, createdAt: now, updatedAt: now)
         if let claimKey, let fingerprint {
             let claim = IdempotencyClaim(id: id, request: fingerprint, queued: nil)
-            if try await !aws.s3.putObjectIfAbsent(bucket: bucket, key: claimKey, body: WishJSON.encode(claim), contentType: "application/json") {
+            if try await !store.objects.putIfAbsent(claimKey, WishJSON.encode(claim)) {
                 // A concurrent call with the same key stored its wish and claimed first: ours is
                 // never queued, so it is removed rather than left in the list as a wish that never runs.
-                await discard(id)
+                await store.discard(id)
                 if let earlier = try await resolveClaim(claimKey, fingerprint: fingerprint, queue: spec.queue) { return earlier }
                 throw SubmitError.notRecorded(cause: .transport(service: .s3, operation: "GetObject", reason: "the Idempotency-Key's claim vanished while it was read"))
             }
@@ -95,46 +103,25 @@ public struct WishBook: Sendable {
             let reason = "not queued: \(error)"
             status = try await statuses.merge(WishStatus(id: id, updatedAt: clock.now, final: .init(state: .failed, reason: reason, at: clock.now)))
             // The key is released, so the retry that the 503 asks for makes a wish that runs.
-            if let claimKey { try? await aws.s3.deleteObject(bucket: bucket, key: claimKey) }
+            if let claimKey { try? await store.objects.delete(claimKey) }
             throw SubmitError.notQueued(id, cause: error)
         }
         if let claimKey, let fingerprint {
             // Best effort: without the mark, a retry only sends the message once more, which is harmless.
             let queued = IdempotencyClaim(id: id, request: fingerprint, queued: true)
-            _ = try? await aws.s3.putObject(bucket: bucket, key: claimKey, body: WishJSON.encode(queued), contentType: "application/json")
+            _ = try? await store.objects.put(claimKey, WishJSON.encode(queued), contentType: "application/json")
         }
         return (status, true)
-    }
-
-    /// Writes the wish: secrets, spec, status, index entry. Nothing runs it until it is queued.
-    func store(_ spec: WishSpec, id: WishID, at now: Date) async throws -> WishStatus {
-        let secrets = spec.secrets
-        if !secrets.isEmpty {
-            try await aws.s3.putObject(bucket: bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json",
-                                       kmsKeyID: settings.secretsKeyID)
-        }
-        try await aws.s3.putObject(bucket: bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
-        let status = try await statuses.merge(WishStatus(id: id, createdAt: now, updatedAt: now))
-        try await aws.s3.putObject(bucket: bucket, key: layout.indexEntry(id), body: Array(spec.queue.rawValue.utf8), contentType: "text/plain")
-        return status
     }
 
     func enqueue(_ id: WishID, queueURL: String) async throws(AWSClientError) {
         _ = try await aws.sqs.sendMessage(queueURL: queueURL, SQS.OutgoingMessage(id: "0", body: WishMessage(id: id).body))
     }
 
-    /// Removes a stored wish that will never be queued. Best effort: what is left is a wish that
-    /// shows SUBMITTED and never runs, which is what a failure here cannot avoid.
-    func discard(_ id: WishID) async {
-        for key in [layout.indexEntry(id), layout.spec(id), layout.secrets(id), layout.status(WishSubject(id: id))] {
-            try? await aws.s3.deleteObject(bucket: bucket, key: key)
-        }
-    }
-
     /// The answer for a key that is already claimed, or nil when it is not (or its wish was never
     /// queued, and the key is free again).
     func resolveClaim(_ claimKey: String, fingerprint: String, queue: WishQueue) async throws -> (status: WishStatus, created: Bool)? {
-        guard let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: claimKey), let claim = IdempotencyClaim.parse(object.body) else {
+        guard let object = try await store.objects.get(claimKey), let claim = IdempotencyClaim.parse(object.body) else {
             return nil
         }
         if let request = claim.request, request != fingerprint { throw SubmitError.idempotencyKeyReused(first: claim.id) }
@@ -147,7 +134,7 @@ public struct WishBook: Sendable {
         guard let status = stored else { return (WishStatus(id: claim.id, createdAt: claim.id.date), false) }
         if status.final?.reason.hasPrefix("not queued") == true {
             // The first call answered 503 and could not release the key: the retry gets a new wish.
-            try await aws.s3.deleteObject(bucket: bucket, key: claimKey)
+            try await store.objects.delete(claimKey)
             return nil
         }
         if claim.queued != true, status.state == .submitted, let queueURL = settings.queueURL(for: queue) {
@@ -162,8 +149,8 @@ public struct WishBook: Sendable {
     /// Every `dependsOn` id must name a stored wish: one that does not exist would be waited for forever.
     func checkDependencies(_ spec: WishSpec) async throws {
         guard let ids = spec.dependsOn, !ids.isEmpty else { return }
-        let found = await concurrentMap(ids, limit: 8) { id -> Result<Bool, AWSClientError> in
-            do throws(AWSClientError) { return .success(try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) != nil) } catch { return .failure(error) }
+        let found = await concurrentMap(ids, limit: 8) { id -> Result<Bool, any Error> in
+            do { return .success(try await store.exists(id)) } catch { return .failure(error) }
         }
         var problems: [WishValidationError.Problem] = []
         for (index, (id, answer)) in zip(ids, found).enumerated() {
@@ -184,14 +171,13 @@ public struct WishBook: Sendable {
     public func list(limit: Int, after: WishID?, state: WishState?) async throws -> (wishes: [WishSummary], next: WishID?) {
         var found: [WishSummary] = []
         var token: String?
-        var startAfter = after.map { layout.indexEntry($0) }
+        var startAfter = after
         var examined = 0
         var lastExamined: WishID?
         repeat {
-            let page = try await aws.s3.listObjectsV2(bucket: bucket, prefix: layout.indexPrefix, maxKeys: state == nil ? limit + 1 : 100,
-                                                      continuationToken: token, startAfter: token == nil ? startAfter : nil)
+            let page = try await store.index(after: token == nil ? startAfter : nil, continuation: token, maxKeys: state == nil ? limit + 1 : 100)
             startAfter = nil
-            let ids = page.objects.compactMap { layout.id(fromIndexKey: $0.key) }
+            let ids = page.ids
             let summaries = await concurrentMap(ids, limit: 16) { id in await summary(id) }
             for (id, summary) in zip(ids, summaries) {
                 examined += 1
@@ -200,39 +186,41 @@ public struct WishBook: Sendable {
                 found.append(summary)
                 if found.count > limit { break }
             }
-            token = page.isTruncated ? page.nextContinuationToken : nil
+            token = page.continuation
         } while token != nil && found.count <= limit && examined < Self.maxScan
         if found.count > limit { return (Array(found.prefix(limit)), found[limit - 1].status.id) }
         return (found, token == nil ? nil : lastExamined)
     }
 
     func summary(_ id: WishID) async -> WishSummary? {
-        async let spec = try? aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id))
+        async let spec = try? store.spec(id)
         async let status = try? statuses.read(WishSubject(id: id))
-        guard let specObject = await spec ?? nil, let decoded = try? WishJSON.decode(WishSpec.self, from: specObject.body) else { return nil }
+        guard let decoded = await spec ?? nil else { return nil }
         return WishSummary(spec: decoded, status: await status ?? nil ?? WishStatus(id: id, createdAt: id.date))
     }
 
     /// Everything the detail page shows.
     public func detail(_ id: WishID) async throws -> WishDetail? {
-        let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id))
+        async let specRead = store.spec(id)
         let stored = try await statuses.read(WishSubject(id: id))
+        let found = try await specRead
         // A wish sent straight to the queue with an invalid spec has a status (FAILED, with the reason) but no spec.
-        guard object != nil || stored != nil else { return nil }
-        let spec = try object.map { try WishJSON.decode(WishSpec.self, from: $0.body) } ?? WishSpec(wish: "")
+        guard found != nil || stored != nil else { return nil }
+        let spec = found ?? WishSpec(wish: "")
         var status = stored ?? WishStatus(id: id, createdAt: id.date)
-        var results: [Int: AttemptResult] = [:]
-        for attempt in status.attempts {
-            if let result = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.result(WishSubject(id: id), attempt: attempt.number)) {
-                results[attempt.number] = try? WishJSON.decode(AttemptResult.self, from: result.body)
-            }
+        // Every attempt's result at once: a wish retried five times is one round trip, not five.
+        let numbers = status.attempts.map(\.number)
+        let read = await concurrentMap(numbers, limit: 8) { number in
+            try? await store.result(TaskIdentity(subject: WishSubject(id: id), attempt: number))
         }
+        var results: [Int: AttemptResult] = [:]
+        for (number, result) in zip(numbers, read) { results[number] = result ?? nil }
         var children: [WishState: Int] = [:]
         if let size = spec.arraySize {
             // One listing finds the children that have a status; only those are read. A child the
             // dispatcher has not reached yet has none and counts as SUBMITTED.
             let shown = min(size, Self.childrenShown)
-            let present = try await childrenWithStatus(id, below: shown)
+            let present = try await store.childrenWithStatus(id, below: shown)
             let childStatuses = await concurrentMap(present, limit: 16) { index in
                 (try? await statuses.read(WishSubject(id: id, arrayIndex: index)))?.state ?? .submitted
             }
@@ -251,36 +239,29 @@ public struct WishBook: Sendable {
     /// How many array children the detail summarises (the first ones by index).
     static let childrenShown = 1000
 
-    /// Indices below `limit` of the children whose status object exists, from a listing of the
-    /// children's prefix. Keys sort by padded index, so the listing stops at the first child past the limit.
-    func childrenWithStatus(_ id: WishID, below limit: Int) async throws -> [Int] {
-        let prefix = layout.childrenPrefix(id)
-        var indices: [Int] = []
-        var token: String?
-        repeat {
-            let page = try await aws.s3.listObjectsV2(bucket: bucket, prefix: prefix, continuationToken: token)
-            for object in page.objects {
-                guard let index = Int(object.key.dropFirst(prefix.count).prefix { $0 != "/" }) else { continue }
-                if index >= limit { return indices }
-                if object.key.hasSuffix("/status.json") { indices.append(index) }
-            }
-            token = page.isTruncated ? page.nextContinuationToken : nil
-        } while token != nil
-        return indices
-    }
-
     /// The kept output of an attempt (the last one by default), and whether it is complete.
     public func output(_ id: WishID, attempt: Int?) async throws -> [UInt8]? {
-        let status = try await statuses.read(WishSubject(id: id))
-        guard let number = attempt ?? status?.attempts.last?.number else { return nil }
-        return try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.output(WishSubject(id: id), attempt: number))?.body
+        guard let number = try await attemptNumber(id, attempt) else { return nil }
+        return try await store.output(TaskIdentity(subject: WishSubject(id: id), attempt: number))
+    }
+
+    /// The last `bytes` of an attempt's output (the last attempt by default), with the whole
+    /// output's size: what the page shows, read as a range instead of the whole megabyte.
+    public func outputTail(_ id: WishID, attempt: Int?, bytes: Int) async throws -> (tail: [UInt8], size: Int)? {
+        guard let number = try await attemptNumber(id, attempt) else { return nil }
+        return try await store.outputTail(TaskIdentity(subject: WishSubject(id: id), attempt: number), bytes: bytes).map { ($0.body, $0.size) }
+    }
+
+    /// The attempt asked for, or the wish's last one.
+    func attemptNumber(_ id: WishID, _ attempt: Int?) async throws -> Int? {
+        if let attempt { return attempt }
+        return try await statuses.read(WishSubject(id: id))?.attempts.last?.number
     }
 
     /// Cancels: a waiting wish ends FAILED "cancelled"; a running task is stopped. Returns the spec it
     /// read and the status after the cancel, so the caller needs no second read.
     public func cancel(_ id: WishID) async throws -> (spec: WishSpec, status: WishStatus)? {
-        guard let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.spec(id)) else { return nil }
-        let spec = try WishJSON.decode(WishSpec.self, from: object.body)
+        guard let spec = try await store.spec(id) else { return nil }
         let now = clock.now
         var status = try await statuses.merge(WishStatus(id: id, updatedAt: now, cancelRequestedAt: now))
         if status.isFinal {

@@ -33,9 +33,8 @@ extension Dispatcher {
             return try await enqueue(
                 message, queue: spec.queue, delaySeconds: Int(due.timeIntervalSince(now).rounded(.up)))
         }
-        let claimed = try await aws.s3.putObjectIfAbsent(
-            bucket: settings.bucket, key: layout.callbackClaim(id, try: delivery.number),
-            body: Array(RFC3339.format(now).utf8))
+        let claimed = try await store.objects.putIfAbsent(
+            layout.callbackClaim(id, try: delivery.number), Array(RFC3339.format(now).utf8), contentType: "text/plain")
         let outcome: Result<Int, CallbackDeliveryError>
         if claimed {
             outcome = await sendCallback(url, status: status, logger: logger)

@@ -62,7 +62,7 @@ extension Dispatcher {
     static let throttled = "THROTTLED"
 
     func ledger(_ queue: WishQueue) -> QueueLedger {
-        QueueLedger(s3: aws.s3, bucket: settings.bucket, key: layout.queueLedger(queue))
+        QueueLedger(objects: store.objects, key: layout.queueLedger(queue))
     }
 
     /// Gives back a capped queue's room when an attempt's task stopped or was never started.
@@ -102,9 +102,9 @@ extension Dispatcher {
     func asapRefusals(at now: Date) async throws -> LaunchGate.Refusals {
         let known = launchGate.refusals(at: now, rereadAfter: Double(options.gateRefreshSeconds))
         guard known.reread else { return known.known }
-        let page = try await aws.s3.listObjectsV2(bucket: settings.bucket, prefix: layout.asapRefusedPrefix)
+        let page = try await store.objects.list(prefix: layout.asapRefusedPrefix, startAfter: nil, continuation: nil, maxKeys: nil)
         var marked: LaunchGate.Refusals = [:]
-        for object in page.objects {
+        for object in page.keys {
             guard let at = object.lastModified else { continue }
             marked[String(object.key.dropFirst(layout.asapRefusedPrefix.count))] = at
         }
@@ -117,7 +117,7 @@ extension Dispatcher {
         let now = clock.now
         guard launchGate.refused(pool, at: now, rewriteAfter: Double(options.gateRefreshSeconds)) else { return }
         do {
-            try await aws.s3.putObject(bucket: settings.bucket, key: layout.asapRefused(pool), body: Array(RFC3339.format(now).utf8), contentType: "text/plain")
+            try await store.objects.put(layout.asapRefused(pool), Array(RFC3339.format(now).utf8), contentType: "text/plain")
             launchGate.wrote(pool, at: now)
         } catch {
             // The default queues then yield only in this environment until a refusal's mark is written.

@@ -13,10 +13,9 @@ extension Dispatcher {
     /// starts from it.
     func launch(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, logger: Logger) async throws {
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
-        let claimKey = layout.claim(identity.subject, attempt: identity.attempt)
         let token = Self.clientToken(identity, launchTry: message.launchTries ?? 0)
         let record = LaunchRecord(clientToken: token, claimedAt: clock.now)
-        let claimed = try await aws.s3.putObjectIfAbsent(bucket: settings.bucket, key: claimKey, body: WishJSON.encode(record), contentType: "application/json")
+        let claimed = try await store.claim(identity, record)
         if !claimed {
             if let launched = seen.status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
                 logger.info("attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(launched.taskArn ?? "")"])
@@ -24,8 +23,7 @@ extension Dispatcher {
             }
             // A launch refused for capacity hands the attempt to a new message and a new token (the
             // claim names it): an older message coming again must not launch with its own.
-            if let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: claimKey),
-               let current = try? WishJSON.decode(LaunchRecord.self, from: object.body), current.clientToken != token {
+            if let current = try await store.claimRecord(identity), current.clientToken != token {
                 logger.info("stale launch message dropped; a later try holds the attempt", metadata: ["attempt": "\(identity.attempt)"])
                 return
             }
@@ -53,7 +51,7 @@ extension Dispatcher {
         // The claim stays as it is: the status (for repeated deliveries) is where the task is
         // recorded. ECS lists tasks in flight and for an hour after they stop; the in-flight entry
         // outlives that, so an attempt whose task ECS has forgotten is still found (`sweepInFlight`).
-        try await aws.s3.putObject(bucket: settings.bucket, key: layout.inFlight(identity), body: Array(taskArn.utf8), contentType: "text/plain")
+        try await store.markInFlight(identity, taskArn: taskArn)
         let now = clock.now
         let status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
                                                          attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
@@ -71,6 +69,9 @@ extension Dispatcher {
     }
 
     /// The RunTask request for one attempt: Spot or on-demand by queue, the wish's size, and who it is.
+    /// The largest spec passed in the overrides (ECS allows 8,192 characters for all of them).
+    static let maxPassedSpecBytes = 6_144
+
     /// The attempt's token, and a new one for each launch after a refusal: the request may change
     /// (on-demand instead of Spot), and ECS keeps a token's answer, refusal included.
     static func clientToken(_ identity: TaskIdentity, launchTry: Int) -> String {
@@ -85,6 +86,11 @@ extension Dispatcher {
             ECS.KeyValuePair(name: "WISHES_BUCKET", value: settings.bucket),
         ]
         if !settings.prefix.isEmpty { environment.append(.init(name: "WISHES_PREFIX", value: settings.prefix)) }
+        // The task gets the spec from its launcher rather than reading it back, when it fits ECS's
+        // 8 KiB of overrides with room for the rest; values of `environment` never ride here.
+        if let passed = try? WishJSON.encode(spec.redacted), passed.count <= Self.maxPassedSpecBytes {
+            environment.append(.init(name: "WISHES_SPEC", value: String(decoding: passed, as: UTF8.self)))
+        }
         if let index = identity.subject.arrayIndex, let size = spec.arraySize {
             environment += [
                 .init(name: "WISH_ARRAY_INDEX", value: String(index)),

@@ -82,10 +82,13 @@ extension Dispatcher {
             if let status = try await statuses.read(message.subject), status.isFinal { try await afterFinal(status, logger: logger) }
             return
         }
-        guard let spec = try await spec(for: message, logger: logger) else { return }
-        // A child reads its parent's status beside its own: a cancelled (or ended) array launches no more children.
+        // The spec, the status and, for a child, its parent's status are read together: a
+        // cancelled (or ended) array launches no more children. A child's spec is its parent's,
+        // which this environment has most likely read already (`WishStore`'s cache).
         async let parentRead = message.arrayIndex == nil ? nil : statuses.read(WishSubject(id: message.id))
-        let snapshot = try await statuses.snapshot(message.subject)
+        async let snapshotRead = statuses.snapshot(message.subject)
+        guard let spec = try await spec(for: message, logger: logger) else { return }
+        let snapshot = try await snapshotRead
         let status = snapshot.status
         if let parent = try await parentRead, parent.cancelRequestedAt != nil || parent.isFinal, status?.isFinal != true {
             return try await finish(message.subject, .failed, reason: parent.cancelRequestedAt != nil ? "cancelled" : "its array ended", logger: logger)
@@ -109,7 +112,7 @@ extension Dispatcher {
                 return try await finish(message.subject, .failed, reason: reason, logger: logger)
             case .waiting(let id):
                 // Registered first, then checked again: a dependency that ends in between is not missed.
-                try await aws.s3.putObject(bucket: settings.bucket, key: layout.dependent(of: id, waiter: message.id), body: Array(spec.queue.rawValue.utf8))
+                try await store.registerDependent(of: id, waiter: message.id, queue: spec.queue)
                 let ended = try await statuses.read(WishSubject(id: id))?.isFinal == true
                 return try await wait(message, spec: spec, seconds: ended ? 0 : options.recheckSeconds, reason: "waiting for \(id) to succeed")
             case .ready: break
@@ -151,9 +154,7 @@ extension Dispatcher {
         }
         // The claim names the next try's token first, so this message, if it comes again, launches nothing.
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
-        try await aws.s3.putObject(bucket: settings.bucket, key: layout.claim(identity.subject, attempt: identity.attempt),
-                                   body: WishJSON.encode(LaunchRecord(clientToken: Self.clientToken(identity, launchTry: tries), claimedAt: clock.now)),
-                                   contentType: "application/json")
+        try await store.reclaim(identity, LaunchRecord(clientToken: Self.clientToken(identity, launchTry: tries), claimedAt: clock.now))
         // asap tries again sooner: while it is refused the default queues hold (see `admission`), so
         // the capacity that frees up is asap's to take.
         let base = spec.queue.isASAP ? max(1, options.capacityBackoffSeconds / 6) : options.capacityBackoffSeconds
@@ -177,7 +178,8 @@ extension Dispatcher {
                 try await finish(message.subject, .failed, reason: "invalid wish: \(error)", logger: logger)
                 return nil
             }
-            if try await storedSpec(message.id) == nil { try await store(spec, id: message.id) }
+            // Stored as the web stores a submitted wish, by the same code.
+            if try await !store.exists(message.id) { try await store.create(spec, id: message.id, createdAt: message.id.date, updatedAt: clock.now) }
             return spec
         }
         if message.spec != nil {
@@ -189,18 +191,6 @@ extension Dispatcher {
             return nil
         }
         return spec
-    }
-
-    /// Writes what the web writes on submit, for wishes sent straight to the queue.
-    func store(_ spec: WishSpec, id: WishID) async throws {
-        let secrets = spec.secrets
-        if !secrets.isEmpty {
-            try await aws.s3.putObject(bucket: settings.bucket, key: layout.secrets(id), body: WishJSON.encode(secrets), contentType: "application/json",
-                                       kmsKeyID: settings.secretsKeyID)
-        }
-        try await aws.s3.putObject(bucket: settings.bucket, key: layout.spec(id), body: WishJSON.encode(spec.redacted), contentType: "application/json")
-        try await aws.s3.putObject(bucket: settings.bucket, key: layout.indexEntry(id), body: [])
-        try await statuses.merge(WishStatus(id: id, createdAt: id.date, updatedAt: clock.now))
     }
 
     /// Marks the wish PENDING and sends the message again for later; the old one is then deleted.

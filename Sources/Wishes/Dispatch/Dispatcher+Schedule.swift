@@ -31,8 +31,7 @@ extension Dispatcher {
         var later = message
         later.spec = nil
         let key = layout.scheduled(message.subject, attempt: message.attempt ?? 1, due: notBefore)
-        try await aws.s3.putObject(bucket: settings.bucket, key: key, body: WishJSON.encode(ScheduledMessage(queue: spec.queue, message: later)),
-                                   contentType: "application/json")
+        try await store.objects.put(key, WishJSON.encode(ScheduledMessage(queue: spec.queue, message: later)), contentType: "application/json")
         let now = clock.now
         try await statuses.merge(WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now, pending: .init(state: .pending, reason: reason, at: now)))
         logger.info("wish scheduled", metadata: ["notBefore": "\(RFC3339.format(notBefore))", "key": "\(key)"])
@@ -48,13 +47,13 @@ extension Dispatcher {
         var due: [String] = []
         var token: String?
         listing: repeat {
-            let page = try await aws.s3.listObjectsV2(bucket: settings.bucket, prefix: layout.schedulePrefix, maxKeys: 1000, continuationToken: token)
-            for object in page.objects {
+            let page = try await store.objects.list(prefix: layout.schedulePrefix, startAfter: nil, continuation: token, maxKeys: 1000)
+            for object in page.keys {
                 guard let at = layout.due(ofScheduleKey: object.key) else { continue }
                 if at > horizon { break listing }
                 due.append(object.key)
             }
-            token = page.isTruncated ? page.nextContinuationToken : nil
+            token = page.continuation
         } while token != nil
         let failures = await concurrentMap(due, limit: options.maxConcurrentRecords) { key -> String? in
             do {
@@ -69,10 +68,10 @@ extension Dispatcher {
     }
 
     private func release(_ key: String, now: Date) async throws {
-        guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: key) else { return }
+        guard let object = try await store.objects.get(key) else { return }
         let entry = try WishJSON.decode(ScheduledMessage.self, from: object.body)
         let wait = layout.due(ofScheduleKey: key).map { Int($0.timeIntervalSince(now).rounded(.up)) } ?? 0
         try await enqueue(entry.message, queue: entry.queue, delaySeconds: wait)
-        try await aws.s3.deleteObject(bucket: settings.bucket, key: key)
+        try await store.objects.delete(key)
     }
 }

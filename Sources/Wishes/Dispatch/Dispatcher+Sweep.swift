@@ -102,7 +102,7 @@ extension Dispatcher {
     func sweepInFlight(running: Set<String>, into report: inout SweepReport, logger: Logger) async throws {
         let cutoff = clock.now.addingTimeInterval(-Double(options.recoverAfterSeconds))
         var candidates: [(key: String, identity: TaskIdentity)] = []
-        for object in try await aws.s3.listAllObjects(bucket: settings.bucket, prefix: layout.inFlightPrefix) {
+        for object in try await store.objects.listAll(prefix: layout.inFlightPrefix) {
             let startedBy = String(object.key.dropFirst(layout.inFlightPrefix.count))
             guard !running.contains(startedBy), let identity = TaskIdentity(startedBy: startedBy),
                 let written = object.lastModified, written < cutoff
@@ -116,10 +116,10 @@ extension Dispatcher {
                     let status = try await statuses.read(entry.identity.subject)
                     let attempt = status?.attempts.first { $0.number == entry.identity.attempt }
                     if attempt?.settled == true || status?.attempts.contains(where: { $0.number > entry.identity.attempt }) == true {
-                        try await aws.s3.deleteObject(bucket: settings.bucket, key: entry.key)
+                        try await store.objects.delete(entry.key)
                         continue
                     }
-                    guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: entry.key) else { continue }
+                    guard let object = try await store.objects.get(entry.key) else { continue }
                     arns[String(decoding: object.body, as: UTF8.self)] = entry
                 } catch {
                     logger.warning("in-flight attempt not checked; the next sweep will", metadata: ["attempt": "\(entry.identity.startedBy)", "error": "\(error)"])

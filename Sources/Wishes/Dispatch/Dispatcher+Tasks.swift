@@ -34,7 +34,7 @@ extension Dispatcher {
         // Only now, with the retry queued or the end's consequences done, may the sweep forget it.
         try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: clock.now,
                                             attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]))
-        try await aws.s3.deleteObject(bucket: settings.bucket, key: layout.inFlight(identity))
+        try await store.settle(identity)
     }
 
     func decide(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {
@@ -81,8 +81,7 @@ extension Dispatcher {
 
     /// The result the task wrote, if it wrote one: it knows "timed out" and "interrupted" best.
     func attemptResult(_ identity: TaskIdentity) async throws -> AttemptResult? {
-        guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: layout.result(identity.subject, attempt: identity.attempt)) else { return nil }
-        return try? WishJSON.decode(AttemptResult.self, from: object.body)
+        try await store.result(identity)
     }
 
     static func reason(exitCode: Int?, stopCode: String?, stoppedReason: String?, result: AttemptResult?) -> String {

@@ -16,7 +16,9 @@ public struct Dispatcher: Sendable {
     public let settings: WishesSettings
     public var options: DispatcherOptions
     let clock: any WallClock
-    let statuses: StatusStore
+    /// Every object of every wish: S3 in AWS and the local cloud, memory in unit tests.
+    let store: WishStore
+    var statuses: StatusStore { store.statuses }
     /// How callback hosts are resolved: the C resolver, or a table in tests.
     package var resolver: any HostResolver = SystemResolver()
     let callbackKey = CallbackKeyCache()
@@ -24,11 +26,17 @@ public struct Dispatcher: Sendable {
     let launchGate = LaunchGate()
 
     public init(aws: AWSClients, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()) {
+        let objects = S3ObjectStorage(s3: aws.s3, bucket: settings.bucket, sensitiveKeyID: settings.secretsKeyID)
+        self.init(aws: aws, store: WishStore(objects: objects, layout: settings.layout), settings: settings, options: options, clock: clock)
+    }
+
+    /// A dispatcher over any store: the in-memory one in unit tests (SQS and ECS stay `aws`'s).
+    package init(aws: AWSClients, store: WishStore, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()) {
         self.aws = aws
         self.settings = settings
         self.options = options
         self.clock = clock
-        self.statuses = StatusStore(s3: aws.s3, bucket: settings.bucket, layout: settings.layout)
+        self.store = store
     }
 
     var layout: S3Layout { settings.layout }
@@ -55,8 +63,7 @@ public struct Dispatcher: Sendable {
 
     /// Reads the stored spec (without secrets), or nil when there is none.
     func storedSpec(_ id: WishID) async throws -> WishSpec? {
-        guard let object = try await aws.s3.getObjectIfExists(bucket: settings.bucket, key: layout.spec(id)) else { return nil }
-        return try WishJSON.decode(WishSpec.self, from: object.body)
+        try await store.spec(id)
     }
 
     /// Records the end of a wish decided here (invalid, cancelled, a failed dependency, no attempts left).

@@ -22,8 +22,7 @@ struct QueueLedger: Sendable {
         var vcpus: Double { tasks.values.reduce(0) { $0 + $1.vcpus } }
     }
 
-    let s3: S3Client
-    let bucket: String
+    let objects: any ObjectStorage
     let key: String
 
     /// How often a write that lost a race is tried again before the launch is held instead.
@@ -73,7 +72,7 @@ struct QueueLedger: Sendable {
     }
 
     func read() async throws -> Book {
-        guard let object = try await s3.getObjectIfExists(bucket: bucket, key: key) else { return Book() }
+        guard let object = try await objects.get(key) else { return Book() }
         return try WishJSON.decode(Book.self, from: object.body)
     }
 
@@ -81,14 +80,14 @@ struct QueueLedger: Sendable {
     /// is nothing to write. Returns nil when every write lost a race.
     private func update(_ change: (inout Book) -> Bool) async throws -> Book? {
         for race in 0..<Self.maxRaces {
-            let object = try await s3.getObjectIfExists(bucket: bucket, key: key)
+            let object = try await objects.get(key)
             var book = try object.map { try WishJSON.decode(Book.self, from: $0.body) } ?? Book()
             guard change(&book) else { return book }
             do {
-                try await s3.putObject(bucket: bucket, key: key, body: WishJSON.encode(book), contentType: "application/json",
-                                       precondition: object?.etag.map { .matches(etag: $0) } ?? .noneExists)
+                try await objects.put(key, WishJSON.encode(book), contentType: "application/json",
+                                      condition: object.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
                 return book
-            } catch let error as AWSClientError where S3Client.isLostRace(error) {
+            } catch ObjectStorageError.conditionFailed {
                 try? await Task.sleep(for: .milliseconds(Int.random(in: 0...(20 << min(race, 5)))))
             }
         }

@@ -15,7 +15,7 @@ import Foundation
 /// wishes/{id}/attempts/{n}/result.json       how the attempt ended
 /// wishes/{id}/children/{index}/...           the same, per array child
 /// wishes/{id}/callback/{n}                   the claim of the callback's try n (If-None-Match)
-/// wishes/{id}/done/{index}                   one object per finished array child (its state)
+/// wishes/{id}/tally.json                     which array children have ended, and how (one bit each)
 /// index/{newest-first}-{id}                  one empty object per wish, for newest-first listing
 /// idempotency/{sha256(key)}                  the wish an Idempotency-Key created
 /// ```
@@ -49,8 +49,8 @@ public struct S3Layout: Sendable, Equatable {
     public func queueLedger(_ queue: WishQueue) -> String { "\(prefix)gate/\(queue.rawValue).json" }
 
     public func callbackClaim(_ id: WishID, try number: Int) -> String { wishPrefix(id) + "callback/\(number)" }
-    public func childDone(_ id: WishID, index: Int) -> String { wishPrefix(id) + "done/\(Self.pad(index, 5))" }
-    public func childrenDonePrefix(_ id: WishID) -> String { wishPrefix(id) + "done/" }
+    /// Which children have ended, one bit each (`ChildTally`).
+    public func childTally(_ id: WishID) -> String { wishPrefix(id) + "tally.json" }
     /// A wish waiting for `id`: when `id` ends, the waiter is sent again at once (the body is its queue).
     public func dependent(of id: WishID, waiter: WishID) -> String { dependentsPrefix(id) + waiter.rawValue }
     public func dependentsPrefix(_ id: WishID) -> String { wishPrefix(id) + "dependents/" }

@@ -4,63 +4,61 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Reads and writes `status.json` with compare-and-swap (S3 `If-Match` / `If-None-Match`), so
+/// Reads and writes `status.json` with compare-and-swap (`If-Match` / `If-None-Match`), so
 /// concurrent writers merge their reports instead of overwriting each other.
-public struct StatusStore: Sendable {
-    public let s3: S3Client
-    public let bucket: String
-    public let layout: S3Layout
+package struct StatusStore: Sendable {
+    package let objects: any ObjectStorage
+    package let layout: S3Layout
     /// Lost races retried before giving up; each one means another writer made progress.
-    public var maxRaces = 20
+    package var maxRaces = 20
 
-    public init(s3: S3Client, bucket: String, layout: S3Layout) {
-        self.s3 = s3
-        self.bucket = bucket
+    package init(objects: any ObjectStorage, layout: S3Layout) {
+        self.objects = objects
         self.layout = layout
     }
 
-    static var encoder: JSONEncoder { WishJSON.encoder }
-    static var decoder: JSONDecoder { WishJSON.decoder }
-
-    public func read(_ subject: WishSubject) async throws -> WishStatus? {
+    package func read(_ subject: WishSubject) async throws -> WishStatus? {
         try await readVersion(subject).map(\.status)
     }
 
     /// What a reader saw: the stored status and its ETag, or that none was stored. Handed back to
     /// `merge`, it saves the merge its first read; a change since then fails the conditional write
     /// and the merge reads again.
-    public struct Snapshot: Sendable {
+    package struct Snapshot: Sendable {
         let stored: (status: WishStatus, etag: String?)?
-        public var status: WishStatus? { stored?.status }
+        package var status: WishStatus? { stored?.status }
+
+        /// A subject known to have no status yet (a wish being created): the merge writes with
+        /// `If-None-Match: *` at once instead of reading a 404 first.
+        package static let absent = Snapshot(stored: nil)
     }
 
-    public func snapshot(_ subject: WishSubject) async throws -> Snapshot {
+    package func snapshot(_ subject: WishSubject) async throws -> Snapshot {
         Snapshot(stored: try await readVersion(subject))
     }
 
     func readVersion(_ subject: WishSubject) async throws -> (status: WishStatus, etag: String?)? {
-        guard let object = try await s3.getObjectIfExists(bucket: bucket, key: layout.status(subject)) else { return nil }
-        return (try Self.decoder.decode(WishStatus.self, from: Data(object.body)), object.etag)
+        guard let object = try await objects.get(layout.status(subject)) else { return nil }
+        return (try WishJSON.decode(WishStatus.self, from: object.body), object.etag)
     }
 
     /// Merges `report` into the stored status and returns what is stored now.
     ///
     /// - Parameter seen: the status as the caller last read it, to start from instead of reading.
     @discardableResult
-    public func merge(_ report: WishStatus, seen: Snapshot? = nil) async throws -> WishStatus {
+    package func merge(_ report: WishStatus, seen: Snapshot? = nil) async throws -> WishStatus {
         let subject = WishSubject(id: report.id, arrayIndex: report.arrayIndex)
         for race in 0..<maxRaces {
             let current = if race == 0, let seen { seen.stored } else { try await readVersion(subject) }
             let merged = current.map { $0.status.merged(with: report) } ?? report
-            if let current, merged == current.status { return merged }
+            // A report that adds nothing but a later `updatedAt` (an event delivered again) is not
+            // a change: nothing is written, and the status keeps the time it last changed.
+            if let current, merged.sameExceptUpdatedAt(current.status) { return current.status }
             do {
-                try await s3.putObject(
-                    bucket: bucket, key: layout.status(subject), body: Array(try Self.encoder.encode(merged)),
-                    contentType: "application/json",
-                    precondition: current.map { .matches(etag: $0.etag ?? "*") } ?? .noneExists
-                )
+                try await objects.put(layout.status(subject), try WishJSON.encode(merged), contentType: "application/json",
+                                      condition: current.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
                 return merged
-            } catch let error as AWSClientError where error.isCode("PreconditionFailed") || error.isCode("ConditionalRequestConflict") {
+            } catch ObjectStorageError.conditionFailed {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...(5 << min(race, 6)))))
             }
         }
@@ -68,10 +66,22 @@ public struct StatusStore: Sendable {
     }
 }
 
-public enum StatusStoreError: Error, CustomStringConvertible {
+extension WishStatus {
+    /// Compared as stored: a time read back from JSON and the same time parsed from an event may
+    /// differ in the last bit of a `Double`, which is no change anyone can see.
+    func sameExceptUpdatedAt(_ other: WishStatus) -> Bool {
+        var copy = self
+        copy.updatedAt = other.updatedAt
+        if copy == other { return true }
+        guard let mine = try? WishJSON.encode(copy), let theirs = try? WishJSON.encode(other) else { return false }
+        return mine == theirs
+    }
+}
+
+package enum StatusStoreError: Error, CustomStringConvertible {
     case tooManyRaces(subject: WishSubject, races: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooManyRaces(let subject, let races):
             "status of \(subject) changed under us \(races) times in a row; try again"

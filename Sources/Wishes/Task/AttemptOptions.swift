@@ -11,8 +11,10 @@ public struct AttemptOptions: Sendable, Equatable {
     /// Output goes to S3 this often while the command runs, or sooner once this much is new.
     public var flushInterval: Duration = .seconds(2)
     public var flushBytes = 64 << 10
-    /// `ECS_CONTAINER_METADATA_URI_V4`, for the task ARN.
-    public var metadataURI: String?
+    /// `WISHES_SPEC`: the stored spec (no environment values) as the dispatcher passed it in RunTask's
+    /// overrides, so the task need not read back what its launcher already had. Nil when it did not
+    /// fit the overrides' 8 KiB; the task then reads `spec.json`.
+    public var spec: WishSpec?
 
     public init(identity: TaskIdentity) {
         self.identity = identity
@@ -28,7 +30,13 @@ public struct AttemptOptions: Sendable, Equatable {
         options.killGrace = seconds("WISHES_KILL_GRACE_SECONDS") ?? options.killGrace
         options.flushInterval = seconds("WISHES_FLUSH_SECONDS") ?? options.flushInterval
         options.outputLimit = environment["WISHES_OUTPUT_LIMIT_BYTES"].flatMap(Int.init) ?? options.outputLimit
-        options.metadataURI = environment["ECS_CONTAINER_METADATA_URI_V4"]
+        if let text = environment["WISHES_SPEC"] {
+            do {
+                options.spec = try WishJSON.decode(WishSpec.self, from: Array(text.utf8))
+            } catch {
+                throw .invalid("WISHES_SPEC", "must be a wish spec as the dispatcher writes it (\(error))")
+            }
+        }
         return options
     }
 }

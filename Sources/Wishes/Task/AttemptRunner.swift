@@ -22,10 +22,20 @@ public final class AttemptRunner: Sendable {
     let baseEnvironment: [String: String]
     let logger: Logger
     let clock: any WallClock
+    let store: WishStore
     private let state = NIOLockedValueBox<(interrupted: Bool, child: ChildProcess?)>((false, nil))
 
-    public init(aws: AWSClients, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger, clock: any WallClock = SystemClock()) {
+    public convenience init(aws: AWSClients, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger, clock: any WallClock = SystemClock()) {
+        let objects = S3ObjectStorage(s3: aws.s3, bucket: settings.bucket)
+        self.init(aws: aws, store: WishStore(objects: objects, layout: settings.layout, specCacheSize: 1), settings: settings, options: options,
+                  baseEnvironment: baseEnvironment, logger: logger, clock: clock)
+    }
+
+    /// An attempt over any store: the in-memory one in unit tests (STS stays `aws`'s).
+    package init(aws: AWSClients, store: WishStore, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger,
+                 clock: any WallClock = SystemClock()) {
         self.aws = aws
+        self.store = store
         self.settings = settings
         self.options = options
         self.baseEnvironment = baseEnvironment
@@ -54,18 +64,20 @@ public final class AttemptRunner: Sendable {
         let output = OutputBuffer(limit: options.outputLimit)
         let spec: WishSpec
         do {
-            guard let stored = try await retrying("read the spec", { try await self.aws.s3.getObjectIfExists(bucket: self.settings.bucket, key: self.layout.spec(self.subject.id)) }) else {
+            // The dispatcher passes the spec it launched with; only one too large for RunTask's overrides is read.
+            let passed = if let given = options.spec { given } else { try await retrying("read the spec", { try await self.store.spec(self.subject.id) }) }
+            guard let stored = passed else {
                 logger.error("no spec stored for this wish", metadata: ["key": "\(layout.spec(subject.id))"])
                 output.append(Array("no spec stored for wish \(subject.id)\n".utf8))
                 return await finish(AttemptResult.Outcome.failed, exitCode: 1, reason: "no spec stored for this wish", startedAt: startedAt, output: output)
             }
-            spec = try WishJSON.decode(WishSpec.self, from: stored.body)
+            spec = stored
         } catch {
             logger.error("cannot load the spec", metadata: ["error": "\(error)"])
             return 1
         }
-        let taskArn = await metadataTaskARN()
-        try? await merge(AttemptStatus(number: attempt, state: .running, taskArn: taskArn, startedAt: startedAt))
+        // RUNNING from the task itself, as EventBridge's event may be lost; the launch recorded the task's ARN.
+        try? await merge(AttemptStatus(number: attempt, state: .running, startedAt: startedAt))
         logger.info("attempt started", metadata: ["wish": "\(subject)", "attempt": "\(attempt)", "command": "\(spec.command == nil ? "count to three" : "command")"])
 
         if let command = spec.command {
@@ -98,10 +110,8 @@ public final class AttemptRunner: Sendable {
     func runCommand(_ command: [String], spec: WishSpec, startedAt: Date, output: OutputBuffer) async -> Int32 {
         let secrets: [String: String]
         do {
-            secrets = try await retrying("read the environment") {
-                guard let object = try await self.aws.s3.getObjectIfExists(bucket: self.settings.bucket, key: self.layout.secrets(self.subject.id)) else { return [:] }
-                return try WishJSON.decode([String: String].self, from: object.body)
-            }
+            // The spec names the variables; values are stored only when it has some.
+            secrets = spec.environment?.isEmpty ?? true ? [:] : try await retrying("read the environment") { try await self.store.secrets(self.subject.id) }
         } catch {
             return await finish(.failed, exitCode: 1, reason: "cannot read the wish's environment: \(error)", startedAt: startedAt, output: output)
         }
@@ -206,7 +216,7 @@ public final class AttemptRunner: Sendable {
             guard output.unsentBytes > 0, output.unsentBytes >= options.flushBytes || ContinuousClock.now - last >= options.flushInterval else { continue }
             last = ContinuousClock.now
             do {
-                try await aws.s3.putObject(bucket: settings.bucket, key: layout.output(subject, attempt: attempt), body: output.snapshot(markSent: true), contentType: "application/octet-stream")
+                try await store.putOutput(output.snapshot(markSent: true), of: options.identity)
             } catch {
                 logger.warning("output not sent yet; will try again", metadata: ["error": "\(error)"])
             }
@@ -224,26 +234,20 @@ public final class AttemptRunner: Sendable {
                                    outputBytes: output.totalBytes, outputTruncated: output.isTruncated, message: message)
         do {
             let kept = output.snapshot(markSent: true)
-            try await retrying("write the output") {
-                try await self.aws.s3.putObject(bucket: self.settings.bucket, key: self.layout.output(self.subject, attempt: self.attempt), body: kept, contentType: "application/octet-stream")
-            }
-            let body = try WishJSON.encode(result)
-            try await retrying("write the result") {
-                try await self.aws.s3.putObject(bucket: self.settings.bucket, key: self.layout.result(self.subject, attempt: self.attempt), body: body, contentType: "application/json")
-            }
+            try await retrying("write the output") { try await self.store.putOutput(kept, of: self.options.identity) }
+            // The outcome is written once, here; the dispatcher merges it into the status when the
+            // task's STOPPED event (or the sweep) comes, beside what ECS says about the stop.
+            try await retrying("write the result") { try await self.store.putResult(result, of: self.options.identity) }
         } catch {
             logger.error("result not written; the attempt must not count as a success", metadata: ["error": "\(error)"])
             return exitCode == 0 ? 1 : exitCode
         }
-        try? await merge(AttemptStatus(number: attempt, state: outcome == .succeeded ? .succeeded : .failed, startedAt: startedAt,
-                                       stoppedAt: result.stoppedAt, exitCode: Int(exitCode), reason: reason))
         logger.info("attempt finished", metadata: ["outcome": "\(outcome.rawValue)", "exitCode": "\(exitCode)", "reason": "\(reason)", "outputBytes": "\(output.totalBytes)"])
         return exitCode
     }
 
     func merge(_ attempt: AttemptStatus) async throws {
-        try await StatusStore(s3: aws.s3, bucket: settings.bucket, layout: layout)
-            .merge(WishStatus(id: subject.id, arrayIndex: subject.arrayIndex, updatedAt: clock.now, attempts: [attempt]))
+        try await store.statuses.merge(WishStatus(id: subject.id, arrayIndex: subject.arrayIndex, updatedAt: clock.now, attempts: [attempt]))
     }
 
     /// S3 outages outlast the client's own three tries: keep going for about half a minute.
@@ -259,20 +263,6 @@ public final class AttemptRunner: Sendable {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(8))
             }
-        }
-    }
-
-    /// The task ARN from the ECS task metadata endpoint, when there is one.
-    func metadataTaskARN() async -> String? {
-        guard let uri = options.metadataURI else { return nil }
-        do {
-            let response = try await aws.httpClient.execute(HTTPClientRequest(url: uri + "/task"), timeout: .seconds(2))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            struct Metadata: Decodable { var TaskARN: String? }
-            return try JSONDecoder().decode(Metadata.self, from: Data(buffer: body)).TaskARN
-        } catch {
-            logger.warning("task metadata not read", metadata: ["error": "\(error)"])
-            return nil
         }
     }
 }

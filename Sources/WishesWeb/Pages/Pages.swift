@@ -62,7 +62,10 @@ enum Pages {
         """)
     }
 
-    static func detail(_ detail: WishDetail, output: [UInt8]?, csrf: String) -> String {
+    /// The bytes of output the detail page shows: the end, where a failure says why.
+    static let outputShown = 8192
+
+    static func detail(_ detail: WishDetail, output: (tail: [UInt8], size: Int)?, csrf: String) -> String {
         let status = detail.status
         let spec = detail.spec
         let attempts = status.attempts.map { attempt in
@@ -73,9 +76,10 @@ enum Pages {
             detail.children[state].map { "\(HTML.badge(state)) \($0)" }
         }.joined(separator: " ") + "</p>"
         let message = detail.results.values.compactMap(\.message).first.map { "<p class=\"result\"><b>\(HTML.escape($0))</b></p>" } ?? ""
-        let tail = output.map { bytes in
-            let text = String(decoding: bytes.suffix(8192), as: UTF8.self)
-            return "<h2>Output\(status.isFinal ? "" : " (live)")</h2><pre>\(HTML.escape(text))</pre>"
+        let tail = output.map { output in
+            let text = String(decoding: output.tail.suffix(outputShown), as: UTF8.self)
+            let cut = output.size > output.tail.count ? " (the last \(output.tail.count / 1024) KiB of \(output.size) bytes)" : ""
+            return "<h2>Output\(status.isFinal ? "" : " (live)")\(cut)</h2><pre>\(HTML.escape(text))</pre>"
         } ?? ""
         let environment = spec.environment.map { "<p>Environment: " + $0.map { "<code>\(HTML.escape($0.name))</code>" }.joined(separator: " ") + " (values hidden)</p>" } ?? ""
         let cancel = status.isFinal ? "" : "<form method=\"post\" action=\"/wishes/\(status.id)/cancel\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\"><button type=\"submit\">Cancel</button></form>"

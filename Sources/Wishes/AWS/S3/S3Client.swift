@@ -105,6 +105,13 @@ public struct S3Client: Sendable {
         return Self.object(from: response, body: response.body)
     }
 
+    /// Reads the last `suffixLength` bytes of an object (`Range: bytes=-N`), all of it when it is shorter.
+    public func getObject(bucket: String, key: String, suffixLength: Int) async throws(AWSClientError) -> S3.Object {
+        let headers: [SignableRequest.Header] = [.init("Range", "bytes=-\(max(1, suffixLength))")]
+        let response = try await client.send(request("GetObject", "GET", bucket: bucket, key: key, headers: headers))
+        return Self.object(from: response, body: response.body)
+    }
+
     /// Reads an object, or nil when there is none.
     public func getObjectIfExists(bucket: String, key: String) async throws(AWSClientError) -> S3.Object? {
         do {
