@@ -12,9 +12,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from figures import click, cold_start, dispatch, fargate_limit, priority, signing, web  # noqa: E402
+from figures import calls, click, cold_start, dispatch, fargate_limit, priority, signing, web  # noqa: E402
 
-FIGURES = {"signing": signing, "cold-start": cold_start, "dispatch": dispatch, "fargate-limit": fargate_limit,
+FIGURES = {"signing": signing, "calls": calls, "cold-start": cold_start, "dispatch": dispatch, "fargate-limit": fargate_limit,
            "priority": priority, "click": click, "web": web}
 
 

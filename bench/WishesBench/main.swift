@@ -7,7 +7,14 @@ let seconds = arguments.firstIndex(of: "--seconds").flatMap { arguments.index(af
 switch arguments.first {
 case "sign":
     SigningBench(seconds: seconds).run().printLine()
+case "calls":
+    do {
+        for figure in try await CallsBench().run() { figure.printLine() }
+    } catch {
+        FileHandle.standardError.write(Data("calls: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: WishesBench sign [--seconds N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: WishesBench sign [--seconds N] | WishesBench calls\n".utf8))
     exit(64)
 }

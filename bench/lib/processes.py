@@ -33,6 +33,13 @@ def stop(process):
     process.wait()
 
 
+def run_json_lines(command):
+    """Runs a command to its end and reads every JSON line it prints."""
+    import json
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
 def run_json(command):
     """Runs a command to its end and reads the JSON line it prints last."""
     import json
