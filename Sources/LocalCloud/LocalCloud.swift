@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import ServiceLifecycle
 import Wishes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The whole system on one machine: the same binaries as in AWS, only the endpoints changed.
 struct LocalCloud {
@@ -14,7 +15,8 @@ struct LocalCloud {
 
     /// The folder of this executable, where `swift build` put the other binaries too.
     var binaries: URL {
-        URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]).deletingLastPathComponent()
+        URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+            .deletingLastPathComponent()
     }
 
     func binary(_ name: String) throws -> String {
@@ -25,7 +27,9 @@ struct LocalCloud {
 
     func run() async throws {
         let outside = ProcessInfo.processInfo.environment
-        var environment: [String: String] = ["PATH": outside["PATH"] ?? "/usr/bin:/bin", "HOME": outside["HOME"] ?? "/tmp", "LOG_LEVEL": outside["LOG_LEVEL"] ?? "info"]
+        var environment: [String: String] = [
+            "PATH": outside["PATH"] ?? "/usr/bin:/bin", "HOME": outside["HOME"] ?? "/tmp", "LOG_LEVEL": outside["LOG_LEVEL"] ?? "info",
+        ]
         let httpClient = AWSClient.makeHTTPClient()
         var moto: ChildProgram?
         // The operator's own key sets up queues and the bucket and mints everyone else's temporary
@@ -40,7 +44,8 @@ struct LocalCloud {
             }
             operatorKeys = Credentials(accessKeyId: key, secretAccessKey: secret, sessionToken: outside["AWS_SESSION_TOKEN"])
             let configuration = try AWSConfiguration.fromEnvironment(environment)
-            let client = AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger)
+            let client = AWSClient(
+                configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger)
             if let role = outside["WISHES_LOCAL_ROLE_ARN"] {
                 vendor = STSCredentialVendor(sts: STSClient(client: client), roleArn: role)
             } else {
@@ -58,7 +63,8 @@ struct LocalCloud {
             environment["WISHES_JOB_ROLE_ARNS"] = admin.jobRoleArn
             operatorKeys = admin.credentials
             let configuration = try AWSConfiguration.fromEnvironment(environment)
-            let client = AWSClient(configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger)
+            let client = AWSClient(
+                configuration: configuration, httpClient: httpClient, credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger)
             vendor = STSCredentialVendor(sts: STSClient(client: client), roleArn: admin.roleArn)
             logger.info("moto server started, checking every signature", metadata: ["endpoint": "http://127.0.0.1:\(port)"])
         }
@@ -68,8 +74,9 @@ struct LocalCloud {
         let ring = KeyRing()
         ring.add(operatorKeys)
         do {
-            try await serve(environment: environment, outside: outside, ecsPort: ecsPort, httpClient: httpClient, operatorKeys: operatorKeys,
-                            vendor: RecordingVendor(base: vendor, ring: ring), ring: ring)
+            try await serve(
+                environment: environment, outside: outside, ecsPort: ecsPort, httpClient: httpClient, operatorKeys: operatorKeys,
+                vendor: RecordingVendor(base: vendor, ring: ring), ring: ring)
         } catch {
             try? await httpClient.shutdown()
             await moto?.stop(grace: .seconds(2))
@@ -80,12 +87,16 @@ struct LocalCloud {
         ConsoleOutput.write("LocalCloud | stopped")
     }
 
-    func serve(environment: [String: String], outside: [String: String], ecsPort: Int, httpClient: HTTPClient,
-               operatorKeys: Credentials, vendor: any CredentialVendor, ring: KeyRing) async throws {
+    func serve(
+        environment: [String: String], outside: [String: String], ecsPort: Int, httpClient: HTTPClient,
+        operatorKeys: Credentials, vendor: any CredentialVendor, ring: KeyRing
+    ) async throws {
         var environment = environment
         let configuration = try AWSConfiguration.fromEnvironment(environment)
-        let aws = AWSClients(client: AWSClient(configuration: configuration, httpClient: httpClient,
-                                               credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger))
+        let aws = AWSClients(
+            client: AWSClient(
+                configuration: configuration, httpClient: httpClient,
+                credentialProvider: StaticCredentialProvider(operatorKeys), logger: logger))
         let resources = try await Resources.create(aws: aws, bucket: options.bucket, functionTimeout: options.functionTimeout, logger: logger)
         environment["WISHES_BUCKET"] = options.bucket
         environment["WISHES_QUEUE_URL"] = resources.queueURL
@@ -105,25 +116,32 @@ struct LocalCloud {
         environment["WISHES_CALLBACK_ALLOW_LOOPBACK"] = "1"
         environment["WISHES_CALLBACK_RETRY_SECONDS"] = outside["WISHES_CALLBACK_RETRY_SECONDS"] ?? "1,2,2,2"
         // The stack's limits, as deploy/wishes.yaml sets them for the function and the web.
-        for name in ["WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_JOB_ROLE_ARNS", "WISHES_QUEUE_MAX_VCPUS"] {
+        for name in [
+            "WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_JOB_ROLE_ARNS", "WISHES_QUEUE_MAX_VCPUS",
+        ] {
             if let value = outside[name], !value.isEmpty { environment[name] = value }
         }
 
-        let pool = try FunctionPool(count: options.instances, supervision: .environments(executable: try binary("MakeAWish"), credentials: vendor),
-                                    environment: environment, functionTimeout: options.functionTimeout, killRate: options.killRuntimeRate, logger: logger)
+        let pool = try FunctionPool(
+            count: options.instances, supervision: .environments(executable: try binary("MakeAWish"), credentials: vendor),
+            environment: environment, functionTimeout: options.functionTimeout, killRate: options.killRuntimeRate, logger: logger)
         let containerCredentials = ContainerCredentials(vendor: vendor)
         // The function's on-failure destination, as the template's EventInvokeConfig sets it.
-        let sqs = aws.sqs, failedEventsQueue = resources.failedEventsQueueURL
-        let events = try EventBus(pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), deliversTaskEvents: options.taskEvents,
-                                  faults: options.eventFaults, onFailure: { record in
-                                      (try? await sqs.sendMessage(queueURL: failedEventsQueue, SQS.OutgoingMessage(id: "0", body: record))) != nil
-                                  }, logger: logger)
+        let sqs = aws.sqs
+        let failedEventsQueue = resources.failedEventsQueueURL
+        let events = try EventBus(
+            pool: pool, scheduleEvery: .seconds(options.scheduleSeconds), deliversTaskEvents: options.taskEvents,
+            faults: options.eventFaults,
+            onFailure: { record in
+                (try? await sqs.sendMessage(queueURL: failedEventsQueue, SQS.OutgoingMessage(id: "0", body: record))) != nil
+            }, logger: logger)
         var taskEnvironment = environment
         taskEnvironment["WISHES_COUNT_INTERVAL_SECONDS"] = options.countInterval
         taskEnvironment["WISHES_KILL_GRACE_SECONDS"] = outside["WISHES_KILL_GRACE_SECONDS"] ?? "3"
-        var fargateOptions = FargateStandIn.Options(port: ecsPort, executable: try options.taskExecutable ?? binary("CountToThree"),
-                                                    environment: taskEnvironment, credentials: containerCredentials,
-                                                    signatureCheck: SignatureCheck(ring: ring, region: "us-east-1", service: "ecs"))
+        var fargateOptions = FargateStandIn.Options(
+            port: ecsPort, executable: try options.taskExecutable ?? binary("CountToThree"),
+            environment: taskEnvironment, credentials: containerCredentials,
+            signatureCheck: SignatureCheck(ring: ring, region: "us-east-1", service: "ecs"))
         fargateOptions.launchBurst = options.launchBurst
         fargateOptions.launchRate = options.launchRate
         fargateOptions.spotInterruptionRate = options.spotInterruptionRate
@@ -138,16 +156,23 @@ struct LocalCloud {
         // Both queues poll at once, as their two event source mappings do in AWS; their batches
         // together leave one environment for events and the tick (`MappingConcurrency`).
         let mappings = MappingConcurrency(options.instances - 1)
-        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.asapQueueURL, queueName: "wishes-asap", pool: pool, concurrency: mappings,
-                                           maxConcurrency: options.instances, logger: logger))
-        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool, concurrency: mappings,
-                                           maxConcurrency: options.instances, logger: logger))
+        services.append(
+            EventSourceMapping(
+                sqs: aws.sqs, queueURL: resources.asapQueueURL, queueName: "wishes-asap", pool: pool, concurrency: mappings,
+                maxConcurrency: options.instances, logger: logger))
+        services.append(
+            EventSourceMapping(
+                sqs: aws.sqs, queueURL: resources.queueURL, queueName: "wishes", pool: pool, concurrency: mappings,
+                maxConcurrency: options.instances, logger: logger))
         // Dead letters and events that failed their tries come back to the function, as the template maps them.
         for (name, url) in resources.deadLetterQueueURLs.sorted(by: { $0.key < $1.key }) {
-            services.append(EventSourceMapping(sqs: aws.sqs, queueURL: url, queueName: name, pool: pool, concurrency: mappings, maxConcurrency: 1, logger: logger))
+            services.append(
+                EventSourceMapping(sqs: aws.sqs, queueURL: url, queueName: name, pool: pool, concurrency: mappings, maxConcurrency: 1, logger: logger))
         }
-        services.append(EventSourceMapping(sqs: aws.sqs, queueURL: resources.failedEventsQueueURL, queueName: DeployedNames.failedEventsQueue, pool: pool, concurrency: mappings,
-                                           maxConcurrency: 1, logger: logger))
+        services.append(
+            EventSourceMapping(
+                sqs: aws.sqs, queueURL: resources.failedEventsQueueURL, queueName: DeployedNames.failedEventsQueue, pool: pool, concurrency: mappings,
+                maxConcurrency: 1, logger: logger))
         let webURL = "http://127.0.0.1:\(options.webPort)"
         // The web always has a token: any page the developer visits could otherwise make the browser
         // submit wishes, which run commands on this machine. A token of the environment is kept;
@@ -168,17 +193,21 @@ struct LocalCloud {
         }
         // Tests and tools reach the local moto with their own temporary credentials, as a developer would.
         let toolKeys = try await vendor.credentials(session: "local-tools", durationSeconds: 43_200)
-        try writeState(environment: environment, resources: resources, ecsPort: ecsPort, lambdaPort: lambdaPort, webURL: webURL, credentials: toolKeys,
-                       apiToken: apiToken)
+        try writeState(
+            environment: environment, resources: resources, ecsPort: ecsPort, lambdaPort: lambdaPort, webURL: webURL, credentials: toolKeys,
+            apiToken: apiToken)
         // A token the developer chose is theirs to know and is not echoed; a made one is, in the link.
         let signIn = givenToken == nil ? "\(webURL)/login?token=\(apiToken)" : "\(webURL)/login (the token is your WISHES_API_TOKEN)"
         ConsoleOutput.write("LocalCloud | up: \(options.web ? "open \(signIn) and click the button" : "no web front (--no-web)"); Ctrl-C stops everything")
         if options.web {
-            ConsoleOutput.write("LocalCloud | the API takes the same token: curl -H 'Authorization: Bearer \(givenToken == nil ? apiToken : "$WISHES_API_TOKEN")' \(webURL)/api/wishes")
+            ConsoleOutput.write(
+                "LocalCloud | the API takes the same token: curl -H 'Authorization: Bearer \(givenToken == nil ? apiToken : "$WISHES_API_TOKEN")' \(webURL)/api/wishes"
+            )
         }
         ConsoleOutput.write("LocalCloud | Lambda invoke (as the emulator's): POST http://127.0.0.1:\(lambdaPort)/2015-03-31/functions/function/invocations")
         // Every component stops on cancellation (children get SIGTERM, then SIGKILL), so signals cancel.
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [], cancellationSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [], cancellationSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch is CancellationError {
@@ -195,16 +224,20 @@ struct LocalCloud {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    func writeState(environment: [String: String], resources: Resources, ecsPort: Int, lambdaPort: Int, webURL: String, credentials: Credentials,
-                    apiToken: String) throws {
+    func writeState(
+        environment: [String: String], resources: Resources, ecsPort: Int, lambdaPort: Int, webURL: String, credentials: Credentials,
+        apiToken: String
+    ) throws {
         guard let path = options.stateFile else { return }
         let state: [String: Any] = [
             "web": webURL, "apiToken": apiToken, "endpoint": environment["AWS_ENDPOINT_URL"] ?? "", "ecs": "http://127.0.0.1:\(ecsPort)",
             "lambda": "http://127.0.0.1:\(lambdaPort)",
             "queueURL": resources.queueURL, "asapQueueURL": resources.asapQueueURL, "bucket": options.bucket,
             "environment": environment.filter { $0.key.hasPrefix("WISHES_") || $0.key.hasPrefix("AWS_") },
-            "credentials": ["accessKeyId": credentials.accessKeyId, "secretAccessKey": credentials.secretAccessKey,
-                            "sessionToken": credentials.sessionToken ?? ""],
+            "credentials": [
+                "accessKeyId": credentials.accessKeyId, "secretAccessKey": credentials.secretAccessKey,
+                "sessionToken": credentials.sessionToken ?? "",
+            ],
         ]
         let data = try JSONSerialization.data(withJSONObject: state, options: [.sortedKeys, .prettyPrinted])
         // It holds credentials: the owner alone may read it.

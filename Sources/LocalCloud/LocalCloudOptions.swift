@@ -26,39 +26,39 @@ struct LocalCloudOptions: Sendable {
     var eventFaults = EventBus.Faults()
 
     static let usage = """
-    LocalCloud: the whole of Wishes on this machine (moto for SQS and S3, a Lambda Runtime API, a Fargate stand-in).
-    LocalCloud runtime-api --help: the Runtime API alone, for one bootstrap.
-    Options:
-      --port N                  the web front's port (8080)
-      --instances N             MakeAWish environments (3)
-      --count-interval S        seconds between counts in CountToThree (1)
-      --spot-interruption-rate P  chance that a Spot task is interrupted (0)
-      --spot-unavailable-rate P chance that a FARGATE_SPOT launch is refused for capacity (0)
-      --max-running N           tasks the local Fargate runs at once; more are refused RESOURCE:CPU (64)
-      --stopped-retention S     seconds a stopped task stays listed and described, then MISSING (3600, as ECS)
-      --aws-fault-rate P        share of S3, SQS and ECS calls that fail: refused with a 5xx or throttling, or
-                                carried out and then answered with a 5xx (0)
-      --kill-runtime-rate P     chance that a function environment is killed in the middle of an invocation (0)
-      --launch-burst N --launch-rate R  Fargate's launch bucket (100, 20 per second)
-      --schedule-seconds N      the sweep's period (60)
-      --state-file PATH         write the endpoints, the web's token and tools' credentials as JSON here once up
-      --no-web                  do not start the web front
-      --task-executable PATH    what tasks run instead of CountToThree (for benchmarks)
-      --no-task-events          deliver no ECS task state events to the function (for benchmarks)
-      --drop-task-events P      chance that EventBridge loses a task state event (0)
-      --duplicate-events P      chance that EventBridge delivers an event twice (0)
-      --reorder-events P        chance that an event is held back up to 3 s, so later ones overtake it (0)
-    Lambda's asynchronous retries (two, after 1 and 2 minutes) and the template's event patterns always apply.
-    The web always requires a token: WISHES_API_TOKEN when set, else a new random one, printed in a sign-in
-    link (http://127.0.0.1:PORT/login?token=...) and kept in the state file as "apiToken". The pages take the
-    link's cookie or basic auth; the API only Authorization: Bearer <token>.
-    WISHES_WEB_ALLOWED_HOSTS adds names the web answers to (loopback ones always are);
-    WISHES_DEFAULT_TIMEOUT_SECONDS, WISHES_MAX_TIMEOUT_SECONDS, WISHES_MAX_ARRAY_VCPUS and WISHES_QUEUE_MAX_VCPUS
-    (default=8,asap=4: vCPUs a queue's tasks may hold at once) set the stack's limits.
-    WISHES_JOB_ROLE_ARNS sets the job roles a wish may name; with moto, its example role wishes-local-job
-    (arn:aws:iam::123456789012:role/wishes-local-job: sts:GetCallerIdentity and s3:ListAllMyBuckets) is the default.
-    With AWS_ENDPOINT_URL and credentials set, that endpoint is used for SQS and S3 and no moto is started.
-    """
+        LocalCloud: the whole of Wishes on this machine (moto for SQS and S3, a Lambda Runtime API, a Fargate stand-in).
+        LocalCloud runtime-api --help: the Runtime API alone, for one bootstrap.
+        Options:
+          --port N                  the web front's port (8080)
+          --instances N             MakeAWish environments (3)
+          --count-interval S        seconds between counts in CountToThree (1)
+          --spot-interruption-rate P  chance that a Spot task is interrupted (0)
+          --spot-unavailable-rate P chance that a FARGATE_SPOT launch is refused for capacity (0)
+          --max-running N           tasks the local Fargate runs at once; more are refused RESOURCE:CPU (64)
+          --stopped-retention S     seconds a stopped task stays listed and described, then MISSING (3600, as ECS)
+          --aws-fault-rate P        share of S3, SQS and ECS calls that fail: refused with a 5xx or throttling, or
+                                    carried out and then answered with a 5xx (0)
+          --kill-runtime-rate P     chance that a function environment is killed in the middle of an invocation (0)
+          --launch-burst N --launch-rate R  Fargate's launch bucket (100, 20 per second)
+          --schedule-seconds N      the sweep's period (60)
+          --state-file PATH         write the endpoints, the web's token and tools' credentials as JSON here once up
+          --no-web                  do not start the web front
+          --task-executable PATH    what tasks run instead of CountToThree (for benchmarks)
+          --no-task-events          deliver no ECS task state events to the function (for benchmarks)
+          --drop-task-events P      chance that EventBridge loses a task state event (0)
+          --duplicate-events P      chance that EventBridge delivers an event twice (0)
+          --reorder-events P        chance that an event is held back up to 3 s, so later ones overtake it (0)
+        Lambda's asynchronous retries (two, after 1 and 2 minutes) and the template's event patterns always apply.
+        The web always requires a token: WISHES_API_TOKEN when set, else a new random one, printed in a sign-in
+        link (http://127.0.0.1:PORT/login?token=...) and kept in the state file as "apiToken". The pages take the
+        link's cookie or basic auth; the API only Authorization: Bearer <token>.
+        WISHES_WEB_ALLOWED_HOSTS adds names the web answers to (loopback ones always are);
+        WISHES_DEFAULT_TIMEOUT_SECONDS, WISHES_MAX_TIMEOUT_SECONDS, WISHES_MAX_ARRAY_VCPUS and WISHES_QUEUE_MAX_VCPUS
+        (default=8,asap=4: vCPUs a queue's tasks may hold at once) set the stack's limits.
+        WISHES_JOB_ROLE_ARNS sets the job roles a wish may name; with moto, its example role wishes-local-job
+        (arn:aws:iam::123456789012:role/wishes-local-job: sts:GetCallerIdentity and s3:ListAllMyBuckets) is the default.
+        With AWS_ENDPOINT_URL and credentials set, that endpoint is used for SQS and S3 and no moto is started.
+        """
 
     static func parse(_ arguments: [String]) throws -> LocalCloudOptions {
         var options = LocalCloudOptions()

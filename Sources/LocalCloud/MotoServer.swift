@@ -49,7 +49,9 @@ enum MotoServer {
                 if !tried.contains(candidate) { tried.append(candidate) }
             }
         }
-        throw LocalCloudError.motoDidNotStart("the launcher is not at \(tried.joined(separator: " nor ")): run LocalCloud from its checkout's .build, or set WISHES_MOTO_LAUNCHER to scripts/lib/moto_server.py")
+        throw LocalCloudError.motoDidNotStart(
+            "the launcher is not at \(tried.joined(separator: " nor ")): run LocalCloud from its checkout's .build, or set WISHES_MOTO_LAUNCHER to scripts/lib/moto_server.py"
+        )
     }
 
     /// Starts moto on `port` and returns once it listens, is set up and checks signatures.
@@ -57,10 +59,13 @@ enum MotoServer {
         let launcher = try launcher()
         let adminFile = FileManager.default.temporaryDirectory.appendingPathComponent("wishes-moto-\(port)-\(UUID().uuidString.prefix(8)).json")
         defer { try? FileManager.default.removeItem(at: adminFile) }
-        let program = ChildProgram(name: "moto", executable: "/usr/bin/env",
-                                   arguments: ["python3", launcher, "-H", "127.0.0.1", "-p", String(port), "--credentials-file", adminFile.path,
-                                               "--fault-rate", String(faultRate)],
-                                   environment: ProcessInfo.processInfo.environment)
+        let program = ChildProgram(
+            name: "moto", executable: "/usr/bin/env",
+            arguments: [
+                "python3", launcher, "-H", "127.0.0.1", "-p", String(port), "--credentials-file", adminFile.path,
+                "--fault-rate", String(faultRate),
+            ],
+            environment: ProcessInfo.processInfo.environment)
         // moto logs every request; keep only its warnings and errors, and the last lines for a failed start.
         let recent = NIOLockedValueBox<[String]>([])
         try program.start { line in
@@ -68,7 +73,9 @@ enum MotoServer {
                 lines.append(line)
                 if lines.count > 20 { lines.removeFirst() }
             }
-            if line.contains("WARNING") || line.contains("Error") || line.contains("Traceback") || line.contains("moto ready") || line.contains("moto_server.py") {
+            if line.contains("WARNING") || line.contains("Error") || line.contains("Traceback") || line.contains("moto ready")
+                || line.contains("moto_server.py")
+            {
                 ConsoleOutput.write("moto | \(line)")
             }
         }
@@ -86,8 +93,12 @@ enum MotoServer {
                     await program.stop(grace: .seconds(1))
                     throw LocalCloudError.motoDidNotStart("\(launcher) named no endpoint (\(file.endpoint))")
                 }
-                return (program, Admin(endpoint: endpoint, credentials: Credentials(accessKeyId: file.accessKeyId, secretAccessKey: file.secretAccessKey),
-                                       roleArn: file.roleArn, jobRoleArn: file.jobRoleArn))
+                return (
+                    program,
+                    Admin(
+                        endpoint: endpoint, credentials: Credentials(accessKeyId: file.accessKeyId, secretAccessKey: file.secretAccessKey),
+                        roleArn: file.roleArn, jobRoleArn: file.jobRoleArn)
+                )
             }
             if !program.isRunning {
                 let tail = recent.withLockedValue { $0.joined(separator: "\n") }

@@ -1,11 +1,12 @@
 import AsyncHTTPClient
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import ServiceLifecycle
 import Wishes
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 JSONLogHandler.bootstrap()
 let logger = Logger(label: "LocalCloud")

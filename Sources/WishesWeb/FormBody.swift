@@ -49,10 +49,13 @@ enum FormBody {
         if let date = text("notBefore") { object["notBefore"] = .string(date) }
         if let url = text("callbackUrl") { object["callbackUrl"] = .string(url) }
         if let lines = text("environment") {
-            object["environment"] = .array(lines.split(whereSeparator: \.isNewline).map { line in
-                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                return .object(["name": .string(String(parts[0]).trimmingCharacters(in: .whitespaces)), "value": .string(parts.count > 1 ? String(parts[1]) : "")])
-            })
+            object["environment"] = .array(
+                lines.split(whereSeparator: \.isNewline).map { line in
+                    let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    return .object([
+                        "name": .string(String(parts[0]).trimmingCharacters(in: .whitespaces)), "value": .string(parts.count > 1 ? String(parts[1]) : ""),
+                    ])
+                })
         }
         if object["command"] != nil, (form["wish"] ?? "").isEmpty { object["wish"] = nil }
         return (object, problems)

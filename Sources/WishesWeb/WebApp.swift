@@ -39,9 +39,15 @@ public struct WebApp: Sendable {
         router.add(middleware: JSONBodyMiddleware())
         let openAPI = OpenAPIDocument.yaml(limits: book.settings.limits)
         router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/metrics") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: metrics.text))) }
-        router.get("/style.css") { _, _ in Response(status: .ok, headers: [.contentType: "text/css", .cacheControl: "max-age=3600"], body: .init(byteBuffer: .init(string: HTML.style))) }
-        router.get("/openapi.yaml") { _, _ in Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: .init(string: openAPI))) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: metrics.text)))
+        }
+        router.get("/style.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css", .cacheControl: "max-age=3600"], body: .init(byteBuffer: .init(string: HTML.style)))
+        }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: .init(string: openAPI)))
+        }
         addLogin(to: router)
         addPages(to: router)
         router.addRoutes(WishesAPI(book: book, metrics: metrics).routes, atPath: "/api/wishes")
@@ -116,7 +122,8 @@ public struct WebApp: Sendable {
 
     static func signIn(_ request: Request, given: String, token: String) -> Response {
         guard Fingerprint.constantTimeEqual(given, token) else {
-            return html(Pages.login(problem: "That is not the token: copy it again, or open the link the local cloud printed."), status: .unauthorized, csrf: nil)
+            return html(
+                Pages.login(problem: "That is not the token: copy it again, or open the link the local cloud printed."), status: .unauthorized, csrf: nil)
         }
         var response = html(Pages.signedIn(), csrf: nil)
         response.headers[.setCookie] = WebSession.setCookie(token: token, for: request)

@@ -15,9 +15,20 @@ struct BrowserTests {
         let screenshot = Self.artifacts.appendingPathComponent("browser-wish-succeeded.png")
         try? FileManager.default.removeItem(at: screenshot)
         // The browser signs in as a developer does: with the link the local cloud printed.
-        struct Job: Encodable { var url: String; var login: String; var wish: String; var command: String?; var screenshot: String }
-        struct Seen: Decodable { var state: String?; var page: String; var text: String }
-        let job = Job(url: state.web, login: "\(state.web)/login?token=\(state.apiToken)", wish: "a pony <b>please</b>", command: nil, screenshot: screenshot.path)
+        struct Job: Encodable {
+            var url: String
+            var login: String
+            var wish: String
+            var command: String?
+            var screenshot: String
+        }
+        struct Seen: Decodable {
+            var state: String?
+            var page: String
+            var text: String
+        }
+        let job = Job(
+            url: state.web, login: "\(state.web)/login?token=\(state.apiToken)", wish: "a pony <b>please</b>", command: nil, screenshot: screenshot.path)
         let seen = try await Python.run("browser_click.py", input: job, as: Seen.self)
         #expect(seen.state == "SUCCEEDED", "the browser saw: \(seen.text.prefix(500))")
         #expect(seen.page.contains("/wishes/"))
@@ -35,10 +46,21 @@ struct BrowserTests {
         let state = try await LocalCloudProcess.shared.state()
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
         let screenshot = Self.artifacts.appendingPathComponent("browser-command-succeeded.png")
-        struct Job: Encodable { var url: String; var login: String; var wish: String; var command: String?; var screenshot: String }
-        struct Seen: Decodable { var state: String?; var page: String; var text: String }
-        let job = Job(url: state.web, login: "\(state.web)/login?token=\(state.apiToken)", wish: "", command: "sh -c 'echo hello from a quoted word'",
-                      screenshot: screenshot.path)
+        struct Job: Encodable {
+            var url: String
+            var login: String
+            var wish: String
+            var command: String?
+            var screenshot: String
+        }
+        struct Seen: Decodable {
+            var state: String?
+            var page: String
+            var text: String
+        }
+        let job = Job(
+            url: state.web, login: "\(state.web)/login?token=\(state.apiToken)", wish: "", command: "sh -c 'echo hello from a quoted word'",
+            screenshot: screenshot.path)
         let seen = try await Python.run("browser_click.py", input: job, as: Seen.self)
         #expect(seen.state == "SUCCEEDED", "the browser saw: \(seen.text.prefix(800))")
         #expect(seen.text.contains("Command: sh -c 'echo hello from a quoted word'"), "\(seen.text.prefix(800))")

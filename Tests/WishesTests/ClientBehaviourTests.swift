@@ -1,14 +1,16 @@
 import AsyncHTTPClient
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// Retries, timeouts, errors and credentials: the client's behaviour when peers misbehave.
 struct ClientBehaviourTests {
     func ecs(_ endpoint: Endpoint, retry: RetryPolicy, timeout: Duration = .seconds(5)) -> ECSClient {
-        ECSClient(client: AWSClient(
-            configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: endpoint]), httpClient: TestAWS.httpClient,
-            credentialProvider: StaticCredentialProvider(TestAWS.credentials), retry: retry, timeout: timeout))
+        ECSClient(
+            client: AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: endpoint]), httpClient: TestAWS.httpClient,
+                credentialProvider: StaticCredentialProvider(TestAWS.credentials), retry: retry, timeout: timeout))
     }
 
     @Test func throttlingIsRetriedWithBackoffUntilItPasses() async throws {
@@ -53,7 +55,9 @@ struct ClientBehaviourTests {
     @Test func aClosedPortIsATransportErrorAfterRetries() async throws {
         let port = try freePort()
         let endpoint = Endpoint(scheme: "http", host: "127.0.0.1", port: Int(port), isAWS: false)
-        await #expect { _ = try await ecs(endpoint, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1)), timeout: .seconds(1)).listTasks(.init()) } throws: {
+        await #expect {
+            _ = try await ecs(endpoint, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1)), timeout: .seconds(1)).listTasks(.init())
+        } throws: {
             if case .transport(.ecs, "ListTasks", _) = $0 as? AWSClientError { return true }
             return false
         }
@@ -64,8 +68,10 @@ struct ClientBehaviourTests {
         let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID())")
         try "secret-token\n".write(to: tokenFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: tokenFile) }
-        let environment = ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:\(peer.port)/creds",
-                           "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile.path]
+        let environment = [
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:\(peer.port)/creds",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": tokenFile.path,
+        ]
         let credentials = try await DefaultCredentialProvider.make(environment: environment, httpClient: TestAWS.httpClient).credentials()
         #expect(credentials.accessKeyId == "ASIATASK" && credentials.sessionToken == "task-token")
         #expect(credentials.expiration == RFC3339.parse("2099-01-01T00:00:00Z"))
@@ -81,7 +87,9 @@ struct ClientBehaviourTests {
         await #expect(throws: CredentialError.incomplete(source: "the environment", missing: "AWS_SECRET_ACCESS_KEY")) {
             _ = try await DefaultCredentialProvider.make(environment: ["AWS_ACCESS_KEY_ID": "AKID"], httpClient: TestAWS.httpClient).credentials()
         }
-        await #expect { _ = try await DefaultCredentialProvider.make(environment: ["HOME": "/nonexistent"], httpClient: TestAWS.httpClient).credentials() } throws: {
+        await #expect {
+            _ = try await DefaultCredentialProvider.make(environment: ["HOME": "/nonexistent"], httpClient: TestAWS.httpClient).credentials()
+        } throws: {
             "\($0)".contains("no AWS credentials found")
         }
     }
@@ -100,8 +108,11 @@ struct ClientBehaviourTests {
         aws_secret_access_key=secret-work
         aws_session_token = token-work
         """.write(to: folder.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
-        try "[profile cfg]\naws_access_key_id = AKIDCFG\naws_secret_access_key = s\n".write(to: folder.appendingPathComponent("config"), atomically: true, encoding: .utf8)
-        let base = ["AWS_SHARED_CREDENTIALS_FILE": folder.appendingPathComponent("credentials").path, "AWS_CONFIG_FILE": folder.appendingPathComponent("config").path]
+        try "[profile cfg]\naws_access_key_id = AKIDCFG\naws_secret_access_key = s\n".write(
+            to: folder.appendingPathComponent("config"), atomically: true, encoding: .utf8)
+        let base = [
+            "AWS_SHARED_CREDENTIALS_FILE": folder.appendingPathComponent("credentials").path, "AWS_CONFIG_FILE": folder.appendingPathComponent("config").path,
+        ]
         #expect(try ProfileCredentialProvider(environment: base).credentials().accessKeyId == "AKIDDEFAULT")
         #expect(try ProfileCredentialProvider(environment: base.merging(["AWS_PROFILE": "work"]) { $1 }).credentials().sessionToken == "token-work")
         #expect(try ProfileCredentialProvider(environment: base.merging(["AWS_PROFILE": "cfg"]) { $1 }).credentials().accessKeyId == "AKIDCFG")
@@ -123,7 +134,7 @@ struct ClientBehaviourTests {
         let cache = CachingCredentialProvider(longLived)
         for _ in 0..<5 { _ = try await cache.credentials() }
         #expect(longLived.calls == 1)
-        let expiring = Counter(lifetime: 60) // inside the 5-minute margin: refreshed every time
+        let expiring = Counter(lifetime: 60)  // inside the 5-minute margin: refreshed every time
         let refreshing = CachingCredentialProvider(expiring)
         _ = try await refreshing.credentials()
         #expect(try await refreshing.credentials().accessKeyId == "K2")
@@ -144,8 +155,10 @@ struct ClientBehaviourTests {
     }
 
     @Test func s3UsesVirtualHostsOnAWSAndPathsElsewhere() {
-        let aws = S3Client(client: AWSClient(configuration: AWSConfiguration(region: "us-east-1"), httpClient: TestAWS.httpClient,
-                                             credentialProvider: StaticCredentialProvider(TestAWS.credentials)))
+        let aws = S3Client(
+            client: AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1"), httpClient: TestAWS.httpClient,
+                credentialProvider: StaticCredentialProvider(TestAWS.credentials)))
         #expect(aws.location(bucket: "b", key: "a b/c").path == "/a%20b/c")
         #expect(aws.location(bucket: "b", key: "k").hostPrefix == "b.")
         #expect(aws.location(bucket: "with.dots", key: "k").path == "/with.dots/k")

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
+
 @testable import Wishes
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The built `CountToThree` binary as Fargate runs it, with S3 on moto and real child processes.
@@ -30,8 +32,10 @@ struct CountToThreeTests {
     }
 
     /// Starts the task; `during` runs while it works (to signal it or break S3), then it is awaited.
-    func run(_ id: WishID, bucket: String, endpoint: String? = nil, environment extra: [String: String] = [:],
-             during: (@Sendable (Process) async throws -> Void)? = nil) async throws -> Run {
+    func run(
+        _ id: WishID, bucket: String, endpoint: String? = nil, environment extra: [String: String] = [:],
+        during: (@Sendable (Process) async throws -> Void)? = nil
+    ) async throws -> Run {
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("count-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: logFile) }
@@ -64,7 +68,10 @@ struct CountToThreeTests {
     func waitForOutput(_ text: String, id: WishID, bucket: String) async throws {
         for _ in 0..<100 {
             if let object = try await aws.s3.getObjectIfExists(bucket: bucket, key: layout.output(WishSubject(id: id), attempt: 1)),
-               String(decoding: object.body, as: UTF8.self).contains(text) { return }
+                String(decoding: object.body, as: UTF8.self).contains(text)
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestError("no output \(text) within 10 s")
@@ -93,8 +100,9 @@ struct CountToThreeTests {
     @Test func aCommandsExitCodeIsTheTasksAndItsSecretsReachOnlyTheChild() async throws {
         try await aws.withBucket { bucket in
             let id = WishID.generate(at: Date())
-            let spec = WishSpec(wish: "", command: ["sh", "-c", "echo length=${#TOKEN} index=${AWS_BATCH_JOB_ATTEMPT}; exit 7"],
-                                environment: [.init(name: "TOKEN", value: "hunter2-very-secret")])
+            let spec = WishSpec(
+                wish: "", command: ["sh", "-c", "echo length=${#TOKEN} index=${AWS_BATCH_JOB_ATTEMPT}; exit 7"],
+                environment: [.init(name: "TOKEN", value: "hunter2-very-secret")])
             try await store(spec, id: id, bucket: bucket)
             let run = try await run(id, bucket: bucket)
             #expect(run.exitCode == 7)
@@ -129,7 +137,8 @@ struct CountToThreeTests {
             // Notes SIGTERM and carries on, so only SIGKILL after the grace ends it. (The API allows 60 s
             // or more; the stored spec is set directly to keep the test short.) The order is what is
             // checked, not the times: under the whole suite a second here can take twenty.
-            let spec = WishSpec(wish: "", command: ["sh", "-c", "trap 'echo terminated' TERM; echo waiting; while true; do sleep 0.1; done"], timeoutSeconds: 1)
+            let spec = WishSpec(
+                wish: "", command: ["sh", "-c", "trap 'echo terminated' TERM; echo waiting; while true; do sleep 0.1; done"], timeoutSeconds: 1)
             try await store(spec, id: id, bucket: bucket)
             let run = try await run(id, bucket: bucket)
             #expect(String(decoding: run.output, as: UTF8.self) == "waiting\nterminated\n", "SIGTERM first")

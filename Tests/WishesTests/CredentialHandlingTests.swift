@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
+
 @testable import Wishes
 
 /// Credentials handled as the AWS SDKs handle them: expiries read whatever their precision, the
@@ -56,12 +57,15 @@ struct CredentialHandlingTests {
 
     @Test func anExpiredTokenAnswerRefreshesTheKeysAndRetriesOnce() async throws {
         let peer = try await PeerProcess.badPeer(mode: "expired-once")
-        let base = ScriptedProvider([Credentials(accessKeyId: "ASIAOLD", secretAccessKey: "s", sessionToken: "old"),
-                                     Credentials(accessKeyId: "ASIANEW", secretAccessKey: "s", sessionToken: "new")])
+        let base = ScriptedProvider([
+            Credentials(accessKeyId: "ASIAOLD", secretAccessKey: "s", sessionToken: "old"),
+            Credentials(accessKeyId: "ASIANEW", secretAccessKey: "s", sessionToken: "new"),
+        ])
         let quota = RetryQuota()
-        let ecs = ECSClient(client: AWSClient(
-            configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: peer.endpoint]), httpClient: TestAWS.httpClient,
-            credentialProvider: CachingCredentialProvider(base), retry: RetryPolicy(maxAttempts: 1, quota: quota)))
+        let ecs = ECSClient(
+            client: AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: peer.endpoint]), httpClient: TestAWS.httpClient,
+                credentialProvider: CachingCredentialProvider(base), retry: RetryPolicy(maxAttempts: 1, quota: quota)))
         let output = try await ecs.listTasks(.init())
         #expect(output.taskArns == ["arn:after-2-calls"], "one more call, with new keys, even with retries off")
         #expect(base.calls.withLockedValue { $0 } == 2)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// `deploy/wishes.yaml` against cfn-lint, against the code (names, environments, entry points) and
@@ -12,24 +13,36 @@ struct DeployTests {
     /// and what RunTask's overrides give each attempt (`WISH_*`). The test below proves the table
     /// covers every variable the code names.
     static let reads: [String: Set<String>] = [
-        "MakeAWish": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_CLUSTER",
-                      "WISHES_TASK_DEFINITION", "WISHES_CONTAINER_NAME", "WISHES_SUBNETS", "WISHES_SECURITY_GROUPS",
-                      "WISHES_ASSIGN_PUBLIC_IP", "WISHES_RECHECK_SECONDS", "WISHES_RETRY_BASE_SECONDS", "WISHES_STUCK_SECONDS", "WISHES_UNKNOWN_DEPENDENCY_SECONDS", "WISHES_RECOVER_AFTER_SECONDS", "WISHES_SWEEP_PERIOD_SECONDS", "WISHES_CAPACITY_BACKOFF_SECONDS",
-                      "WISHES_FAN_OUT_CHUNK", "WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY",
-                      "WISHES_CALLBACK_SECRET_ARN", "WISHES_CALLBACK_RETRY_SECONDS", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL",
-                      "WISHES_JOB_ROLE_ARNS", "WISHES_QUEUE_MAX_VCPUS", "WISHES_ASAP_FIRST_SECONDS", "WISHES_ASAP_FIRST_MAX_HOLD_SECONDS",
-                      "WISHES_GATE_WAIT_SECONDS"],
-        "CountToThree": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_COUNT_INTERVAL_SECONDS", "WISHES_KILL_GRACE_SECONDS",
-                         "WISHES_OUTPUT_LIMIT_BYTES", "WISHES_FLUSH_SECONDS", "WISHES_SPEC", "LOG_LEVEL"],
+        "MakeAWish": [
+            "WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_CLUSTER",
+            "WISHES_TASK_DEFINITION", "WISHES_CONTAINER_NAME", "WISHES_SUBNETS", "WISHES_SECURITY_GROUPS",
+            "WISHES_ASSIGN_PUBLIC_IP", "WISHES_RECHECK_SECONDS", "WISHES_RETRY_BASE_SECONDS", "WISHES_STUCK_SECONDS", "WISHES_UNKNOWN_DEPENDENCY_SECONDS",
+            "WISHES_RECOVER_AFTER_SECONDS", "WISHES_SWEEP_PERIOD_SECONDS", "WISHES_CAPACITY_BACKOFF_SECONDS",
+            "WISHES_FAN_OUT_CHUNK", "WISHES_DEFAULT_TIMEOUT_SECONDS", "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY",
+            "WISHES_CALLBACK_SECRET_ARN", "WISHES_CALLBACK_RETRY_SECONDS", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL",
+            "WISHES_JOB_ROLE_ARNS", "WISHES_QUEUE_MAX_VCPUS", "WISHES_ASAP_FIRST_SECONDS", "WISHES_ASAP_FIRST_MAX_HOLD_SECONDS",
+            "WISHES_GATE_WAIT_SECONDS",
+        ],
+        "CountToThree": [
+            "WISHES_BUCKET", "WISHES_PREFIX", "WISHES_COUNT_INTERVAL_SECONDS", "WISHES_KILL_GRACE_SECONDS",
+            "WISHES_OUTPUT_LIMIT_BYTES", "WISHES_FLUSH_SECONDS", "WISHES_SPEC", "LOG_LEVEL",
+        ],
         // WISHES_CLUSTER: cancel stops a running wish's task.
-        "Web": ["WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_CLUSTER", "WISHES_API_TOKEN",
-                "WISHES_WEB_HOST", "WISHES_WEB_PORT", "WISHES_WEB_ALLOWED_HOSTS", "WISHES_DEFAULT_TIMEOUT_SECONDS",
-                "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL", "WISHES_JOB_ROLE_ARNS",
-                "WISHES_QUEUE_MAX_VCPUS"],
+        "Web": [
+            "WISHES_BUCKET", "WISHES_PREFIX", "WISHES_QUEUE_URL", "WISHES_ASAP_QUEUE_URL", "WISHES_CLUSTER", "WISHES_API_TOKEN",
+            "WISHES_WEB_HOST", "WISHES_WEB_PORT", "WISHES_WEB_ALLOWED_HOSTS", "WISHES_DEFAULT_TIMEOUT_SECONDS",
+            "WISHES_MAX_TIMEOUT_SECONDS", "WISHES_MAX_ARRAY_VCPUS", "WISHES_SECRETS_KMS_KEY", "WISHES_CALLBACK_ALLOW_LOOPBACK", "LOG_LEVEL",
+            "WISHES_JOB_ROLE_ARNS",
+            "WISHES_QUEUE_MAX_VCPUS",
+        ],
     ]
 
     struct Facts: Decodable {
-        struct Queue: Decodable { var visibilityTimeout: Int?; var maxReceiveCount: Int?; var encrypted: Bool }
+        struct Queue: Decodable {
+            var visibilityTimeout: Int?
+            var maxReceiveCount: Int?
+            var encrypted: Bool
+        }
         var environment: [String: [String: String]]
         var entryPoints: [String: String]
         var queues: [String: Queue]
@@ -57,11 +70,25 @@ struct DeployTests {
             var url: String
         }
         var web: Web
-        struct TopicKey: Decodable { var type: String; var rotation: Bool; var cloudWatchMay: [String] }
+        struct TopicKey: Decodable {
+            var type: String
+            var rotation: Bool
+            var cloudWatchMay: [String]
+        }
         var alarmTopicKey: TopicKey
-        struct Grant: Decodable { var role: String; var actions: [String]; var resources: [String]; var conditionKeys: [String] }
+        struct Grant: Decodable {
+            var role: String
+            var actions: [String]
+            var resources: [String]
+            var conditionKeys: [String]
+        }
         var ecsGrants: [Grant]
-        struct AssumeRoleGrant: Decodable { var role: String; var actions: [String]; var condition: String; var resources: [String] }
+        struct AssumeRoleGrant: Decodable {
+            var role: String
+            var actions: [String]
+            var condition: String
+            var resources: [String]
+        }
         var assumeRoleGrants: [AssumeRoleGrant]
         var types: [String]
     }
@@ -105,7 +132,9 @@ struct DeployTests {
         let facts = try await Self.facts()
         for (binary, variables) in Self.reads {
             let set = Set(facts.environment[binary]?.keys ?? [:].keys)
-            #expect(variables.subtracting(set).subtracting(Self.perTask).isEmpty, "\(binary) reads \(variables.subtracting(set).sorted()) but the template leaves them unset")
+            #expect(
+                variables.subtracting(set).subtracting(Self.perTask).isEmpty,
+                "\(binary) reads \(variables.subtracting(set).sorted()) but the template leaves them unset")
             #expect(set.subtracting(variables).isEmpty, "the template sets \(set.subtracting(variables).sorted()) for \(binary), which never reads them")
         }
         // What the binaries need for their start-up checks is there, and the secret stays a secret.
@@ -218,8 +247,14 @@ struct DeployTests {
     }
 
     struct MotoDeployment: Decodable {
-        struct Removed: Decodable { var logicalId: String; var type: String }
-        struct Missing: Decodable { var type: String; var problem: String }
+        struct Removed: Decodable {
+            var logicalId: String
+            var type: String
+        }
+        struct Missing: Decodable {
+            var type: String
+            var problem: String
+        }
         var moto: String
         var stackStatus: String
         var rollback: Bool
@@ -253,8 +288,10 @@ struct DeployTests {
         #expect(deployment.stackStatus == "CREATE_COMPLETE", "\(notes)")
         #expect(!deployment.rollback)
         #expect(deployment.describeStacks == "ok")
-        #expect(Set(deployment.unsupportedTypes) == Self.typesMotoCannotCreate,
-                "moto now creates \(Self.typesMotoCannotCreate.subtracting(deployment.unsupportedTypes).sorted()), no longer creates \(Set(deployment.unsupportedTypes).subtracting(Self.typesMotoCannotCreate).sorted())")
+        #expect(
+            Set(deployment.unsupportedTypes) == Self.typesMotoCannotCreate,
+            "moto now creates \(Self.typesMotoCannotCreate.subtracting(deployment.unsupportedTypes).sorted()), no longer creates \(Set(deployment.unsupportedTypes).subtracting(Self.typesMotoCannotCreate).sorted())"
+        )
         #expect(deployment.missing.isEmpty, "the stack reports these, but their services do not have them: \(deployment.missing)")
         let types = try await Set(Self.facts().types)
         #expect(Set(deployment.createdTypes) == types.subtracting(Self.typesMotoCannotCreate), "every type moto supports is created")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import Wishes
 
 /// The events Lambda hands the dispatcher, in the shapes AWS documents (`Fixtures/events/`).
@@ -57,7 +58,8 @@ struct DispatchEventTests {
         #expect(change.stopCode == "SpotInterruption")
         #expect(change.containers?.first?.exitCode == nil)
         #expect(change.identity == TaskIdentity(subject: WishSubject(id: try #require(WishID("01JD5Z8Q7W3M2K4N6P8R0T2V4Y")), arrayIndex: 4), attempt: 2))
-        #expect(Dispatcher.reason(exitCode: nil, stopCode: change.stopCode, stoppedReason: change.stoppedReason, result: nil)
+        #expect(
+            Dispatcher.reason(exitCode: nil, stopCode: change.stopCode, stoppedReason: change.stoppedReason, result: nil)
                 == "interrupted (Fargate Spot reclaimed the capacity)")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import Wishes
 
 /// The dispatcher on the documented events, with S3 and SQS on moto: what it records and sends.
@@ -11,13 +12,15 @@ struct DispatcherTests {
     func dispatcher(_ aws: TestAWS, bucket: String, queueURL: String? = nil) -> Dispatcher {
         var options = DispatcherOptions()
         options.retryBaseSeconds = 0
-        let settings = WishesSettings(bucket: bucket, queueURL: queueURL, cluster: "wishes", taskDefinition: "count-to-three:3",
-                                      containerName: "count-to-three")
+        let settings = WishesSettings(
+            bucket: bucket, queueURL: queueURL, cluster: "wishes", taskDefinition: "count-to-three:3",
+            containerName: "count-to-three")
         return Dispatcher(aws: AWSClients(client: aws.client), settings: settings, options: options)
     }
 
     func invoke(_ dispatcher: Dispatcher, _ fixture: String) async throws -> String {
-        let invocation = LambdaInvocation(requestID: "test", deadline: Date().addingTimeInterval(60), event: try DispatchEventTests.fixture(fixture), logger: Self.logger)
+        let invocation = LambdaInvocation(
+            requestID: "test", deadline: Date().addingTimeInterval(60), event: try DispatchEventTests.fixture(fixture), logger: Self.logger)
         return String(decoding: try await dispatcher.handle(invocation), as: UTF8.self)
     }
 
@@ -139,7 +142,8 @@ struct DispatcherTests {
                 let dispatcher = dispatcher(aws, bucket: bucket, queueURL: queue)
                 let recent = WishID.generate(at: Date().addingTimeInterval(-60))
                 let old = WishID.generate(at: Date().addingTimeInterval(-7200))
-                let waiting = WishID.generate(at: Date()), doomed = WishID.generate(at: Date().addingTimeInterval(1))
+                let waiting = WishID.generate(at: Date())
+                let doomed = WishID.generate(at: Date().addingTimeInterval(1))
                 let event = SQSEvent(Records: [
                     .init(messageId: "a", receiptHandle: "r1", body: #"{"id":"\#(waiting)","spec":{"wish":"w","dependsOn":["\#(recent)"]}}"#),
                     .init(messageId: "b", receiptHandle: "r2", body: #"{"id":"\#(doomed)","spec":{"wish":"w","dependsOn":["\#(old)"]}}"#),
@@ -164,13 +168,18 @@ struct DispatcherTests {
             let event = try JSONSerialization.jsonObject(with: Data(try DispatchEventTests.fixture("ecs-task-stopped.json")))
             let record: [String: Any] = [
                 "version": "1.0", "timestamp": "2026-11-30T03:00:00.000Z",
-                "requestContext": ["requestId": "r", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:make-a-wish:$LATEST",
-                                   "condition": "RetriesExhausted", "approximateInvokeCount": 3],
+                "requestContext": [
+                    "requestId": "r", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:make-a-wish:$LATEST",
+                    "condition": "RetriesExhausted", "approximateInvokeCount": 3,
+                ],
                 "requestPayload": event, "responseContext": ["statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"],
             ]
             let body = String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self)
-            let batch = SQSEvent(Records: [.init(messageId: "m", receiptHandle: "r", body: body,
-                                                 eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:\(DeployedNames.failedEventsQueue)")])
+            let batch = SQSEvent(Records: [
+                .init(
+                    messageId: "m", receiptHandle: "r", body: body,
+                    eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:\(DeployedNames.failedEventsQueue)")
+            ])
             #expect(await dispatcher.handle(batch, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
             let id = try #require(WishID("01JD5Z8Q7W3M2K4N6P8R0T2V4X"))
             let status = try #require(try await dispatcher.statuses.read(WishSubject(id: id)))
@@ -188,13 +197,17 @@ struct DispatcherTests {
             var settings = WishesSettings(bucket: bucket, cluster: "wishes")
             settings.containerName = "count-to-three"
             let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
-            let last = WishID.generate(at: Date()), dead = WishID.generate(at: Date().addingTimeInterval(1))
+            let last = WishID.generate(at: Date())
+            let dead = WishID.generate(at: Date().addingTimeInterval(1))
             let batch = SQSEvent(Records: [
-                .init(messageId: "early", receiptHandle: "r1", body: #"{"id":"\#(last)","spec":{"wish":"w"}}"#, attributes: ["ApproximateReceiveCount": "2"]),
+                .init(messageId: "early", receiptHandle: "r1", body: #"{"id":"\#(last)","spec":{"wish":"w"}}"#, attributes: ["ApproximateReceiveCount": "2"])
             ])
-            #expect(await dispatcher.handle(batch, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: ["early"]))
+            #expect(
+                await dispatcher.handle(batch, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: ["early"]))
             let lastTry = SQSEvent(Records: [
-                .init(messageId: "last", receiptHandle: "r2", body: #"{"id":"\#(last)"}"#, attributes: ["ApproximateReceiveCount": String(DeployedNames.maxReceiveCount)]),
+                .init(
+                    messageId: "last", receiptHandle: "r2", body: #"{"id":"\#(last)"}"#,
+                    attributes: ["ApproximateReceiveCount": String(DeployedNames.maxReceiveCount)])
             ])
             #expect(await dispatcher.handle(lastTry, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
             let ended = try #require(try await dispatcher.statuses.read(WishSubject(id: last)))
@@ -202,7 +215,7 @@ struct DispatcherTests {
             #expect(ended.statusReason?.hasPrefix("not launched after 5 tries") == true, "\(ended.statusReason ?? "")")
 
             let deadLetter = SQSEvent(Records: [
-                .init(messageId: "dead", receiptHandle: "r3", body: #"{"id":"\#(dead)"}"#, eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:wishes-dlq"),
+                .init(messageId: "dead", receiptHandle: "r3", body: #"{"id":"\#(dead)"}"#, eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:wishes-dlq")
             ])
             #expect(await dispatcher.handle(deadLetter, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
             let buried = try #require(try await dispatcher.statuses.read(WishSubject(id: dead)))
@@ -211,8 +224,9 @@ struct DispatcherTests {
             // A dead letter that is not a valid message still ends the wish its body names.
             let garbled = WishID.generate(at: Date().addingTimeInterval(2))
             let poison = SQSEvent(Records: [
-                .init(messageId: "poison", receiptHandle: "r4", body: #"{"id":"\#(garbled)","attempt":"first"}"#,
-                      eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:wishes-dlq"),
+                .init(
+                    messageId: "poison", receiptHandle: "r4", body: #"{"id":"\#(garbled)","attempt":"first"}"#,
+                    eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:wishes-dlq")
             ])
             #expect(await dispatcher.handle(poison, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
             #expect(try await dispatcher.statuses.read(WishSubject(id: garbled))?.state == .failed)
@@ -225,7 +239,8 @@ struct DispatcherTests {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
             try await aws.withQueue { queue in
-                let settings = WishesSettings(bucket: bucket, queueURL: queue, cluster: "wishes", taskDefinition: "count-to-three:3", containerName: "count-to-three")
+                let settings = WishesSettings(
+                    bucket: bucket, queueURL: queue, cluster: "wishes", taskDefinition: "count-to-three:3", containerName: "count-to-three")
                 func at(_ offset: TimeInterval) -> Dispatcher {
                     Dispatcher(aws: AWSClients(client: aws.client), settings: settings, clock: ShiftedClock(seconds: offset))
                 }
@@ -236,7 +251,8 @@ struct DispatcherTests {
                 ])
                 #expect(await at(0).handle(event, deadline: Date().addingTimeInterval(60), logger: Self.logger) == SQSBatchResponse(failedMessageIDs: []))
                 func queued() async throws -> (visible: Int, delayed: Int) {
-                    let attributes = try await aws.sqs.getQueueAttributes(url: queue, names: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"])
+                    let attributes = try await aws.sqs.getQueueAttributes(
+                        url: queue, names: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"])
                     return (Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? -1, Int(attributes["ApproximateNumberOfMessagesDelayed"] ?? "") ?? -1)
                 }
                 #expect(try await queued() == (0, 0), "the wait is no message")
@@ -277,7 +293,8 @@ struct DispatcherTests {
                 return Dispatcher(aws: AWSClients(client: aws.client), settings: settings, options: options, clock: ShiftedClock(seconds: offset))
             }
             let first = environment()
-            let plain = WishSpec(wish: "w"), urgent = WishSpec(wish: "w", queue: .asap)
+            let plain = WishSpec(wish: "w")
+            let urgent = WishSpec(wish: "w", queue: .asap)
             let message = Self.launch(TaskIdentity(subject: WishSubject(id: WishID.generate(at: Date())), attempt: 1))
             #expect(try await environment().admission(for: plain, message: message, logger: Self.logger) == nil, "nothing refused yet")
             let onDemand = WishSpec(wish: "w", queue: .defaultUninterruptible)
@@ -294,12 +311,14 @@ struct DispatcherTests {
             #expect(try await first.admission(for: onDemand, message: message, logger: Self.logger) == nil)
             var movedOn = message
             movedOn.onDemand = true
-            #expect(try await first.admission(for: plain, message: movedOn, logger: Self.logger) == nil,
-                    "a Spot attempt moved to on-demand Fargate uses what was not short")
+            #expect(
+                try await first.admission(for: plain, message: movedOn, logger: Self.logger) == nil,
+                "a Spot attempt moved to on-demand Fargate uses what was not short")
             var heldLong = message
             heldLong.heldSince = Date().addingTimeInterval(-3_600)
-            #expect(try await first.admission(for: plain, message: heldLong, logger: Self.logger) == nil,
-                    "held for half an hour and more, a default wish goes and meets capacity itself")
+            #expect(
+                try await first.admission(for: plain, message: heldLong, logger: Self.logger) == nil,
+                "held for half an hour and more, a default wish goes and meets capacity itself")
             // An environment that saw no refusal itself reads the marks; throttling holds every default launch.
             #expect(try await environment().admission(for: plain, message: message, logger: Self.logger) != nil)
             await environment().noteAsapRefused(Dispatcher.throttled, logger: Self.logger)
@@ -336,12 +355,15 @@ struct DispatcherTests {
             let waiting = try #require(attempts.first { !admitted.contains($0) })
             let held = try await dispatcher.admission(for: spec, message: Self.launch(waiting), logger: Self.logger)
             #expect(held == Dispatcher.Hold(reason: "queue default is at its cap of 1 vCPU (WISHES_QUEUE_MAX_VCPUS)", kind: .room))
-            #expect(try await dispatcher.admission(for: spec, message: Self.launch(admitted[0]), logger: Self.logger) == nil,
-                    "a launch delivered again keeps its room")
+            #expect(
+                try await dispatcher.admission(for: spec, message: Self.launch(admitted[0]), logger: Self.logger) == nil,
+                "a launch delivered again keeps its room")
             try await dispatcher.releaseRoom(of: admitted[0], queue: .default)
             #expect(try await dispatcher.admission(for: spec, message: Self.launch(waiting), logger: Self.logger) == nil)
-            #expect(try await dispatcher.admission(for: WishSpec(wish: "w", vcpus: 0.25, queue: .asap), message: Self.launch(attempts[11]), logger: Self.logger) == nil,
-                    "another queue has no cap")
+            #expect(
+                try await dispatcher.admission(for: WishSpec(wish: "w", vcpus: 0.25, queue: .asap), message: Self.launch(attempts[11]), logger: Self.logger)
+                    == nil,
+                "another queue has no cap")
             // A wish accepted before the cap was lowered below its size could never start: it fails.
             let big = try await dispatcher.admission(for: WishSpec(wish: "w", vcpus: 2, memory: 4096), message: Self.launch(attempts[10]), logger: Self.logger)
             #expect(big?.kind == .never)
@@ -358,8 +380,9 @@ struct DispatcherTests {
     /// invocation (and send the whole batch back). No call waits longer than the time left.
     @Test func aRecordStillRunningAtTheDeadlineComesBackAloneAndInTime() async throws {
         let peer = try await PeerProcess.badPeer(mode: "hang")
-        let client = AWSClient(configuration: AWSConfiguration(region: "us-east-1", endpoints: [.s3: peer.endpoint, .sqs: peer.endpoint]),
-                               httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(TestAWS.credentials), timeout: .seconds(30))
+        let client = AWSClient(
+            configuration: AWSConfiguration(region: "us-east-1", endpoints: [.s3: peer.endpoint, .sqs: peer.endpoint]),
+            httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(TestAWS.credentials), timeout: .seconds(30))
         var options = DispatcherOptions()
         options.deadlineMarginSeconds = 1
         let dispatcher = Dispatcher(aws: AWSClients(client: client), settings: WishesSettings(bucket: "b", queueURL: "http://q"), options: options)

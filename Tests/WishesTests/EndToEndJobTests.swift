@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import Wishes
 
 /// The job features through the local cloud: arrays, dependencies, Spot retries, callbacks, timeouts.
@@ -60,7 +61,9 @@ struct EndToEndJobTests {
 
     @Test func aSpotInterruptionIsRetriedAndTheRetrySucceeds() async throws {
         let state = try await e2e.cloud()
-        let id = try await submit(#"{"command":["sh","-c","if [ \"$WISH_ATTEMPT\" = 1 ]; then echo waiting; sleep 60; fi; echo attempt $WISH_ATTEMPT"],"attempts":2,"queue":"default"}"#)
+        let id = try await submit(
+            #"{"command":["sh","-c","if [ \"$WISH_ATTEMPT\" = 1 ]; then echo waiting; sleep 60; fi; echo attempt $WISH_ATTEMPT"],"attempts":2,"queue":"default"}"#
+        )
         let task = try #require(try await runningTaskArn(id).split(separator: "/").last.map(String.init))
         let interrupted = try await HTTP.call("POST", "\(state.ecs)/_local/tasks/\(task)/interrupt")
         #expect(interrupted.status == 200)
@@ -133,19 +136,31 @@ struct EndToEndJobTests {
             #expect(call.method == "POST")
             #expect(call.path == "/wishes/done?token=abc&fail=2")
             #expect(headers["webhook-id"] == id, "the same id on every try, for the receiver to drop repeats")
-            let verified = signature.verify(id: id, timestamp: headers["webhook-timestamp"] ?? "", signatureHeader: headers["webhook-signature"] ?? "",
-                                            body: Array(call.body.utf8))
+            let verified = signature.verify(
+                id: id, timestamp: headers["webhook-timestamp"] ?? "", signatureHeader: headers["webhook-signature"] ?? "",
+                body: Array(call.body.utf8))
             #expect(verified, "signed with the stack's secret: \(headers)")
         }
         // The README's snippet, run by Python on what was received, with the secret boto3 reads.
-        struct Check: Codable { var verified: [Bool]; var tampered: [Bool] }
-        struct Request: Encodable { var headers: [String: String]; var body: String }
-        struct Input: Encodable { var secretArn: String; var requests: [Request] }
+        struct Check: Codable {
+            var verified: [Bool]
+            var tampered: [Bool]
+        }
+        struct Request: Encodable {
+            var headers: [String: String]
+            var body: String
+        }
+        struct Input: Encodable {
+            var secretArn: String
+            var requests: [Request]
+        }
         let state = try await e2e.cloud()
-        let check = try await Python.run("verify_callback_readme.py",
-                                         input: Input(secretArn: try #require(state.environment?["WISHES_CALLBACK_SECRET_ARN"]),
-                                                      requests: received.map { Request(headers: $0.headers, body: $0.body) }),
-                                         environment: state.pythonEnvironment, as: Check.self)
+        let check = try await Python.run(
+            "verify_callback_readme.py",
+            input: Input(
+                secretArn: try #require(state.environment?["WISHES_CALLBACK_SECRET_ARN"]),
+                requests: received.map { Request(headers: $0.headers, body: $0.body) }),
+            environment: state.pythonEnvironment, as: Check.self)
         #expect(check.verified == Array(repeating: true, count: received.count), "the README's verification accepts every try")
         #expect(check.tampered == Array(repeating: false, count: received.count), "and refuses a changed body")
         let last = try #require(received.last)
@@ -179,9 +194,12 @@ struct EndToEndJobTests {
     /// loopback. (Plain http to a name is judged when sent, on what it resolves to: CallbackTests.)
     @Test func aCallbackToTheMetadataServiceOrAPrivateAddressIsRefused() async throws {
         let state = try await e2e.cloud()
-        for url in ["https://169.254.169.254/latest/meta-data/", "https://0xA9FEA9FE/", "https://[fd00:ec2::254]/", "http://169.254.170.2/v2/credentials",
-                    "https://10.0.0.1/hook", "http://8.8.8.8/hook", "https://user:pw@example.com/"] {
-            let answer = try await state.call("POST", "/api/wishes", body: #"{"wish":"w","callbackUrl":"\#(url)"}"#, headers: ["Content-Type": "application/json"])
+        for url in [
+            "https://169.254.169.254/latest/meta-data/", "https://0xA9FEA9FE/", "https://[fd00:ec2::254]/", "http://169.254.170.2/v2/credentials",
+            "https://10.0.0.1/hook", "http://8.8.8.8/hook", "https://user:pw@example.com/",
+        ] {
+            let answer = try await state.call(
+                "POST", "/api/wishes", body: #"{"wish":"w","callbackUrl":"\#(url)"}"#, headers: ["Content-Type": "application/json"])
             #expect(answer.status == 400, "\(url): \(answer.body)")
             #expect(answer.body.contains("callbackUrl"), "\(url): \(answer.body)")
         }
@@ -194,8 +212,9 @@ struct EndToEndTimeoutTests {
         let e2e = EndToEndTests()
         let state = try await e2e.cloud()
         // The command exits 0 on SIGTERM, as a shell trap does: timed out is still a failure.
-        let posted = try await state.call("POST", "/api/wishes", body: #"{"command":["sh","-c","trap 'exit 0' TERM; sleep 600 & wait"],"timeoutSeconds":60}"#,
-                                         headers: ["Content-Type": "application/json"])
+        let posted = try await state.call(
+            "POST", "/api/wishes", body: #"{"command":["sh","-c","trap 'exit 0' TERM; sleep 600 & wait"],"timeoutSeconds":60}"#,
+            headers: ["Content-Type": "application/json"])
         let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
         let result = try await e2e.final(id, within: 120)
         #expect(result["state"] as? String == "FAILED")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// The built binaries through the local cloud: what a user sees, end to end.
@@ -90,8 +91,10 @@ struct EndToEndTests {
         let identity = TaskIdentity(subject: WishSubject(id: id), attempt: 1)
         try await aws.s3.putObject(bucket: state.bucket, key: settings.layout.spec(id), body: WishJSON.encode(spec), contentType: "application/json")
         let claim = LaunchRecord(clientToken: identity.clientToken, claimedAt: Date())
-        #expect(try await aws.s3.putObjectIfAbsent(bucket: state.bucket, key: settings.layout.claim(identity.subject, attempt: 1),
-                                                   body: WishJSON.encode(claim), contentType: "application/json"))
+        #expect(
+            try await aws.s3.putObjectIfAbsent(
+                bucket: state.bucket, key: settings.layout.claim(identity.subject, attempt: 1),
+                body: WishJSON.encode(claim), contentType: "application/json"))
         if taskWasStarted {
             let output = try await aws.ecs.runTask(dispatcher.runTaskInput(identity, spec: spec))
             #expect(output.tasks?.count == 1)
@@ -152,10 +155,18 @@ struct EndToEndTests {
         let posted = try await state.call("POST", "/api/wishes", body: #"{"wish":"read by boto3"}"#, headers: ["Content-Type": "application/json"])
         let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
         _ = try await final(id)
-        struct Input: Encodable { var endpoint: String; var bucket: String; var key: String }
-        struct Output: Decodable { var outcome: String; var message: String }
-        let output: Output = try await Python.run("boto3_read_result.py", input: Input(endpoint: state.endpoint, bucket: state.bucket, key: "wishes/\(id)/attempts/1/result.json"),
-                                                   environment: state.pythonEnvironment)
+        struct Input: Encodable {
+            var endpoint: String
+            var bucket: String
+            var key: String
+        }
+        struct Output: Decodable {
+            var outcome: String
+            var message: String
+        }
+        let output: Output = try await Python.run(
+            "boto3_read_result.py", input: Input(endpoint: state.endpoint, bucket: state.bucket, key: "wishes/\(id)/attempts/1/result.json"),
+            environment: state.pythonEnvironment)
         #expect(output.outcome == "succeeded")
         #expect(output.message.contains("read by boto3"))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// The local cloud delivers task events through `DeployedNames.taskStateEventPattern`, so it must be

@@ -1,13 +1,26 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// What we write, boto3 reads; what boto3 writes, we read.
 @Suite(.serialized) struct InteropTests {
-    struct Request: Codable { var mode: String; var bucket: String; var queueUrl: String; var keys: [String] }
+    struct Request: Codable {
+        var mode: String
+        var bucket: String
+        var queueUrl: String
+        var keys: [String]
+    }
     struct ReadBack: Codable {
-        struct Object: Codable { var body: String; var contentType: String; var metadata: [String: String] }
-        struct Message: Codable { var body: String; var attributes: [String: String] }
+        struct Object: Codable {
+            var body: String
+            var contentType: String
+            var metadata: [String: String]
+        }
+        struct Message: Codable {
+            var body: String
+            var attributes: [String: String]
+        }
         var objects: [String: Object]?
         var listed: [String]?
         var messages: [Message]?
@@ -20,11 +33,13 @@ import Testing
         try await aws.withBucket { bucket in
             try await aws.withQueue { queue in
                 for key in Self.keys {
-                    try await aws.s3.putObject(bucket: bucket, key: key, body: Array("we wrote \(key)".utf8), contentType: "application/json", metadata: ["wish-id": "01abc"])
+                    try await aws.s3.putObject(
+                        bucket: bucket, key: key, body: Array("we wrote \(key)".utf8), contentType: "application/json", metadata: ["wish-id": "01abc"])
                 }
                 try await aws.sqs.sendMessage(queueURL: queue, .init(id: "1", body: "{\"wish\":\"ünïcode ✨\"}", attributes: ["wishId": .init(string: "01abc")]))
-                let read = try await Python.run("boto3_interop.py", input: Request(mode: "read", bucket: bucket, queueUrl: queue, keys: Self.keys),
-                                          environment: aws.pythonEnvironment, as: ReadBack.self)
+                let read = try await Python.run(
+                    "boto3_interop.py", input: Request(mode: "read", bucket: bucket, queueUrl: queue, keys: Self.keys),
+                    environment: aws.pythonEnvironment, as: ReadBack.self)
                 for key in Self.keys {
                     #expect(read.objects?[key]?.body == "we wrote \(key)")
                     #expect(read.objects?[key]?.contentType == "application/json")
@@ -41,8 +56,9 @@ import Testing
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
             try await aws.withQueue { queue in
-                _ = try await Python.run("boto3_interop.py", input: Request(mode: "write", bucket: bucket, queueUrl: queue, keys: Self.keys),
-                                   environment: aws.pythonEnvironment, as: ReadBack.self)
+                _ = try await Python.run(
+                    "boto3_interop.py", input: Request(mode: "write", bucket: bucket, queueUrl: queue, keys: Self.keys),
+                    environment: aws.pythonEnvironment, as: ReadBack.self)
                 for key in Self.keys {
                     let object = try await aws.s3.getObject(bucket: bucket, key: key)
                     #expect(object.text == "boto3 wrote \(key)")
@@ -60,25 +76,46 @@ import Testing
 
 /// ECS request bodies against botocore's model: moto's Fargate RunTask is broken, so the model is the referee.
 struct ECSModelTests {
-    struct Checked: Codable { var target: String; var contentType: String; var body: String }
-    struct Verdict: Codable { var operation: String; var errors: [String] }
+    struct Checked: Codable {
+        var target: String
+        var contentType: String
+        var body: String
+    }
+    struct Verdict: Codable {
+        var operation: String
+        var errors: [String]
+    }
 
     static func requests() throws -> [AWSRequest] {
-        let ecs = ECSClient(client: AWSClient(configuration: AWSConfiguration(region: "us-east-1"), httpClient: TestAWS.httpClient,
-                                              credentialProvider: StaticCredentialProvider(TestAWS.credentials)))
+        let ecs = ECSClient(
+            client: AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1"), httpClient: TestAWS.httpClient,
+                credentialProvider: StaticCredentialProvider(TestAWS.credentials)))
         let full = ECS.RunTaskInput(
             cluster: "wishes", taskDefinition: "count-to-three:3", count: 1, clientToken: "01abc-1-0",
             capacityProviderStrategy: [.init(capacityProvider: "FARGATE_SPOT", weight: 1, base: 0)],
             networkConfiguration: .init(awsvpcConfiguration: .init(subnets: ["subnet-1"], securityGroups: ["sg-1"], assignPublicIp: "ENABLED")),
-            overrides: .init(containerOverrides: [.init(name: "count-to-three", command: ["./build.sh", "x"],
-                                                        environment: [.init(name: "WISH_ID", value: "01abc")], cpu: 256, memory: 512)],
-                             cpu: "256", memory: "512"),
+            overrides: .init(
+                containerOverrides: [
+                    .init(
+                        name: "count-to-three", command: ["./build.sh", "x"],
+                        environment: [.init(name: "WISH_ID", value: "01abc")], cpu: 256, memory: 512)
+                ],
+                cpu: "256", memory: "512"),
             tags: [.init(key: "wish-id", value: "01abc")], startedBy: "wishes/01abc", group: "wish:01abc",
             propagateTags: "TASK_DEFINITION", enableECSManagedTags: true
         )
         let minimal = ECS.RunTaskInput(taskDefinition: "count-to-three", launchType: "FARGATE")
-        struct Describe: Encodable { var cluster: String?; var tasks: [String]; var include = ["TAGS"] }
-        struct Stop: Encodable { var cluster: String?; var task: String; var reason: String? }
+        struct Describe: Encodable {
+            var cluster: String?
+            var tasks: [String]
+            var include = ["TAGS"]
+        }
+        struct Stop: Encodable {
+            var cluster: String?
+            var task: String
+            var reason: String?
+        }
         return try dispatcherRequests(ecs) + [
             try ecs.request("RunTask", full),
             try ecs.request("RunTask", minimal),
@@ -93,14 +130,18 @@ struct ECSModelTests {
     /// What the dispatcher itself sends: Spot and on-demand, an array child, a VPC, a prefix.
     static func dispatcherRequests(_ ecs: ECSClient) throws -> [AWSRequest] {
         let aws = AWSClients(client: ecs.client)
-        var settings = WishesSettings(bucket: "wishes-results", prefix: "team-a/", cluster: "wishes", taskDefinition: "count-to-three:3",
-                                      containerName: "count-to-three")
+        var settings = WishesSettings(
+            bucket: "wishes-results", prefix: "team-a/", cluster: "wishes", taskDefinition: "count-to-three:3",
+            containerName: "count-to-three")
         settings.subnets = ["subnet-0abc", "subnet-0def"]
         settings.securityGroups = ["sg-0123"]
         let dispatcher = Dispatcher(aws: aws, settings: settings)
         let id = WishID.generate(at: Date())
         var requests: [AWSRequest] = []
-        for (body, index) in [(#"{"wish":"x"}"#, nil), (#"{"command":["sh","-c","exit 0"],"queue":"asap-uninterruptible","vcpus":4,"memory":30720,"arraySize":3,"timeoutSeconds":3600}"#, 2)] as [(String, Int?)] {
+        for (body, index) in [
+            (#"{"wish":"x"}"#, nil),
+            (#"{"command":["sh","-c","exit 0"],"queue":"asap-uninterruptible","vcpus":4,"memory":30720,"arraySize":3,"timeoutSeconds":3600}"#, 2),
+        ] as [(String, Int?)] {
             let spec = try WishSpec.parse(json: Array(body.utf8), now: Date())
             let input = try dispatcher.runTaskInput(TaskIdentity(subject: WishSubject(id: id, arrayIndex: index), attempt: 10), spec: spec)
             #expect(input.clientToken.map { $0.count <= 64 } == true, "RunTask's clientToken holds at most 64 characters")
@@ -113,9 +154,10 @@ struct ECSModelTests {
     @Test func everyRequestShapeIsValidForBotocoresModel() async throws {
         let requests = try Self.requests()
         let checked = requests.map { request in
-            Checked(target: request.headers.first { $0.name == "X-Amz-Target" }?.value ?? "",
-                    contentType: request.headers.first { $0.name == "Content-Type" }?.value ?? "",
-                    body: String(decoding: request.body, as: UTF8.self))
+            Checked(
+                target: request.headers.first { $0.name == "X-Amz-Target" }?.value ?? "",
+                contentType: request.headers.first { $0.name == "Content-Type" }?.value ?? "",
+                body: String(decoding: request.body, as: UTF8.self))
         }
         let verdicts = try await Python.run("botocore_validate_ecs.py", input: checked, as: [Verdict].self)
         #expect(verdicts.count == requests.count)
@@ -126,8 +168,9 @@ struct ECSModelTests {
 
     @Test func theModelRefereeRejectsABadShape() async throws {
         // A wrong type must be caught, or the test above proves nothing.
-        let bad = Checked(target: "AmazonEC2ContainerServiceV20141113.RunTask", contentType: "application/x-amz-json-1.1",
-                          body: "{\"taskDefinition\": 5, \"count\": \"one\"}")
+        let bad = Checked(
+            target: "AmazonEC2ContainerServiceV20141113.RunTask", contentType: "application/x-amz-json-1.1",
+            body: "{\"taskDefinition\": 5, \"count\": \"one\"}")
         let verdicts = try await Python.run("botocore_validate_ecs.py", input: [bad], as: [Verdict].self)
         #expect(verdicts.first?.errors.isEmpty == false)
     }

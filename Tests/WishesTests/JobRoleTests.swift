@@ -5,6 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
+
 @testable import Wishes
 @testable import WishesWeb
 
@@ -14,16 +15,20 @@ struct JobRoleTests {
     static let role = "arn:aws:iam::123456789012:role/jobs/wishes-test-job"
 
     @Test func aJobRoleArnMustBeAnIAMRoleARN() throws {
-        for good in [Self.role, "arn:aws:iam::123456789012:role/a", "arn:aws-us-gov:iam::000000000000:role/x/y/z+=,.@_-",
-                     "arn:aws-cn:iam::123456789012:role/service-role/my-job"] {
+        for good in [
+            Self.role, "arn:aws:iam::123456789012:role/a", "arn:aws-us-gov:iam::000000000000:role/x/y/z+=,.@_-",
+            "arn:aws-cn:iam::123456789012:role/service-role/my-job",
+        ] {
             #expect(JobRole.isValid(good), "\(good)")
             #expect(try WishSpec.parse(json: Array(#"{"wish":"w","jobRoleArn":"\#(good)"}"#.utf8), now: Date()).jobRoleArn == good)
         }
-        for bad in ["", "my-job", "arn:aws:iam::123456789012:user/me", "arn:aws:iam::12345678901:role/short-account",
-                    "arn:aws:iam:us-east-1:123456789012:role/regional", "arn:aws:sts::123456789012:assumed-role/r/s",
-                    "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role//double", "arn:Aws:iam::123456789012:role/r",
-                    "arn:aws:iam::123456789012:role/\(String(repeating: "n", count: 65))", "arn:aws:iam::123456789012:role/sp ace",
-                    "arn:aws:iam::123456789012:role/a\u{0}b"] {
+        for bad in [
+            "", "my-job", "arn:aws:iam::123456789012:user/me", "arn:aws:iam::12345678901:role/short-account",
+            "arn:aws:iam:us-east-1:123456789012:role/regional", "arn:aws:sts::123456789012:assumed-role/r/s",
+            "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role//double", "arn:Aws:iam::123456789012:role/r",
+            "arn:aws:iam::123456789012:role/\(String(repeating: "n", count: 65))", "arn:aws:iam::123456789012:role/sp ace",
+            "arn:aws:iam::123456789012:role/a\u{0}b",
+        ] {
             #expect(!JobRole.isValid(bad), "\(bad)")
             #expect {
                 try WishSpec.parse(json: Array(try JSONSerialization.data(withJSONObject: ["wish": "w", "jobRoleArn": bad])), now: Date())
@@ -66,7 +71,10 @@ struct JobRoleTests {
 
     static func keys(_ expiration: Date = Date().addingTimeInterval(3600), counter: NIOLockedValueBox<Int> = .init(0)) -> JobRoleKeys {
         JobRoleKeys(logger: Logger(label: "test")) {
-            let n = counter.withLockedValue { $0 += 1; return $0 }
+            let n = counter.withLockedValue {
+                $0 += 1
+                return $0
+            }
             return Credentials(accessKeyId: "ASIAJOB\(n)", secretAccessKey: "secret-\(n)", sessionToken: "token-\(n)", expiration: expiration)
         }
     }
@@ -125,7 +133,10 @@ struct JobRoleTests {
         let together = NIOLockedValueBox(0)
         let shared = JobRoleKeys(logger: Logger(label: "test")) {
             try await Task.sleep(for: .milliseconds(200))
-            let n = together.withLockedValue { $0 += 1; return $0 }
+            let n = together.withLockedValue {
+                $0 += 1
+                return $0
+            }
             return Credentials(accessKeyId: "ASIA\(n)", secretAccessKey: "s", sessionToken: "t", expiration: Date().addingTimeInterval(3600))
         }
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
@@ -140,7 +151,10 @@ struct JobRoleTests {
         struct Refused: Error {}
         let calls = NIOLockedValueBox(0)
         let keys = JobRoleKeys(logger: Logger(label: "test")) {
-            let n = calls.withLockedValue { $0 += 1; return $0 }
+            let n = calls.withLockedValue {
+                $0 += 1
+                return $0
+            }
             if n > 1 { throw Refused() }
             return Credentials(accessKeyId: "ASIAKEPT", secretAccessKey: "s", sessionToken: "t", expiration: Date().addingTimeInterval(10 * 60))
         }
@@ -177,13 +191,15 @@ extension WebTrustTests {
     /// A wish sent straight to the queue with a role the stack does not allow ends FAILED, naming the field.
     @Test func theDispatcherRefusesAJobRoleTheStackDoesNotAllow() async throws {
         try await withWeb { _, fixture in
-            let settings = WishesSettings(bucket: fixture.bucket, queueURL: fixture.queueURL, cluster: "wishes", taskDefinition: "count-to-three:3",
-                                          limits: WishLimits(jobRoleArns: [JobRoleTests.role]))
+            let settings = WishesSettings(
+                bucket: fixture.bucket, queueURL: fixture.queueURL, cluster: "wishes", taskDefinition: "count-to-three:3",
+                limits: WishLimits(jobRoleArns: [JobRoleTests.role]))
             let dispatcher = Dispatcher(aws: AWSClients(client: fixture.aws.client), settings: settings)
             let id = WishID.generate(at: Date())
             let body = #"{"id":"\#(id)","spec":{"command":["aws","s3","ls"],"jobRoleArn":"arn:aws:iam::123456789012:role/admin"}}"#
-            let record = SQSEvent.Record(messageId: "m", receiptHandle: "r", body: body, attributes: ["ApproximateReceiveCount": "1"],
-                                         eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:wishes")
+            let record = SQSEvent.Record(
+                messageId: "m", receiptHandle: "r", body: body, attributes: ["ApproximateReceiveCount": "1"],
+                eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:wishes")
             try await dispatcher.handle(record, logger: Logger(label: "test"))
             let status = try #require(try await dispatcher.statuses.read(WishSubject(id: id)))
             #expect(status.state == .failed)
@@ -271,16 +287,20 @@ struct JobRoleLocalCloudTests {
         let key = S3Layout(prefix: "").secrets(victim)
         try await state.aws().s3.putObject(bucket: state.bucket, key: key, body: Array(#"{"APP_SECRET":"s3cr3t"}"#.utf8), contentType: "application/json")
         #expect(try await state.aws().s3.getObjectIfExists(bucket: state.bucket, key: key) != nil, "control: the object is there")
-        let environment = ["AWS_ENDPOINT_URL": state.endpoint, "AWS_DEFAULT_REGION": "us-east-1", "VICTIM_BUCKET": state.bucket, "VICTIM_KEY": key,
-                           // No instance metadata and no files of the machine's user: the chain must come up empty.
-                           "AWS_EC2_METADATA_DISABLED": "true", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent"]
+        let environment = [
+            "AWS_ENDPOINT_URL": state.endpoint, "AWS_DEFAULT_REGION": "us-east-1", "VICTIM_BUCKET": state.bucket, "VICTIM_KEY": key,
+            // No instance metadata and no files of the machine's user: the chain must come up empty.
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+        ]
         func spec(_ role: String?) -> [String: Any] {
             var spec: [String: Any] = ["command": [Self.python, "-c", Self.probe], "environment": environment.map { ["name": $0.key, "value": $0.value] }]
             spec["jobRoleArn"] = role
             return spec
         }
-        let withRole = try #require((try JSONSerialization.jsonObject(with: Data(try await submit(spec(Self.localJobRole)).body.utf8)) as? [String: Any])?["id"] as? String)
-        let withoutRole = try #require((try JSONSerialization.jsonObject(with: Data(try await submit(spec(nil)).body.utf8)) as? [String: Any])?["id"] as? String)
+        let withRole = try #require(
+            (try JSONSerialization.jsonObject(with: Data(try await submit(spec(Self.localJobRole)).body.utf8)) as? [String: Any])?["id"] as? String)
+        let withoutRole = try #require(
+            (try JSONSerialization.jsonObject(with: Data(try await submit(spec(nil)).body.utf8)) as? [String: Any])?["id"] as? String)
 
         let job = try await probe(withRole)
         #expect(job["names"] as? [String] == ["AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_CREDENTIALS_FULL_URI"], "\(job)")

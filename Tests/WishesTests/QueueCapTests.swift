@@ -8,7 +8,8 @@ import Wishes
 struct QueueCapTests {
     @Test func wishesOverAQueuesCapWaitThenAllSucceedNeverMoreAtOnceThanFit() async throws {
         try await LocalCloudProcess.withPrivateCloud(environment: ["WISHES_QUEUE_MAX_VCPUS": "default=0.5"]) { state in
-            let tooBig = try await state.call("POST", "/api/wishes", body: #"{"command":["true"],"vcpus":1,"memory":2048}"#, headers: ["Content-Type": "application/json"])
+            let tooBig = try await state.call(
+                "POST", "/api/wishes", body: #"{"command":["true"],"vcpus":1,"memory":2048}"#, headers: ["Content-Type": "application/json"])
             #expect(tooBig.status == 400)
             #expect(tooBig.body.contains("vcpus") && tooBig.body.contains("cap of 0.5 vCPU"), "\(tooBig.body)")
 

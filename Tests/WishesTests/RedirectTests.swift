@@ -1,15 +1,17 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// S3 answers 301 for a bucket that lives in another region. It used to be read as a success: a
 /// PUT "succeeded" and wrote nothing, a GET returned the redirect's XML as the object.
 struct RedirectTests {
     func s3(_ endpoint: Endpoint) -> S3Client {
-        S3Client(client: AWSClient(
-            configuration: AWSConfiguration(region: "us-east-1", endpoints: [.s3: endpoint]), httpClient: TestAWS.httpClient,
-            credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "ASIAREDIRECT", secretAccessKey: "s", sessionToken: "t")),
-            retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1))))
+        S3Client(
+            client: AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1", endpoints: [.s3: endpoint]), httpClient: TestAWS.httpClient,
+                credentialProvider: StaticCredentialProvider(Credentials(accessKeyId: "ASIAREDIRECT", secretAccessKey: "s", sessionToken: "t")),
+                retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1))))
     }
 
     @Test func aRedirectIsAnErrorThatNamesTheBucketsRegion() async throws {

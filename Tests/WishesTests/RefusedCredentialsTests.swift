@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
+
 @testable import Wishes
 @testable import WishesWeb
 
@@ -13,13 +14,16 @@ import Testing
 struct RefusedCredentialsTests {
     func submit(with keys: Credentials, bucket: String, queue: String, endpoint: Endpoint) async throws -> (HTTPResponse.Status, [String: Any]) {
         let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint])
-        let client = AWSClient(configuration: configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys),
-                               retry: RetryPolicy(maxAttempts: 1))
-        let web = WebApp(book: WishBook(aws: AWSClients(client: client), settings: WishesSettings(bucket: bucket, queueURL: queue, asapQueueURL: queue)), token: nil)
+        let client = AWSClient(
+            configuration: configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys),
+            retry: RetryPolicy(maxAttempts: 1))
+        let web = WebApp(
+            book: WishBook(aws: AWSClients(client: client), settings: WishesSettings(bucket: bucket, queueURL: queue, asapQueueURL: queue)), token: nil)
         let answer = NIOLockedValueBox<(HTTPResponse.Status, Data)>((.ok, Data()))
         try await Application(router: web.router()).test(.router) { http in
-            let response = try await http.execute(uri: "/api/wishes", method: .post, headers: [.contentType: "application/json"],
-                                                  body: ByteBuffer(string: #"{"wish":"refused"}"#))
+            let response = try await http.execute(
+                uri: "/api/wishes", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"wish":"refused"}"#))
             answer.withLockedValue { $0 = (response.status, Data(buffer: response.body)) }
         }
         let (status, body) = answer.withLockedValue { $0 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// Every S3 call we make, against a real moto server.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// Every SQS call we make, against a real moto server.
@@ -8,7 +9,8 @@ import Testing
         let aws = try await TestAWS.moto()
         try await aws.withQueue { url in
             let body = "{\"wish\":\"a pony 🐴\"}"
-            let sent = try await aws.sqs.sendMessage(queueURL: url, .init(id: "one", body: body, attributes: ["wishId": .init(string: "abc"), "attempt": .init(number: 2)]))
+            let sent = try await aws.sqs.sendMessage(
+                queueURL: url, .init(id: "one", body: body, attributes: ["wishId": .init(string: "abc"), "attempt": .init(number: 2)]))
             #expect(!sent.MessageId.isEmpty)
             let received = try await aws.sqs.receiveMessages(queueURL: url, waitTimeSeconds: 1)
             let message = try #require(received.first)
@@ -35,12 +37,15 @@ import Testing
             }
             #expect(Set(received.map(\.Body)) == Set((0..<10).map { "body \($0)" }))
             // Make five visible again at once; they come back with a higher receive count.
-            let back = received.prefix(5).enumerated().map { SQS.VisibilityChange(id: "v\($0.offset)", receiptHandle: $0.element.ReceiptHandle, visibilityTimeout: 0) }
+            let back = received.prefix(5).enumerated().map {
+                SQS.VisibilityChange(id: "v\($0.offset)", receiptHandle: $0.element.ReceiptHandle, visibilityTimeout: 0)
+            }
             let changed = try await aws.sqs.changeMessageVisibilityBatch(queueURL: url, back)
             #expect(changed.succeeded.count == 5)
             let again = try await aws.sqs.receiveMessages(queueURL: url, maxMessages: 10, waitTimeSeconds: 1)
             #expect(!again.isEmpty && again.allSatisfy { $0.receiveCount == 2 })
-            let deleted = try await aws.sqs.deleteMessageBatch(queueURL: url, received.suffix(5).enumerated().map { ("d\($0.offset)", $0.element.ReceiptHandle) })
+            let deleted = try await aws.sqs.deleteMessageBatch(
+                queueURL: url, received.suffix(5).enumerated().map { ("d\($0.offset)", $0.element.ReceiptHandle) })
             #expect(deleted.succeeded.count == 5)
         }
     }

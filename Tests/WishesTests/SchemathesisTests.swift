@@ -53,9 +53,11 @@ struct SchemathesisTests {
         // any answer slower than its 10 s response-time limit. One worker: with two threads, hypothesis's
         // `ast.parse` of its own lambdas sometimes hits CPython 3.11's "AST constructor recursion depth
         // mismatch" (python/cpython#106905) and schemathesis reports that as a runtime error of ours.
-        process.arguments = ["schemathesis", "run", "\(base)/openapi.yaml", "--header", "Authorization: Bearer \(token)", "--checks", "all", "--request-timeout", "30",
-                             "--exclude-checks", "positive_data_acceptance", "--max-examples", "20", "--workers", "1",
-                             "--seed", "20261124", "--no-color"]
+        process.arguments = [
+            "schemathesis", "run", "\(base)/openapi.yaml", "--header", "Authorization: Bearer \(token)", "--checks", "all", "--request-timeout", "30",
+            "--exclude-checks", "positive_data_acceptance", "--max-examples", "20", "--workers", "1",
+            "--seed", "20261124", "--no-color",
+        ]
         process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_TELEMETRY": "false"]) { _, new in new }
         process.standardOutput = try FileHandle(forWritingTo: report)
         process.standardError = process.standardOutput
@@ -71,8 +73,9 @@ struct SchemathesisTests {
         let lines = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n")
         let timed = lines.compactMap { line -> (Double, Substring)? in
             guard let data = String(line).data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let ms = (object["ms"] as? String).flatMap(Double.init) else { return nil }
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let ms = (object["ms"] as? String).flatMap(Double.init)
+            else { return nil }
             return (ms, line)
         }
         return timed.sorted { $0.0 > $1.0 }.prefix(10).map { String($0.1) }.joined(separator: "\n")

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// Our signatures against botocore's for generated requests: odd paths, unicode, repeated
@@ -41,7 +42,9 @@ struct SigV4BotocoreTests {
         }
     }
 
-    static let pieces = ["a", "Key", "z9", " ", "+", "ü", "日本", "%", "~", "*", "!", "'", "(", ")", "=", "&", "@", ":", "$", ",", ";", "-", "_", "😀", "é", "#", "?"]
+    static let pieces = [
+        "a", "Key", "z9", " ", "+", "ü", "日本", "%", "~", "*", "!", "'", "(", ")", "=", "&", "@", ":", "$", ",", ";", "-", "_", "😀", "é", "#", "?",
+    ]
 
     static func word(_ rng: inout SeededGenerator, max: Int = 4) -> String {
         (0..<Int.random(in: 0...max, using: &rng)).map { _ in pieces.randomElement(using: &rng) ?? "a" }.joined()
@@ -70,7 +73,7 @@ struct SigV4BotocoreTests {
                 var seen: Set<String> = []
                 query = query.reversed().filter { seen.insert($0[0]).inserted }.reversed()
             } else if Bool.random(using: &rng), let first = query.first {
-                query.append([first[0], word(&rng)]) // a repeated name
+                query.append([first[0], word(&rng)])  // a repeated name
             }
             var headers: [[String]] = []
             if !presign {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// Every case of AWS's official SigV4 test suite (vendored in Fixtures with its LICENSE and NOTICE).
@@ -8,7 +9,7 @@ struct SigV4SuiteTests {
     static let suite = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/sigv4-test-suite")
     static let credentials = Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
     static let sessionToken = "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"
-    static let date = Date(timeIntervalSince1970: 1_440_938_160) // 20150830T123600Z
+    static let date = Date(timeIntervalSince1970: 1_440_938_160)  // 20150830T123600Z
 
     /// The folders that hold a `.req`, by name.
     static let cases: [String] = {
@@ -40,19 +41,21 @@ struct SigV4SuiteTests {
         var headers: [SignableRequest.Header] = []
         for line in lines {
             if line.first == " " || line.first == "\t", var last = headers.popLast() {
-                last.value += "\n" + line // a folded header line continues the previous value
+                last.value += "\n" + line  // a folded header line continues the previous value
                 headers.append(last)
             } else if let colon = line.firstIndex(of: ":") {
                 headers.append(.init(String(line[..<colon]), String(line[line.index(after: colon)...])))
             }
         }
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let query: [SignableRequest.QueryItem] = parts.count > 1 ? parts[1].split(separator: "&").map { pair in
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = URIEncoding.decode(kv[0]) ?? String(kv[0])
-            let value = kv.count > 1 ? URIEncoding.decode(kv[1]) ?? String(kv[1]) : ""
-            return .init(name, value)
-        } : []
+        let query: [SignableRequest.QueryItem] =
+            parts.count > 1
+            ? parts[1].split(separator: "&").map { pair in
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = URIEncoding.decode(kv[0]) ?? String(kv[0])
+                let value = kv.count > 1 ? URIEncoding.decode(kv[1]) ?? String(kv[1]) : ""
+                return .init(name, value)
+            } : []
         let host = headers.first { $0.name.lowercased() == "host" }?.value ?? ""
         return Case(
             request: SignableRequest(method: method, host: host, path: String(parts[0]), query: query, headers: headers),
@@ -75,7 +78,7 @@ struct SigV4SuiteTests {
         if name.hasSuffix("with-session-token") {
             credentials.sessionToken = Self.sessionToken
         } else if let token = testCase.request.header("X-Amz-Security-Token") {
-            credentials.sessionToken = token // post-sts-header-before: the token is part of the signature
+            credentials.sessionToken = token  // post-sts-header-before: the token is part of the signature
         } else if name.hasSuffix("post-sts-header-after") {
             credentials.sessionToken = "token-added-after-signing"
             signSessionToken = false

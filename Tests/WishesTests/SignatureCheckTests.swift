@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// The strict moto (`scripts/lib/moto_server.py`) as the referee of signatures: every other suite
@@ -7,8 +8,10 @@ import Testing
 /// clients must pass it with the same hard keys and prefixes, sending exactly the bytes they signed.
 @Suite(.serialized) struct SignatureCheckTests {
     /// Keys that break a signer or a server that decodes or normalizes once too often or too little.
-    static let keys = ["plain.txt", "a+b", "tilde~equals=percent%sign space", "é/ü/日本", "a//b", "dir/sub/leaf",
-                       "sp ace/+plus/=eq/%pc/~t", "a/./dot/../dots", "q?mark#hash&amp;semi;colon,comma'quote*star", "emoji ✨/x"]
+    static let keys = [
+        "plain.txt", "a+b", "tilde~equals=percent%sign space", "é/ü/日本", "a//b", "dir/sub/leaf",
+        "sp ace/+plus/=eq/%pc/~t", "a/./dot/../dots", "q?mark#hash&amp;semi;colon,comma'quote*star", "emoji ✨/x",
+    ]
     /// ListObjectsV2 prefixes: a '/' in a query value is where moto's own check refused boto3.
     static let prefixes = ["dir/", "a/", "é/", "sp ace/+plus/", "a//", "q?mark#hash&", "emoji ✨/", "tilde~equals=percent%"]
 
@@ -18,8 +21,15 @@ import Testing
         /// Whether the aws CLI runs too: four Pythons loading botocore, and a second signer checked once is enough.
         var cli: Bool
     }
-    struct Verdict: Decodable { var `case`: String; var ok: Bool; var detail: String }
-    struct WireLine: Decodable { var method: String; var target: String }
+    struct Verdict: Decodable {
+        var `case`: String
+        var ok: Bool
+        var detail: String
+    }
+    struct WireLine: Decodable {
+        var method: String
+        var target: String
+    }
 
     /// The launcher serves with either: the raw request line must reach the check under both.
     static let servers = ["waitress", "werkzeug"]
@@ -45,9 +55,10 @@ import Testing
     @Test(arguments: servers)
     func boto3AndTheCLIAreAcceptedAndForgeriesRefused(server: String) async throws {
         try await withOwnServer(server) { moto, aws, bucket, queue, _ in
-            let input = CheckInput(bucket: bucket, queueUrl: queue, keys: Self.keys, prefixes: Self.prefixes,
-                                   adminKey: moto.admin.accessKeyId, adminSecret: moto.admin.secretAccessKey, roleArn: moto.roleArn,
-                                   cli: server == Self.servers[0])
+            let input = CheckInput(
+                bucket: bucket, queueUrl: queue, keys: Self.keys, prefixes: Self.prefixes,
+                adminKey: moto.admin.accessKeyId, adminSecret: moto.admin.secretAccessKey, roleArn: moto.roleArn,
+                cli: server == Self.servers[0])
             let verdicts = try await Python.run("strict_moto_check.py", input: input, environment: aws.pythonEnvironment, as: [Verdict].self)
             #expect(verdicts.count > (server == Self.servers[0] ? 40 : 35), "the referee ran its checks")
             for verdict in verdicts {
@@ -139,9 +150,11 @@ import Testing
             wrongToken.sessionToken = String(good.sessionToken?.dropLast(4) ?? "") + "AAAA"
             var noToken = good
             noToken.sessionToken = nil
-            for (credentials, s3Code, sqsCode) in [(wrongSecret, "SignatureDoesNotMatch", "InvalidSignatureException"),
-                                                   (wrongToken, "InvalidToken", "UnrecognizedClientException"),
-                                                   (noToken, "InvalidAccessKeyId", "UnrecognizedClientException")] {
+            for (credentials, s3Code, sqsCode) in [
+                (wrongSecret, "SignatureDoesNotMatch", "InvalidSignatureException"),
+                (wrongToken, "InvalidToken", "UnrecognizedClientException"),
+                (noToken, "InvalidAccessKeyId", "UnrecognizedClientException"),
+            ] {
                 let client = Self.client(aws, credentials)
                 await #expect { _ = try await S3Client(client: client).listObjectsV2(bucket: bucket) } throws: {
                     ($0 as? AWSClientError)?.serviceError?.code == s3Code
@@ -166,8 +179,9 @@ import Testing
 
     @Test func stsAssumeRoleHandsOutExpiringCredentialsAndReportsQueryErrors() async throws {
         try await MotoServer.withPrivateServer { moto in
-            let admin = AWSClient(configuration: AWSConfiguration(region: "us-east-1", endpoints: [.sts: moto.endpoint]), httpClient: TestAWS.httpClient,
-                                  credentialProvider: StaticCredentialProvider(moto.admin), retry: .none)
+            let admin = AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1", endpoints: [.sts: moto.endpoint]), httpClient: TestAWS.httpClient,
+                credentialProvider: StaticCredentialProvider(moto.admin), retry: .none)
             let issued = try await STSClient(client: admin).assumeRole(roleArn: moto.roleArn, sessionName: "sig.check@tests", durationSeconds: 900)
             #expect(issued.accessKeyId.hasPrefix("ASIA"))
             #expect(issued.sessionToken?.isEmpty == false)
@@ -182,7 +196,8 @@ import Testing
 
             var wrong = moto.admin
             wrong.secretAccessKey += "x"
-            let forged = AWSClient(configuration: admin.configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(wrong), retry: .none)
+            let forged = AWSClient(
+                configuration: admin.configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(wrong), retry: .none)
             await #expect { _ = try await STSClient(client: forged).assumeRole(roleArn: moto.roleArn, sessionName: "forged") } throws: {
                 let error = ($0 as? AWSClientError)?.serviceError
                 return error?.code == "SignatureDoesNotMatch" && error?.statusCode == 403 && error?.service == .sts && error?.operation == "AssumeRole"
@@ -198,20 +213,25 @@ import Testing
 
     @Test func stsReadsItsAnswerAndTheQueryProtocolsErrors() throws {
         let answer = """
-        <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
-        <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/r/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>
-        <Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret/+=</SecretAccessKey>
-        <SessionToken>token&amp;more</SessionToken><Expiration>2026-11-30T01:02:03Z</Expiration></Credentials>
-        </AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>
-        """
+            <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+            <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/r/s</Arn><AssumedRoleId>AROA:s</AssumedRoleId></AssumedRoleUser>
+            <Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId><SecretAccessKey>secret/+=</SecretAccessKey>
+            <SessionToken>token&amp;more</SessionToken><Expiration>2026-11-30T01:02:03Z</Expiration></Credentials>
+            </AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>
+            """
         let credentials = try STS.credentials(from: XMLTree.parse(Array(answer.utf8)))
-        #expect(credentials == Credentials(accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret/+=", sessionToken: "token&more",
-                                           expiration: Date(timeIntervalSince1970: 1_796_000_523)))
+        #expect(
+            credentials
+                == Credentials(
+                    accessKeyId: "ASIAEXAMPLE", secretAccessKey: "secret/+=", sessionToken: "token&more",
+                    expiration: Date(timeIntervalSince1970: 1_796_000_523)))
         let fraction = answer.replacingOccurrences(of: "03Z", with: "03.250Z")
         #expect(try STS.credentials(from: XMLTree.parse(Array(fraction.utf8))).expiration == Date(timeIntervalSince1970: 1_796_000_523.25))
         // AWS's shape and moto's (with an extra <Errors>) both name the code.
-        for body in ["<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>r</RequestId></ErrorResponse>",
-                     "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>"] {
+        for body in [
+            "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>r</RequestId></ErrorResponse>",
+            "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>",
+        ] {
             let error = AWSErrorParser.parse(AWSResponse(status: 403, headers: [], body: Array(body.utf8)), service: .sts, operation: "AssumeRole")
             #expect(error.code == "AccessDenied" && error.message == "no")
         }
@@ -222,8 +242,9 @@ import Testing
     }
 
     static func client(_ aws: TestAWS, _ credentials: Credentials, clock: any WallClock = SystemClock()) -> AWSClient {
-        AWSClient(configuration: aws.client.configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(credentials),
-                  retry: .none, clock: clock)
+        AWSClient(
+            configuration: aws.client.configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(credentials),
+            retry: .none, clock: clock)
     }
 
     static func wire(_ log: URL) throws -> [WireLine] {
@@ -236,7 +257,9 @@ import Testing
         func same(_ part: Substring) -> Bool { URIEncoding.decode(part).map { URIEncoding.encode($0) == part } ?? false }
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let segments = parts[0].split(separator: "/", omittingEmptySubsequences: false)
-        let components = parts.dropFirst().flatMap { $0.split(separator: "&").flatMap { $0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false) } }
+        let components = parts.dropFirst().flatMap {
+            $0.split(separator: "&").flatMap { $0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false) }
+        }
         return segments.allSatisfy(same) && components.allSatisfy(same)
     }
 }

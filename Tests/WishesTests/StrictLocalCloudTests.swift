@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// The local cloud does nothing AWS would not: it checks signatures, hands out only temporary
@@ -57,26 +58,33 @@ struct StrictLocalCloudTests {
         let state = try await cloud()
         guard let endpoint = Endpoint(url: state.ecs) else { throw TestError("bad endpoint \(state.ecs)") }
         func ecs(_ keys: Credentials) -> ECSClient {
-            ECSClient(client: AWSClient(configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: endpoint]),
-                                        httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys),
-                                        retry: RetryPolicy(maxAttempts: 1)))
+            ECSClient(
+                client: AWSClient(
+                    configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: endpoint]),
+                    httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys),
+                    retry: RetryPolicy(maxAttempts: 1)))
         }
-        let good = Credentials(accessKeyId: state.credentials.accessKeyId, secretAccessKey: state.credentials.secretAccessKey,
-                               sessionToken: state.credentials.sessionToken)
+        let good = Credentials(
+            accessKeyId: state.credentials.accessKeyId, secretAccessKey: state.credentials.secretAccessKey,
+            sessionToken: state.credentials.sessionToken)
         _ = try await ecs(good).listTasks(.init(cluster: DeployedNames.cluster))
         var wrongSecret = good
         wrongSecret.secretAccessKey += "x"
         var wrongToken = good
         wrongToken.sessionToken = "forged"
         let stranger = Credentials(accessKeyId: "ASIASTRANGER", secretAccessKey: "s", sessionToken: "t")
-        for (keys, code) in [(wrongSecret, "InvalidSignatureException"), (wrongToken, "UnrecognizedClientException"), (stranger, "UnrecognizedClientException")] {
+        for (keys, code) in [
+            (wrongSecret, "InvalidSignatureException"), (wrongToken, "UnrecognizedClientException"), (stranger, "UnrecognizedClientException"),
+        ] {
             await #expect { _ = try await ecs(keys).listTasks(.init(cluster: DeployedNames.cluster)) } throws: {
                 ($0 as? AWSClientError)?.serviceError?.code == code
             }
         }
-        let unsigned = try await HTTP.call("POST", "\(state.ecs)/", body: "{}", headers: [
-            "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListTasks", "Content-Type": "application/x-amz-json-1.1",
-        ])
+        let unsigned = try await HTTP.call(
+            "POST", "\(state.ecs)/", body: "{}",
+            headers: [
+                "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListTasks", "Content-Type": "application/x-amz-json-1.1",
+            ])
         #expect(unsigned.status == 403)
         #expect(unsigned.body.contains("MissingAuthenticationTokenException"))
     }
@@ -112,8 +120,9 @@ struct StrictLocalCloudTests {
     /// most held back, a wish still runs one attempt and ends SUCCEEDED.
     @Test func duplicatedAndReorderedEventsStillEndAWishOnce() async throws {
         try await LocalCloudProcess.withPrivateCloud(arguments: ["--duplicate-events", "1", "--reorder-events", "0.8"]) { state in
-            let posted = try await state.call("POST", "/api/wishes", body: #"{"command":["sh","-c","echo once"]}"#,
-                                             headers: ["Content-Type": "application/json"])
+            let posted = try await state.call(
+                "POST", "/api/wishes", body: #"{"command":["sh","-c","echo once"]}"#,
+                headers: ["Content-Type": "application/json"])
             let id = try #require((try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any])?["id"] as? String)
             var wish: [String: Any] = [:]
             let deadline = ContinuousClock.now + .seconds(60)
@@ -136,11 +145,14 @@ struct StrictLocalCloudTests {
         for line in groups.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 2).map(String.init)
             guard parts.count == 3, parts[2].contains("wishes-") else { continue }
-            if parts[1] == "freezer", (try? String(contentsOfFile: "/sys/fs/cgroup/freezer\(parts[2])/freezer.state", encoding: .utf8))?.hasPrefix("FROZEN") == true {
+            if parts[1] == "freezer",
+                (try? String(contentsOfFile: "/sys/fs/cgroup/freezer\(parts[2])/freezer.state", encoding: .utf8))?.hasPrefix("FROZEN") == true
+            {
                 return "FROZEN"
             }
             if parts[1].isEmpty, let root = cgroupV2Root(),
-               (try? String(contentsOfFile: "\(root)\(parts[2])/cgroup.events", encoding: .utf8))?.contains("frozen 1") == true {
+                (try? String(contentsOfFile: "\(root)\(parts[2])/cgroup.events", encoding: .utf8))?.contains("frozen 1") == true
+            {
                 return "FROZEN"
             }
         }
@@ -218,7 +230,8 @@ struct StrictLocalCloudTests {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid -> Int32? in
             guard let number = Int32(pid), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { return nil }
             let command = stat[stat.index(after: open)..<close]
             let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
             guard command == name.prefix(15), fields.count > 1, Int32(fields[1]) == parent else { return nil }

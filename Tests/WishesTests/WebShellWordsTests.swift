@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WishesWeb
 
 /// The page's command field, split as `sh` splits words (POSIX Shell Command Language 2.2), with

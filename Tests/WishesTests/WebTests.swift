@@ -6,6 +6,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
+
 @testable import Wishes
 @testable import WishesWeb
 
@@ -15,8 +16,10 @@ struct WebTests {
     static let xss = #""><script>alert(1)</script><img src=x onerror=alert(2)>"#
 
     /// A bucket and a queue of its own, the router over them, and the client that calls it.
-    func withWeb(token: String? = nil, queueURL: String? = nil, logger: Logger? = nil,
-                 _ body: @escaping @Sendable (any TestClientProtocol, WebFixture) async throws -> Void) async throws {
+    func withWeb(
+        token: String? = nil, queueURL: String? = nil, logger: Logger? = nil,
+        _ body: @escaping @Sendable (any TestClientProtocol, WebFixture) async throws -> Void
+    ) async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
             try await aws.withQueue { queue in
@@ -129,8 +132,10 @@ struct WebTests {
 
     @Test func unknownIdsAndTraversalGet404() async throws {
         try await withWeb { client, _ in
-            for path in ["/api/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", "/api/wishes/..%2F..%2Fetc", "/api/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x/output",
-                         "/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", "/nowhere"] {
+            for path in [
+                "/api/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", "/api/wishes/..%2F..%2Fetc", "/api/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x/output",
+                "/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", "/nowhere",
+            ] {
                 let response = try await client.execute(uri: path, method: .get)
                 #expect(response.status == .notFound, "\(path)")
             }
@@ -163,7 +168,8 @@ struct WebTests {
                 try await store.merge(WishStatus(id: wishID, arrayIndex: index, attempts: [AttemptStatus(number: 1, state: state)]))
             }
             try await store.merge(WishStatus(id: wishID, arrayIndex: 7, final: .init(state: .failed, reason: "exit 1", at: Date())))
-            try await fixture.aws.s3.putObject(bucket: fixture.bucket, key: fixture.settings.layout.output(WishSubject(id: wishID, arrayIndex: 3), attempt: 1), body: Array("no status".utf8))
+            try await fixture.aws.s3.putObject(
+                bucket: fixture.bucket, key: fixture.settings.layout.output(WishSubject(id: wishID, arrayIndex: 3), attempt: 1), body: Array("no status".utf8))
             let described = try Self.object(try await client.execute(uri: "/api/wishes/\(id)", method: .get))
             let children = try #require(described["children"] as? [String: Int])
             #expect(children == ["SUCCEEDED": 1, "FAILED": 1, "RUNNABLE": 1, "SUBMITTED": 997])
@@ -226,7 +232,8 @@ struct WebTests {
             let cookie = try #require(home.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             let token = String(cookie.dropFirst("csrf=".count))
             let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-            #expect(try await client.execute(uri: "/wishes", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)&wish=x")).status == .forbidden)
+            #expect(
+                try await client.execute(uri: "/wishes", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)&wish=x")).status == .forbidden)
             var withCookie = form
             withCookie[.cookie] = cookie
             let posted = try await client.execute(uri: "/wishes", method: .post, headers: withCookie, body: ByteBuffer(string: "csrf=\(token)&wish=a+pony"))
@@ -241,7 +248,8 @@ struct WebTests {
         try await withWeb { client, _ in
             let payload = Self.xss
             let spec: [String: Any] = [
-                "wish": payload, "command": ["sh", "-c", payload], "callbackUrl": "https://example.com/\(payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
+                "wish": payload, "command": ["sh", "-c", payload],
+                "callbackUrl": "https://example.com/\(payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
                 "environment": [["name": "SAFE", "value": payload]],
                 "evaluateOnExit": [["onReason": payload, "action": "EXIT"]],
             ]
@@ -261,11 +269,14 @@ struct WebTests {
             let cookie = try #require(home.headers[.setCookie]?.split(separator: ";").first.map(String.init))
             let token = String(cookie.dropFirst("csrf=".count))
             let encoded = payload.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            let fields = ["wish", "name", "command", "environment", "queue", "vcpus", "memory", "attempts", "timeoutSeconds", "arraySize",
-                          "dependsOn", "notBefore", "callbackUrl"].map { "\($0)=\(encoded)" }.joined(separator: "&")
-            let refused = try await client.execute(uri: "/wishes", method: .post,
-                                                   headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-                                                   body: ByteBuffer(string: "csrf=\(token)&\(fields)"))
+            let fields = [
+                "wish", "name", "command", "environment", "queue", "vcpus", "memory", "attempts", "timeoutSeconds", "arraySize",
+                "dependsOn", "notBefore", "callbackUrl",
+            ].map { "\($0)=\(encoded)" }.joined(separator: "&")
+            let refused = try await client.execute(
+                uri: "/wishes", method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                body: ByteBuffer(string: "csrf=\(token)&\(fields)"))
             #expect(refused.status == .badRequest)
             let page = String(buffer: refused.body)
             #expect(!page.contains("<script>alert") && !page.contains("<img src=x"))
@@ -276,7 +287,10 @@ struct WebTests {
     @Test func theOpenAPIDocumentIsValid() async throws {
         try await withWeb { client, _ in
             let response = try await client.execute(uri: "/openapi.yaml", method: .get)
-            struct Verdict: Decodable { var valid: Bool; var error: String? }
+            struct Verdict: Decodable {
+                var valid: Bool
+                var error: String?
+            }
             let verdict = try await Python.run("validate_openapi.py", input: String(buffer: response.body), as: Verdict.self)
             #expect(verdict.valid, "\(verdict.error ?? "")")
         }
@@ -337,12 +351,20 @@ struct WebTests {
         var logger = Logger(label: "web-test") { _ in CapturingLogHandler(lines: lines) }
         logger.logLevel = .info
         try await withWeb(logger: logger) { client, _ in
-            struct Refusal { var uri: String; var method: HTTPRequest.Method; var headers: HTTPFields; var status: HTTPResponse.Status; var body: String }
+            struct Refusal {
+                var uri: String
+                var method: HTTPRequest.Method
+                var headers: HTTPFields
+                var status: HTTPResponse.Status
+                var body: String
+            }
             let refusals = [
                 Refusal(uri: "/api/wishes?limit=0", method: .get, headers: [:], status: .badRequest, body: "limit must be a whole number from 1 to 100"),
-                Refusal(uri: "/api/wishes", method: .post, headers: [.contentType: "text/plain"], status: .unsupportedMediaType, body: "unsupported_media_type"),
+                Refusal(
+                    uri: "/api/wishes", method: .post, headers: [.contentType: "text/plain"], status: .unsupportedMediaType, body: "unsupported_media_type"),
                 Refusal(uri: "/api/wishes", method: .delete, headers: [:], status: .methodNotAllowed, body: "DELETE is not allowed here; use GET, POST"),
-                Refusal(uri: "/api/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", method: .get, headers: [:], status: .notFound, body: "no wish 01jd5z8q7w3m2k4n6p8r0t2v4x"),
+                Refusal(
+                    uri: "/api/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", method: .get, headers: [:], status: .notFound, body: "no wish 01jd5z8q7w3m2k4n6p8r0t2v4x"),
                 Refusal(uri: "/wishes/01jd5z8q7w3m2k4n6p8r0t2v4x", method: .get, headers: [:], status: .notFound, body: "No such wish"),
                 Refusal(uri: "/nowhere", method: .get, headers: [:], status: .notFound, body: #""error":"error""#),
             ]
@@ -365,8 +387,9 @@ struct WebTests {
 
     @Test func aFormWithoutItsCSRFTokenGetsAPageSayingWhatToDo() async throws {
         try await withWeb { client, _ in
-            let response = try await client.execute(uri: "/wishes", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                                    body: ByteBuffer(string: "wish=x"))
+            let response = try await client.execute(
+                uri: "/wishes", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "wish=x"))
             #expect(response.status == .forbidden)
             #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(String(buffer: response.body).contains("missing or wrong CSRF token: reload the page and submit again"))
@@ -374,8 +397,9 @@ struct WebTests {
     }
 
     @Test func theAPIErrorBodyHasCodeMessageProblemsAndAWSError() throws {
-        let error = APIError(.serviceUnavailable, "not_queued", "SQS refused", problems: [.init(field: "vcpus", rule: "must be 0.25")], awsError: "AccessDenied",
-                             headers: [.retryAfter: "5"])
+        let error = APIError(
+            .serviceUnavailable, "not_queued", "SQS refused", problems: [.init(field: "vcpus", rule: "must be 0.25")], awsError: "AccessDenied",
+            headers: [.retryAfter: "5"])
         let response = error.response()
         #expect(response.status == .serviceUnavailable)
         #expect(response.headers[.contentType] == "application/json")
@@ -400,7 +424,8 @@ struct WebTests {
 
     func postForm(_ client: some TestClientProtocol, _ fields: [(String, String)]) async throws -> TestResponse {
         let (headers, token) = try await formSession(client)
-        let encoded = ([("csrf", token)] + fields).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        let encoded = ([("csrf", token)] + fields).map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+            separator: "&")
         return try await client.execute(uri: "/wishes", method: .post, headers: headers, body: ByteBuffer(string: encoded))
     }
 
@@ -459,7 +484,9 @@ struct WebTests {
         let empty = WishSummary(spec: WishSpec(wish: ""), status: WishStatus(id: id))
         let list = Pages.list([empty], next: nil, state: nil)
         #expect(list.contains("<a href=\"/wishes/\(id)\">Count to three</a>"))
-        let detail = Pages.detail(WishDetail(spec: WishSpec(wish: "  ", command: ["sh", "-c", "echo hi"]), status: WishStatus(id: id), results: [:], children: [:]), output: nil, csrf: "t")
+        let detail = Pages.detail(
+            WishDetail(spec: WishSpec(wish: "  ", command: ["sh", "-c", "echo hi"]), status: WishStatus(id: id), results: [:], children: [:]), output: nil,
+            csrf: "t")
         #expect(detail.contains("<h1>sh -c &#39;echo hi&#39;</h1>"))
         #expect(WishSpec(wish: "a pony").title == "a pony")
         #expect(WishSpec(wish: "", name: "nightly").title == "nightly")

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+
 @testable import Wishes
 @testable import WishesWeb
 
@@ -29,8 +30,10 @@ struct WebTrustTests {
 
     /// A bucket and a queue of its own, the router over them (in process, authority `localhost`),
     /// and the client that calls it.
-    func withWeb(token: String? = nil, allowedHosts: AllowedHosts = AllowedHosts(), limits: WishLimits = WishLimits(),
-                 _ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void) async throws {
+    func withWeb(
+        token: String? = nil, allowedHosts: AllowedHosts = AllowedHosts(), limits: WishLimits = WishLimits(),
+        _ body: @escaping @Sendable (any TestClientProtocol, Fixture) async throws -> Void
+    ) async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in
             try await aws.withQueue { queue in
@@ -75,8 +78,10 @@ struct WebTrustTests {
     static let fetchSite = HTTPField.Name("Sec-Fetch-Site")!
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
-    func post(_ client: some TestClientProtocol, _ path: String = "/api/wishes", _ body: String = #"{"wish":"a pony"}"#,
-              _ fields: [HTTPField.Name: String] = [.contentType: "application/json"]) async throws -> TestResponse {
+    func post(
+        _ client: some TestClientProtocol, _ path: String = "/api/wishes", _ body: String = #"{"wish":"a pony"}"#,
+        _ fields: [HTTPField.Name: String] = [.contentType: "application/json"]
+    ) async throws -> TestResponse {
         try await client.execute(uri: path, method: .post, headers: Self.headers(fields), body: ByteBuffer(string: body))
     }
 
@@ -107,8 +112,10 @@ struct WebTrustTests {
 
     @Test func theAPITakesOnlyJSONBodies() async throws {
         try await withWeb { client, _ in
-            for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16",
-                         "application/jsonx", "text/json"] {
+            for type in [
+                "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16",
+                "application/jsonx", "text/json",
+            ] {
                 let response = try await post(client, "/api/wishes", #"{"wish":"x"}"#, [.contentType: type])
                 #expect(response.status == .unsupportedMediaType, "\(type)")
                 #expect(Self.error(response) == "unsupported_media_type")
@@ -142,8 +149,10 @@ struct WebTrustTests {
                     #expect(Self.error(response) == "cross_site_request")
                 }
             }
-            #expect(try await post(client, "/api/wishes", #"{"wish":"x"}"#, [.contentType: "application/json", Self.origin: "null", Self.fetchSite: "cross-site"]).status == .forbidden,
-                    "a sandboxed frame on another site")
+            #expect(
+                try await post(client, "/api/wishes", #"{"wish":"x"}"#, [.contentType: "application/json", Self.origin: "null", Self.fetchSite: "cross-site"])
+                    .status == .forbidden,
+                "a sandboxed frame on another site")
             for site in ["cross-site", "same-site", "Cross-Site"] {
                 for (path, body, fields) in unsafe {
                     #expect(try await post(client, path, body, fields.merging([Self.fetchSite: site]) { $1 }).status == .forbidden, "\(site) → \(path)")
@@ -151,12 +160,20 @@ struct WebTrustTests {
             }
             #expect(try await fixture.keys().isEmpty, "nothing was stored")
             // Our own pages, and programs that send neither header, pass; reading is never refused.
-            #expect(try await post(client, "/wishes", "csrf=\(token)&wish=mine", form.merging([Self.origin: "http://localhost", Self.fetchSite: "same-origin"]) { $1 }).status == .seeOther)
-            #expect(try await post(client, "/api/wishes", #"{"wish":"mine"}"#, [.contentType: "application/json", Self.origin: "http://localhost:80"]).status == .accepted)
+            #expect(
+                try await post(
+                    client, "/wishes", "csrf=\(token)&wish=mine", form.merging([Self.origin: "http://localhost", Self.fetchSite: "same-origin"]) { $1 }
+                ).status == .seeOther)
+            #expect(
+                try await post(client, "/api/wishes", #"{"wish":"mine"}"#, [.contentType: "application/json", Self.origin: "http://localhost:80"]).status
+                    == .accepted)
             // Under our Referrer-Policy: no-referrer, a browser writes Origin: null on our own form posts.
-            #expect(try await post(client, "/wishes", "csrf=\(token)&wish=mine", form.merging([Self.origin: "null", Self.fetchSite: "same-origin"]) { $1 }).status == .seeOther)
+            #expect(
+                try await post(client, "/wishes", "csrf=\(token)&wish=mine", form.merging([Self.origin: "null", Self.fetchSite: "same-origin"]) { $1 }).status
+                    == .seeOther)
             #expect(try await post(client).status == .accepted)
-            let read = try await client.execute(uri: "/api/wishes", method: .get, headers: Self.headers([Self.origin: Self.evil, Self.fetchSite: "cross-site"]))
+            let read = try await client.execute(
+                uri: "/api/wishes", method: .get, headers: Self.headers([Self.origin: Self.evil, Self.fetchSite: "cross-site"]))
             #expect(read.status == .ok)
         }
     }
@@ -166,8 +183,10 @@ struct WebTrustTests {
     @Test func aConfiguredNameIsOwnOriginBehindAProxy() async throws {
         let hosts = try AllowedHosts.parse("d1234.cloudfront.net, wishes-lb-1.us-east-1.elb.amazonaws.com")
         try await withWeb(allowedHosts: hosts) { client, _ in
-            for (origin, status) in [("https://d1234.cloudfront.net", HTTPResponse.Status.accepted), ("https://d1234.cloudfront.net:8443", .forbidden),
-                                     ("https://d9999.cloudfront.net", .forbidden), ("http://wishes-lb-1.us-east-1.elb.amazonaws.com", .accepted)] {
+            for (origin, status) in [
+                ("https://d1234.cloudfront.net", HTTPResponse.Status.accepted), ("https://d1234.cloudfront.net:8443", .forbidden),
+                ("https://d9999.cloudfront.net", .forbidden), ("http://wishes-lb-1.us-east-1.elb.amazonaws.com", .accepted),
+            ] {
                 let response = try await post(client, "/api/wishes", #"{"wish":"x"}"#, [.contentType: "application/json", Self.origin: origin])
                 #expect(response.status == status, "\(origin)")
             }
@@ -186,7 +205,8 @@ struct WebTrustTests {
                 #expect(answer.status == 421, "\(path)")
                 #expect(answer.body.contains("misdirected_request"))
             }
-            let posted = try await HTTP.call("POST", "\(base)/api/wishes", body: #"{"wish":"x"}"#, headers: ["Host": "evil.example", "Content-Type": "application/json"])
+            let posted = try await HTTP.call(
+                "POST", "\(base)/api/wishes", body: #"{"wish":"x"}"#, headers: ["Host": "evil.example", "Content-Type": "application/json"])
             #expect(posted.status == 421)
             for host in ["127.0.0.1:\(port)", "localhost:\(port)", "LOCALHOST.:\(port)", "[::1]:\(port)", "127.0.0.1"] {
                 #expect(try await HTTP.call("GET", "\(base)/api/wishes", headers: ["Host": host]).status == 200, "\(host)")
@@ -201,8 +221,10 @@ struct WebTrustTests {
 
     @Test func theAllowedHostsAddNamesWithOrWithoutAPort() async throws {
         try await withLiveWeb(allowedHosts: try AllowedHosts.parse("wishes.example.com,lb.example.com:8443")) { base in
-            for (host, status) in [("wishes.example.com", 200), ("WISHES.example.com:9000", 200), ("lb.example.com:8443", 200),
-                                   ("lb.example.com:9000", 421), ("other.example.com", 421)] {
+            for (host, status) in [
+                ("wishes.example.com", 200), ("WISHES.example.com:9000", 200), ("lb.example.com:8443", 200),
+                ("lb.example.com:9000", 421), ("other.example.com", 421),
+            ] {
                 let answer = try await HTTP.call("GET", "\(base)/api/wishes", headers: ["Host": host])
                 #expect(answer.status == status, "\(host)")
             }
@@ -211,8 +233,9 @@ struct WebTrustTests {
 
     @Test func allowedHostsAreHostAndPortNames() throws {
         #expect(try AllowedHosts.parse("").configured.isEmpty)
-        #expect(try AllowedHosts.parse(" a.example , [2001:db8::1]:8080,b.example:443 ").configured
-            == [Authority(host: "a.example"), Authority(host: "[2001:db8::1]", port: 8080), Authority(host: "b.example", port: 443)])
+        #expect(
+            try AllowedHosts.parse(" a.example , [2001:db8::1]:8080,b.example:443 ").configured
+                == [Authority(host: "a.example"), Authority(host: "[2001:db8::1]", port: 8080), Authority(host: "b.example", port: 443)])
         for bad in ["https://a.example", "a.example/path", "a.example:http", "a.example:70000", "2001:db8::1", "a b", "user@a.example"] {
             #expect(throws: WebSettingsError.self, "\(bad)") { try AllowedHosts.parse(bad) }
         }
@@ -265,7 +288,8 @@ struct WebTrustTests {
             let forged = try await post(client, "/login", "token=s3cret-token", [.contentType: "application/x-www-form-urlencoded", Self.origin: Self.evil])
             #expect(forged.status == .forbidden, "another site cannot sign a browser in")
             // Behind CloudFront the browser speaks HTTPS: the cookie is Secure.
-            let https = try await client.execute(uri: "/login?token=s3cret-token", method: .get, headers: [HTTPField.Name("CloudFront-Forwarded-Proto")!: "https"])
+            let https = try await client.execute(
+                uri: "/login?token=s3cret-token", method: .get, headers: [HTTPField.Name("CloudFront-Forwarded-Proto")!: "https"])
             #expect(https.headers[.setCookie]?.hasSuffix("; Secure") == true)
         }
     }
@@ -289,8 +313,10 @@ struct WebTrustTests {
     @Test func theWebBinaryExitsNonZeroOnAPublicAddressWithoutAToken() async throws {
         let process = Process()
         process.executableURL = BuiltProducts.url("Web")
-        process.environment = ["PATH": "/usr/bin:/bin", "WISHES_WEB_HOST": "0.0.0.0", "WISHES_WEB_PORT": String(try freePort()),
-                               "WISHES_BUCKET": "b", "WISHES_QUEUE_URL": "http://127.0.0.1:1/000000000000/q", "AWS_REGION": "us-east-1"]
+        process.environment = [
+            "PATH": "/usr/bin:/bin", "WISHES_WEB_HOST": "0.0.0.0", "WISHES_WEB_PORT": String(try freePort()),
+            "WISHES_BUCKET": "b", "WISHES_QUEUE_URL": "http://127.0.0.1:1/000000000000/q", "AWS_REGION": "us-east-1",
+        ]
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
@@ -340,12 +366,16 @@ struct WebTrustTests {
 
     @Test func limitsComeFromTheEnvironmentAndAValueThatCannotWorkStopsTheProgram() throws {
         #expect(try WishLimits.fromEnvironment([:]) == WishLimits(defaultTimeoutSeconds: 86_400, maxTimeoutSeconds: 1_209_600, maxArrayVCPUs: 2_500))
-        let set = try WishLimits.fromEnvironment(["WISHES_DEFAULT_TIMEOUT_SECONDS": "3600", "WISHES_MAX_TIMEOUT_SECONDS": "7200", "WISHES_MAX_ARRAY_VCPUS": "64.5"])
+        let set = try WishLimits.fromEnvironment([
+            "WISHES_DEFAULT_TIMEOUT_SECONDS": "3600", "WISHES_MAX_TIMEOUT_SECONDS": "7200", "WISHES_MAX_ARRAY_VCPUS": "64.5",
+        ])
         #expect(set == WishLimits(defaultTimeoutSeconds: 3600, maxTimeoutSeconds: 7200, maxArrayVCPUs: 64.5))
         #expect(try WishesSettings.fromEnvironment(["WISHES_BUCKET": "b", "WISHES_MAX_ARRAY_VCPUS": "8"]).limits.maxArrayVCPUs == 8)
-        for bad in [["WISHES_DEFAULT_TIMEOUT_SECONDS": "7200", "WISHES_MAX_TIMEOUT_SECONDS": "3600"], ["WISHES_MAX_TIMEOUT_SECONDS": "59"],
-                    ["WISHES_MAX_TIMEOUT_SECONDS": "2000000"], ["WISHES_DEFAULT_TIMEOUT_SECONDS": "1h"], ["WISHES_MAX_ARRAY_VCPUS": "0"],
-                    ["WISHES_MAX_ARRAY_VCPUS": "lots"]] {
+        for bad in [
+            ["WISHES_DEFAULT_TIMEOUT_SECONDS": "7200", "WISHES_MAX_TIMEOUT_SECONDS": "3600"], ["WISHES_MAX_TIMEOUT_SECONDS": "59"],
+            ["WISHES_MAX_TIMEOUT_SECONDS": "2000000"], ["WISHES_DEFAULT_TIMEOUT_SECONDS": "1h"], ["WISHES_MAX_ARRAY_VCPUS": "0"],
+            ["WISHES_MAX_ARRAY_VCPUS": "lots"],
+        ] {
             #expect(throws: SettingsError.self, "\(bad)") { try WishLimits.fromEnvironment(bad) }
         }
         #expect("\(SettingsError.invalid("WISHES_MAX_ARRAY_VCPUS", "must be a number"))".contains("WISHES_MAX_ARRAY_VCPUS"))
@@ -354,13 +384,15 @@ struct WebTrustTests {
     /// A wish sent straight to the queue meets the same limits in the dispatcher.
     @Test func theDispatcherHoldsAWishSentStraightToTheQueueToTheLimits() async throws {
         try await withWeb(limits: WishLimits(maxArrayVCPUs: 10)) { _, fixture in
-            let settings = WishesSettings(bucket: fixture.bucket, queueURL: fixture.queueURL, cluster: "wishes", taskDefinition: "count-to-three:3",
-                                          limits: WishLimits(maxArrayVCPUs: 10))
+            let settings = WishesSettings(
+                bucket: fixture.bucket, queueURL: fixture.queueURL, cluster: "wishes", taskDefinition: "count-to-three:3",
+                limits: WishLimits(maxArrayVCPUs: 10))
             let dispatcher = Dispatcher(aws: AWSClients(client: fixture.aws.client), settings: settings)
             let id = WishID.generate(at: Date())
             let body = #"{"id":"\#(id)","spec":{"wish":"typo","arraySize":1000}}"#
-            let record = SQSEvent.Record(messageId: "m", receiptHandle: "r", body: body, attributes: ["ApproximateReceiveCount": "1"],
-                                         eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:wishes")
+            let record = SQSEvent.Record(
+                messageId: "m", receiptHandle: "r", body: body, attributes: ["ApproximateReceiveCount": "1"],
+                eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:wishes")
             try await dispatcher.handle(record, logger: Logger(label: "test"))
             let status = try #require(try await dispatcher.statuses.read(WishSubject(id: id)))
             #expect(status.state == .failed)
@@ -382,7 +414,8 @@ struct WebTrustTests {
             #expect(try await post(client, "/api/wishes", #"{"wish":"waits","dependsOn":["\#(first)"]}"#).status == .accepted)
             // The page's form says so too, next to the field.
             let (cookie, token) = try await csrf(client)
-            let page = try await post(client, "/wishes", "csrf=\(token)&wish=w&dependsOn=\(missing)", [.contentType: "application/x-www-form-urlencoded", .cookie: cookie])
+            let page = try await post(
+                client, "/wishes", "csrf=\(token)&wish=w&dependsOn=\(missing)", [.contentType: "application/x-www-form-urlencoded", .cookie: cookie])
             #expect(page.status == .badRequest)
             #expect(String(buffer: page.body).contains(missing))
         }
@@ -407,7 +440,9 @@ struct WebTrustTests {
             let secretKey = key.merging([Self.idempotencyKey: "order-43"]) { $1 }
             let withSecret = #"{"wish":"s","environment":[{"name":"TOKEN","value":"hunter2"}]}"#
             #expect(try await post(client, "/api/wishes", withSecret, secretKey).status == .accepted)
-            #expect(try await post(client, "/api/wishes", withSecret.replacingOccurrences(of: "hunter2", with: "hunter3"), secretKey).status == .unprocessableContent)
+            #expect(
+                try await post(client, "/api/wishes", withSecret.replacingOccurrences(of: "hunter2", with: "hunter3"), secretKey).status
+                    == .unprocessableContent)
             for key in try await fixture.keys() where key.hasPrefix("idempotency/") {
                 let claim = String(decoding: try await fixture.aws.s3.getObject(bucket: fixture.bucket, key: key).body, as: UTF8.self)
                 #expect(!claim.contains("hunter2"))
@@ -424,8 +459,9 @@ struct WebTrustTests {
         try await aws.withBucket { bucket in
             try await aws.withQueue { queue in
                 let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.s3: proxy.endpoint, .sqs: aws.endpoint])
-                let client = AWSClient(configuration: configuration, httpClient: TestAWS.httpClient,
-                                       credentialProvider: StaticCredentialProvider(aws.roleCredentials), retry: RetryPolicy(maxAttempts: 1))
+                let client = AWSClient(
+                    configuration: configuration, httpClient: TestAWS.httpClient,
+                    credentialProvider: StaticCredentialProvider(aws.roleCredentials), retry: RetryPolicy(maxAttempts: 1))
                 let book = WishBook(aws: AWSClients(client: client), settings: WishesSettings(bucket: bucket, queueURL: queue))
                 let spec = WishSpec(wish: "ordered")
                 _ = try await book.submit(spec, idempotencyKey: "k1")
@@ -458,7 +494,8 @@ struct WebTrustTests {
             let now = Date()
             _ = try await fixture.book.store.create(try fixture.book.settings.limits.apply(to: spec), id: id, createdAt: now, updatedAt: now)
             let claim = IdempotencyClaim(id: id, request: try IdempotencyClaim.fingerprint(key: "k", spec: spec), queued: nil)
-            try await fixture.aws.s3.putObject(bucket: fixture.bucket, key: S3Layout().idempotency(keyHash: IdempotencyClaim.keyHash("k")), body: WishJSON.encode(claim))
+            try await fixture.aws.s3.putObject(
+                bucket: fixture.bucket, key: S3Layout().idempotency(keyHash: IdempotencyClaim.keyHash("k")), body: WishJSON.encode(claim))
             let answer = try await fixture.book.submit(spec, idempotencyKey: "k")
             #expect(answer.status.id == id)
             #expect(!answer.created)
@@ -471,7 +508,8 @@ struct WebTrustTests {
     /// instead of answering 202 with the one that never will.
     @Test func aWishThatCouldNotBeQueuedReleasesItsKey() async throws {
         try await withWeb { _, fixture in
-            let lost = WishBook(aws: fixture.book.aws, settings: WishesSettings(bucket: fixture.bucket, queueURL: "http://127.0.0.1:1/000000000000/no-such-queue"))
+            let lost = WishBook(
+                aws: fixture.book.aws, settings: WishesSettings(bucket: fixture.bucket, queueURL: "http://127.0.0.1:1/000000000000/no-such-queue"))
             let spec = WishSpec(wish: "again")
             var failed: WishID?
             do { _ = try await lost.submit(spec, idempotencyKey: "k") } catch let WishBook.SubmitError.notQueued(id, _) { failed = id }
@@ -490,7 +528,8 @@ struct WebTrustTests {
             let ids = try await withThrowingTaskGroup(of: String?.self) { group in
                 for _ in 0..<5 {
                     group.addTask {
-                        let response = try await post(client, "/api/wishes", #"{"wish":"once"}"#, [.contentType: "application/json", Self.idempotencyKey: "same"])
+                        let response = try await post(
+                            client, "/api/wishes", #"{"wish":"once"}"#, [.contentType: "application/json", Self.idempotencyKey: "same"])
                         return try Self.object(response)["id"] as? String
                     }
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 struct WishSpecTests {
@@ -26,12 +27,13 @@ struct WishSpecTests {
 
     @Test func everyFieldParses() throws {
         let id = WishID.generate(at: Self.now)
-        let spec = try parse("""
-        {"wish":"w","name":"build-1","command":["./build.sh","test_job","123"],"environment":[{"name":"TOKEN","value":"s3cr3t"}],
-         "vcpus":1,"memory":4096,"queue":"asap-uninterruptible","attempts":3,"timeoutSeconds":600,"arraySize":3,
-         "dependsOn":["\(id)",{"jobId":"\(WishID.generate(at: Self.now.addingTimeInterval(1)))"}],
-         "notBefore":"2026-09-22T10:00:00+02:00","callbackUrl":"https://example.com/hook?x=1"}
-        """)
+        let spec = try parse(
+            """
+            {"wish":"w","name":"build-1","command":["./build.sh","test_job","123"],"environment":[{"name":"TOKEN","value":"s3cr3t"}],
+             "vcpus":1,"memory":4096,"queue":"asap-uninterruptible","attempts":3,"timeoutSeconds":600,"arraySize":3,
+             "dependsOn":["\(id)",{"jobId":"\(WishID.generate(at: Self.now.addingTimeInterval(1)))"}],
+             "notBefore":"2026-09-22T10:00:00+02:00","callbackUrl":"https://example.com/hook?x=1"}
+            """)
         #expect(spec.command == ["./build.sh", "test_job", "123"])
         #expect(spec.secrets == ["TOKEN": "s3cr3t"])
         #expect(spec.queue.capacityProvider == "FARGATE" && spec.queue.isASAP)
@@ -40,14 +42,17 @@ struct WishSpecTests {
     }
 
     @Test func everyProblemIsNamedAtOnce() {
-        let found = problems("""
-        {"wish":"\(String(repeating: "x", count: 1001))","name":"bad name!","command":[""],"environment":[{"name":"1BAD","value":"v"}],
-         "vcpus":0.3,"queue":"fast","attempts":11,"timeoutSeconds":59,"arraySize":1,"dependsOn":["../../etc"],
-         "notBefore":"tomorrow","callbackUrl":"ftp://x","colour":"red"}
-        """)
+        let found = problems(
+            """
+            {"wish":"\(String(repeating: "x", count: 1001))","name":"bad name!","command":[""],"environment":[{"name":"1BAD","value":"v"}],
+             "vcpus":0.3,"queue":"fast","attempts":11,"timeoutSeconds":59,"arraySize":1,"dependsOn":["../../etc"],
+             "notBefore":"tomorrow","callbackUrl":"ftp://x","colour":"red"}
+            """)
         let fields = Set(found.map(\.field))
-        for field in ["wish", "name", "command[0]", "environment[0].name", "vcpus", "queue", "attempts", "timeoutSeconds",
-                      "arraySize", "dependsOn[0]", "notBefore", "callbackUrl", "colour"] {
+        for field in [
+            "wish", "name", "command[0]", "environment[0].name", "vcpus", "queue", "attempts", "timeoutSeconds",
+            "arraySize", "dependsOn[0]", "notBefore", "callbackUrl", "colour",
+        ] {
             #expect(fields.contains(field), "no problem named for \(field): \(found)")
         }
     }
@@ -84,7 +89,8 @@ struct WishSpecTests {
     }
 
     @Test func environmentNamesAreCheckedAndValuesNeverEchoed() {
-        let found = problems(#"{"wish":"x","environment":[{"name":"WISH_ID","value":"hidden-1"},{"name":"A","value":"hidden-2"},{"name":"A","value":"hidden-3"},{"name":"B"}]}"#)
+        let found = problems(
+            #"{"wish":"x","environment":[{"name":"WISH_ID","value":"hidden-1"},{"name":"A","value":"hidden-2"},{"name":"A","value":"hidden-3"},{"name":"B"}]}"#)
         #expect(found.map(\.field) == ["environment[0].name", "environment[2].name", "environment[3]"])
         #expect(!"\(WishValidationError(problems: found))".contains("hidden"))
     }
@@ -119,8 +125,10 @@ struct WishIDTests {
         #expect(abs(ids[0].date.timeIntervalSince(base)) < 0.001)
     }
 
-    @Test(arguments: ["", "../../../etc/passwd", "01arz3ndektsv4rrffq69g5fa/", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "01arz3ndektsv4rrffq69g5fiu",
-                      "81arz3ndektsv4rrffq69g5fav", "01arz3ndektsv4rrffq69g5f%2e", "01arz3ndektsv4rrffq69g5f.."])
+    @Test(arguments: [
+        "", "../../../etc/passwd", "01arz3ndektsv4rrffq69g5fa/", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "01arz3ndektsv4rrffq69g5fiu",
+        "81arz3ndektsv4rrffq69g5fav", "01arz3ndektsv4rrffq69g5f%2e", "01arz3ndektsv4rrffq69g5f..",
+    ])
     func textThatIsNotAnIdIsRefused(_ text: String) {
         #expect(WishID(text) == nil)
     }
@@ -156,11 +164,11 @@ struct S3LayoutTests {
 struct XMLTreeTests {
     @Test func readsS3sListAnswer() throws {
         let xml = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><IsTruncated>true</IsTruncated>
-        <Contents><Key>a &amp; b&lt;c&gt; &#x1F600; &#233;</Key><Size>5</Size></Contents><!-- note -->
-        <Contents><Key><![CDATA[<raw>]]></Key><Size>6</Size></Contents><Empty/></ListBucketResult>
-        """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><IsTruncated>true</IsTruncated>
+            <Contents><Key>a &amp; b&lt;c&gt; &#x1F600; &#233;</Key><Size>5</Size></Contents><!-- note -->
+            <Contents><Key><![CDATA[<raw>]]></Key><Size>6</Size></Contents><Empty/></ListBucketResult>
+            """
         let tree = try XMLTree.parse(Array(xml.utf8))
         #expect(tree.name == "ListBucketResult")
         #expect(tree.children("Contents").map { $0.child("Key")?.text } == ["a & b<c> 😀 é", "<raw>"])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Wishes
 
 /// The status merge is a join: however reports arrive, the result is the same and never goes back.
@@ -13,7 +14,9 @@ struct WishStatusTests {
         WishStatus(id: id, updatedAt: at(1), pending: .init(state: .pending, reason: "waiting for 01abc", at: at(1))),
         WishStatus(id: id, updatedAt: at(2), attempts: [AttemptStatus(number: 1, state: .runnable, taskArn: "arn:1")]),
         WishStatus(id: id, updatedAt: at(3), attempts: [AttemptStatus(number: 1, state: .running, startedAt: at(3))]),
-        WishStatus(id: id, updatedAt: at(4), attempts: [AttemptStatus(number: 1, state: .failed, stoppedAt: at(4), stopCode: "SpotInterruption", reason: "interrupted")]),
+        WishStatus(
+            id: id, updatedAt: at(4),
+            attempts: [AttemptStatus(number: 1, state: .failed, stoppedAt: at(4), stopCode: "SpotInterruption", reason: "interrupted")]),
         WishStatus(id: id, updatedAt: at(5), attempts: [AttemptStatus(number: 2, state: .runnable, taskArn: "arn:2")]),
         WishStatus(id: id, updatedAt: at(6), attempts: [AttemptStatus(number: 2, state: .running, startedAt: at(6))]),
         WishStatus(id: id, updatedAt: at(7), attempts: [AttemptStatus(number: 2, state: .succeeded, stoppedAt: at(7), exitCode: 0)]),
@@ -35,7 +38,7 @@ struct WishStatusTests {
         #expect(expected.attempts[0].stopCode == "SpotInterruption")
         var orderings = 0
         var backwards = 0
-        for ordering in Self.permutations(Self.reports) { // 8! = 40,320 orderings
+        for ordering in Self.permutations(Self.reports) {  // 8! = 40,320 orderings
             var status = ordering[0]
             var progress = status.progress
             for report in ordering.dropFirst() {
@@ -64,9 +67,13 @@ struct WishStatusTests {
 
     @Test func mergeIsAssociative() {
         let r = Self.reports
-        for a in r { for b in r { for c in r {
-            #expect(a.merged(with: b).merged(with: c) == a.merged(with: b.merged(with: c)))
-        } } }
+        for a in r {
+            for b in r {
+                for c in r {
+                    #expect(a.merged(with: b).merged(with: c) == a.merged(with: b.merged(with: c)))
+                }
+            }
+        }
     }
 
     @Test func statesReadAsAWSBatchNamesThem() {

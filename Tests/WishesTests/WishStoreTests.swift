@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+
 @testable import Wishes
 
 /// Dispatcher, WishBook and AttemptRunner over the in-memory store: their storage paths, and how
@@ -21,8 +22,9 @@ struct WishStoreTests {
     static let unreachable: AWSClients = {
         let endpoint = Endpoint(scheme: "http", host: "127.0.0.1", port: 9, isAWS: false)
         let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: endpoint, .sts: endpoint])
-        let client = AWSClient(configuration: configuration, httpClient: TestAWS.httpClient,
-                               credentialProvider: StaticCredentialProvider(TestAWS.credentials), retry: RetryPolicy(maxAttempts: 1))
+        let client = AWSClient(
+            configuration: configuration, httpClient: TestAWS.httpClient,
+            credentialProvider: StaticCredentialProvider(TestAWS.credentials), retry: RetryPolicy(maxAttempts: 1))
         return AWSClients(client: client)
     }()
 
@@ -58,7 +60,10 @@ struct WishStoreTests {
     @Test func aSubmitWhoseQueueCannotBeReachedEndsTheWishFailedNotQueued() async throws {
         let book = WishBook(aws: Self.unreachable, store: store, settings: settings)
         let error = await #expect(throws: WishBook.SubmitError.self) { _ = try await book.submit(WishSpec(wish: "a pony")) }
-        guard case .notQueued(let id, _)? = error else { Issue.record("expected notQueued, got \(String(describing: error))"); return }
+        guard case .notQueued(let id, _)? = error else {
+            Issue.record("expected notQueued, got \(String(describing: error))")
+            return
+        }
         let status = try #require(try await store.statuses.read(WishSubject(id: id)))
         #expect(status.state == .failed)
         #expect(status.statusReason?.hasPrefix("not queued") == true, "the reason says why nothing will run it: \(status.statusReason ?? "")")
@@ -79,8 +84,10 @@ struct WishStoreTests {
         try await store.create(WishSpec(wish: "", command: ["yes"], attempts: 3), id: id, createdAt: Date(), updatedAt: Date())
         for number in 1...3 {
             let identity = TaskIdentity(subject: WishSubject(id: id), attempt: number)
-            try await store.putResult(AttemptResult(outcome: .failed, exitCode: number, reason: "exit code \(number)", startedAt: Date(), stoppedAt: Date(),
-                                                    outputBytes: 0, outputTruncated: false), of: identity)
+            try await store.putResult(
+                AttemptResult(
+                    outcome: .failed, exitCode: number, reason: "exit code \(number)", startedAt: Date(), stoppedAt: Date(),
+                    outputBytes: 0, outputTruncated: false), of: identity)
             try await store.statuses.merge(WishStatus(id: id, updatedAt: Date(), attempts: [AttemptStatus(number: number, state: .failed, exitCode: number)]))
         }
         let output = Array(repeating: UInt8(ascii: "y"), count: 1 << 20) + Array("the end\n".utf8)
@@ -131,8 +138,10 @@ struct WishStoreTests {
         try await store.create(WishSpec(wish: "", command: ["false"]), id: id, createdAt: Date(), updatedAt: Date())
         let identity = TaskIdentity(subject: WishSubject(id: id), attempt: 1)
         try await store.markInFlight(identity, taskArn: "arn:task")
-        try await store.putResult(AttemptResult(outcome: .timedOut, exitCode: 137, reason: "timed out after 5 s", startedAt: Date(), stoppedAt: Date(),
-                                                outputBytes: 0, outputTruncated: false), of: identity)
+        try await store.putResult(
+            AttemptResult(
+                outcome: .timedOut, exitCode: 137, reason: "timed out after 5 s", startedAt: Date(), stoppedAt: Date(),
+                outputBytes: 0, outputTruncated: false), of: identity)
         // A dispatcher of its own: a fresh environment, whose spec cache is cold.
         let dispatcher = Dispatcher(aws: Self.unreachable, store: WishStore(objects: objects, layout: settings.layout), settings: settings)
         let event = stopped(identity, exitCode: 137)
@@ -210,14 +219,17 @@ struct WishStoreTests {
         let large = WishSpec(wish: String(repeating: "w", count: 7_000))
         let largeInput = try dispatcher().runTaskInput(identity, spec: large)
         #expect(largeInput.overrides?.containerOverrides?.first?.environment?.contains { $0.name == "WISHES_SPEC" } == false)
-        #expect(throws: SettingsError.self) { try AttemptOptions.fromEnvironment(["WISH_ID": identity.subject.id.rawValue, "WISH_ATTEMPT": "1", "WISHES_SPEC": "{"]) }
+        #expect(throws: SettingsError.self) {
+            try AttemptOptions.fromEnvironment(["WISH_ID": identity.subject.id.rawValue, "WISH_ATTEMPT": "1", "WISHES_SPEC": "{"])
+        }
     }
 
     // MARK: The task
 
     func runner(_ options: AttemptOptions, environment: [String: String] = ["PATH": "/usr/bin:/bin"]) -> AttemptRunner {
-        AttemptRunner(aws: Self.unreachable, store: WishStore(objects: objects, layout: settings.layout, specCacheSize: 1), settings: settings,
-                      options: options, baseEnvironment: environment, logger: Logger(label: "test"))
+        AttemptRunner(
+            aws: Self.unreachable, store: WishStore(objects: objects, layout: settings.layout, specCacheSize: 1), settings: settings,
+            options: options, baseEnvironment: environment, logger: Logger(label: "test"))
     }
 
     @Test func anAttemptGivenItsSpecWritesItsOutcomeOnceAndReadsNothingBack() async throws {

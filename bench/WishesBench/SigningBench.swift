@@ -7,7 +7,9 @@ import Wishes
 /// the same request `peers/sign_botocore.py` signs with botocore, so the two rates compare. The body
 /// is bytes and the host comes from the URL, as `AWSClient` hands them to the signer.
 struct SigningBench {
-    static let body = [UInt8](#"{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/wishes","MessageBody":"{\"id\":\"01JD5Z8Q7W3M2K4N6P8R0T2V4X\",\"attempt\":1,\"spec\":{\"command\":[\"sh\",\"-c\",\"echo hello\"],\"vcpus\":0.25,\"memoryMiB\":512}}","DelaySeconds":0}"#.utf8)
+    static let body = [UInt8](
+        #"{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/wishes","MessageBody":"{\"id\":\"01JD5Z8Q7W3M2K4N6P8R0T2V4X\",\"attempt\":1,\"spec\":{\"command\":[\"sh\",\"-c\",\"echo hello\"],\"vcpus\":0.25,\"memoryMiB\":512}}","DelaySeconds":0}"#
+            .utf8)
 
     var seconds: Double
 

@@ -33,7 +33,9 @@ struct SignatureCheck: Sendable {
             return Refusal(code: "IncompleteSignatureException", message: "Credential must be KEY/date/region/service/aws4_request: \(credential)")
         }
         guard scope[2] == region, scope[3] == service else {
-            return Refusal(code: "InvalidSignatureException", message: "Credential should be scoped to a valid region and service (\(region)/\(service)), not \(scope[2])/\(scope[3])")
+            return Refusal(
+                code: "InvalidSignatureException",
+                message: "Credential should be scoped to a valid region and service (\(region)/\(service)), not \(scope[2])/\(scope[3])")
         }
         guard let keys = ring.lookup(scope[0]) else {
             return Refusal(code: "UnrecognizedClientException", message: "The security token included in the request is invalid.")
@@ -61,7 +63,9 @@ struct SignatureCheck: Sendable {
         }
         let result = SigV4Signer(service: service, region: region).sign(&request, payloadHash: SigV4Signer.payloadHash(of: body), credentials: keys, date: date)
         guard result.signature == signature, result.signedHeaders == signedList else {
-            return Refusal(code: "InvalidSignatureException", message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+            return Refusal(
+                code: "InvalidSignatureException",
+                message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
         }
         return nil
     }
@@ -72,7 +76,8 @@ struct SignatureCheck: Sendable {
         guard digits.count == 16, digits[8] == UInt8(ascii: "T"), digits[15] == UInt8(ascii: "Z") else { return nil }
         func number(_ range: Range<Int>) -> Int? { Int(String(decoding: digits[range], as: UTF8.self)) }
         guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8),
-              let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15) else { return nil }
+            let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15)
+        else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))

@@ -5,8 +5,9 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Wishes
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// ECS's JSON 1.1 API (RunTask, DescribeTasks, StopTask, ListTasks) over task binaries run as
@@ -101,7 +102,9 @@ final class FargateStandIn: Service, Sendable {
         }
         router.get("/v4/:id/task") { _, context -> Response in
             guard let task = await self.table.task(context.parameters.get("id") ?? "") else { return Self.error(404, "NotFound", "no such task") }
-            return Self.json(["TaskARN": task.arn, "Cluster": task.clusterArn, "DesiredStatus": task.desiredStatus, "KnownStatus": task.lastStatus, "LaunchType": "FARGATE"])
+            return Self.json([
+                "TaskARN": task.arn, "Cluster": task.clusterArn, "DesiredStatus": task.desiredStatus, "KnownStatus": task.lastStatus, "LaunchType": "FARGATE",
+            ])
         }
         router.get("/v2/credentials/:id") { request, context -> Response in
             let answer: ContainerCredentials.Answer
@@ -115,8 +118,10 @@ final class FargateStandIn: Service, Sendable {
             case .unknown: return Self.credentialsError(404, "NotFound", "no credentials at this path (the task may have stopped)")
             case .unauthorized: return Self.credentialsError(401, "Unauthorized", "the Authorization header does not match AWS_CONTAINER_AUTHORIZATION_TOKEN")
             case .credentials(let credentials):
-                var body = ["AccessKeyId": credentials.accessKeyId, "SecretAccessKey": credentials.secretAccessKey,
-                            "Token": credentials.sessionToken ?? ""]
+                var body = [
+                    "AccessKeyId": credentials.accessKeyId, "SecretAccessKey": credentials.secretAccessKey,
+                    "Token": credentials.sessionToken ?? "",
+                ]
                 if let expiration = credentials.expiration { body["Expiration"] = RFC3339.format(expiration) }
                 let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -152,7 +157,8 @@ final class FargateStandIn: Service, Sendable {
             }
             let provider = input.capacityProviderStrategy?.first?.capacityProvider ?? input.launchType ?? "FARGATE"
             if provider == "FARGATE_SPOT", Double.random(in: 0..<1) < options.spotUnavailableRate {
-                failures.append(ECS.Failure(arn: nil, reason: "Capacity is unavailable at this time. Please try again later or in a different availability zone"))
+                failures.append(
+                    ECS.Failure(arn: nil, reason: "Capacity is unavailable at this time. Please try again later or in a different availability zone"))
                 continue
             }
             let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -194,8 +200,11 @@ final class FargateStandIn: Service, Sendable {
                 try program.start()
             } catch {
                 let stopped = await table.update(task.id) {
-                    $0.lastStatus = "STOPPED"; $0.desiredStatus = "STOPPED"; $0.stopCode = "TaskFailedToStart"
-                    $0.stoppedReason = "CannotStartContainerError: \(error)"; $0.stoppedAt = Date()
+                    $0.lastStatus = "STOPPED"
+                    $0.desiredStatus = "STOPPED"
+                    $0.stopCode = "TaskFailedToStart"
+                    $0.stoppedReason = "CannotStartContainerError: \(error)"
+                    $0.stoppedAt = Date()
                 }
                 if let stopped { events.publishTaskState(taskARN: stopped.arn, detail: stopped.eventDetail) }
                 await options.credentials.revoke(grant.id)
@@ -206,7 +215,13 @@ final class FargateStandIn: Service, Sendable {
             if let pending = await table.update(task.id, { $0.lastStatus = "PENDING" }) {
                 events.publishTaskState(taskARN: pending.arn, detail: pending.eventDetail)
             }
-            if let running = await table.update(task.id, { $0.lastStatus = "RUNNING"; $0.startedAt = Date() }) {
+            if let running = await table.update(
+                task.id,
+                {
+                    $0.lastStatus = "RUNNING"
+                    $0.startedAt = Date()
+                })
+            {
                 events.publishTaskState(taskARN: running.arn, detail: running.eventDetail)
             }
             if task.capacityProvider == "FARGATE_SPOT", Double.random(in: 0..<1) < options.spotInterruptionRate {
@@ -219,13 +234,28 @@ final class FargateStandIn: Service, Sendable {
             let code = await program.wait(stoppingOnCancelAfter: .seconds(2))
             // ECS takes a task's credentials away once its containers have stopped.
             await options.credentials.revoke(grant.id)
-            if let leaving = await table.update(task.id, { $0.lastStatus = "DEPROVISIONING"; $0.exitCode = Int(code) }) {
+            if let leaving = await table.update(
+                task.id,
+                {
+                    $0.lastStatus = "DEPROVISIONING"
+                    $0.exitCode = Int(code)
+                })
+            {
                 events.publishTaskState(taskARN: leaving.arn, detail: leaving.eventDetail)
             }
-            if let stopped = await table.update(task.id, {
-                $0.lastStatus = "STOPPED"; $0.desiredStatus = "STOPPED"; $0.exitCode = Int(code); $0.stoppedAt = Date()
-                if $0.stopCode == nil { $0.stopCode = "EssentialContainerExited"; $0.stoppedReason = "Essential container in task exited" }
-            }) {
+            if let stopped = await table.update(
+                task.id,
+                {
+                    $0.lastStatus = "STOPPED"
+                    $0.desiredStatus = "STOPPED"
+                    $0.exitCode = Int(code)
+                    $0.stoppedAt = Date()
+                    if $0.stopCode == nil {
+                        $0.stopCode = "EssentialContainerExited"
+                        $0.stoppedReason = "Essential container in task exited"
+                    }
+                })
+            {
                 events.publishTaskState(taskARN: stopped.arn, detail: stopped.eventDetail)
             }
             await table.detach(task.id)
@@ -235,7 +265,11 @@ final class FargateStandIn: Service, Sendable {
     /// A Spot interruption: SIGTERM now, SIGKILL after the two minutes' notice (here: the stop timeout).
     func interrupt(_ id: String) async -> Bool {
         guard let program = await table.program(id) else { return false }
-        _ = await table.update(id) { $0.desiredStatus = "STOPPED"; $0.stopCode = "SpotInterruption"; $0.stoppedReason = "Your Spot Task was interrupted." }
+        _ = await table.update(id) {
+            $0.desiredStatus = "STOPPED"
+            $0.stopCode = "SpotInterruption"
+            $0.stoppedReason = "Your Spot Task was interrupted."
+        }
         logger.info("Spot interruption", metadata: ["task": "\(id)"])
         let grace = options.stopTimeout
         work.add { await program.stop(grace: grace) }
@@ -255,11 +289,18 @@ final class FargateStandIn: Service, Sendable {
     }
 
     func stopTask(_ body: Data) async throws -> Response {
-        struct Input: Decodable { var task: String; var reason: String? }
+        struct Input: Decodable {
+            var task: String
+            var reason: String?
+        }
         let input = try JSONDecoder().decode(Input.self, from: body)
         guard let task = await table.task(input.task) else { return Self.error(400, "InvalidParameterException", "The referenced task was not found.") }
         if task.lastStatus != "STOPPED", task.stopCode == nil {
-            _ = await table.update(task.id) { $0.desiredStatus = "STOPPED"; $0.stopCode = "UserInitiated"; $0.stoppedReason = input.reason ?? "Task stopped by user" }
+            _ = await table.update(task.id) {
+                $0.desiredStatus = "STOPPED"
+                $0.stopCode = "UserInitiated"
+                $0.stoppedReason = input.reason ?? "Task stopped by user"
+            }
             if let program = await table.program(task.id) {
                 let grace = options.stopTimeout
                 work.add { await program.stop(grace: grace) }
@@ -295,7 +336,8 @@ final class FargateStandIn: Service, Sendable {
     /// in the container cannot read another process's `/proc/<pid>/environ` once it is non-dumpable.
     /// A local cloud run as root would hand tasks every capability; `setpriv` takes them down to
     /// that set (`0xa80425fb`) where it is installed.
-    static let fargateCapabilities = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap"
+    static let fargateCapabilities =
+        "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap"
 
     static func containerized(_ executable: String) -> (String, [String]) {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return (executable, []) }
@@ -392,8 +434,10 @@ actor TaskTable {
     }
 
     var stats: [String: Int] {
-        ["runTaskCalls": runTaskCalls, "throttled": throttled, "tasksLaunched": launched, "running": programs.count,
-         "distinctStartedBy": Set(tasks.values.compactMap(\.startedBy)).count]
+        [
+            "runTaskCalls": runTaskCalls, "throttled": throttled, "tasksLaunched": launched, "running": programs.count,
+            "distinctStartedBy": Set(tasks.values.compactMap(\.startedBy)).count,
+        ]
     }
 
     func stopAll() async {

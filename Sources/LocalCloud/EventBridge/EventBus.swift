@@ -37,9 +37,11 @@ final class EventBus: Service, Sendable {
         var sentToOnFailure = 0
 
         var dictionary: [String: Int] {
-            ["eventsPublished": published, "eventsFilteredOut": filteredOut, "eventsDropped": dropped, "eventsDuplicated": duplicated,
-             "eventsDelayed": delayed, "eventsDelivered": delivered, "eventsRetried": retried, "eventsLostAfterRetries": lostAfterRetries,
-             "eventsSentToOnFailure": sentToOnFailure]
+            [
+                "eventsPublished": published, "eventsFilteredOut": filteredOut, "eventsDropped": dropped, "eventsDuplicated": duplicated,
+                "eventsDelayed": delayed, "eventsDelivered": delivered, "eventsRetried": retried, "eventsLostAfterRetries": lostAfterRetries,
+                "eventsSentToOnFailure": sentToOnFailure,
+            ]
         }
     }
 
@@ -69,8 +71,10 @@ final class EventBus: Service, Sendable {
     static let account = "000000000000"
     static let region = "us-east-1"
 
-    init(pool: FunctionPool, scheduleEvery: Duration = .seconds(60), deliversTaskEvents: Bool = true, faults: Faults = Faults(),
-         retryDelays: [Duration] = [.seconds(60), .seconds(120)], onFailure: (@Sendable (String) async -> Bool)? = nil, logger: Logger) throws {
+    init(
+        pool: FunctionPool, scheduleEvery: Duration = .seconds(60), deliversTaskEvents: Bool = true, faults: Faults = Faults(),
+        retryDelays: [Duration] = [.seconds(60), .seconds(120)], onFailure: (@Sendable (String) async -> Bool)? = nil, logger: Logger
+    ) throws {
         self.pool = pool
         self.onFailure = onFailure
         self.deliversTaskEvents = deliversTaskEvents
@@ -90,13 +94,15 @@ final class EventBus: Service, Sendable {
 
     /// The schedule rule's tick, whose detail is empty.
     func publishTick() {
-        publish(detailType: "Scheduled Event", source: "aws.events", resources: ["arn:aws:events:\(Self.region):\(Self.account):rule/wishes-sweep"],
-                detail: [String: String]())
+        publish(
+            detailType: "Scheduled Event", source: "aws.events", resources: ["arn:aws:events:\(Self.region):\(Self.account):rule/wishes-sweep"],
+            detail: [String: String]())
     }
 
     func publish<Detail: Sendable & Codable>(detailType: String, source: String, resources: [String], detail: Detail) {
-        let event = EventBridgeEvent(id: UUID().uuidString.lowercased(), detailType: detailType, source: source, account: Self.account,
-                                     time: RFC3339.format(Date()), region: Self.region, resources: resources, detail: detail)
+        let event = EventBridgeEvent(
+            id: UUID().uuidString.lowercased(), detailType: detailType, source: source, account: Self.account,
+            time: RFC3339.format(Date()), region: Self.region, resources: resources, detail: detail)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(event), let value = try? JSONDecoder().decode(JSONValue.self, from: data) else { return }
@@ -159,7 +165,10 @@ final class EventBus: Service, Sendable {
                 await withTaskGroup(of: Void.self) { deliveries in
                     var running = 0
                     for await delivery in self.queue {
-                        if running >= 4 { await deliveries.next(); running -= 1 }
+                        if running >= 4 {
+                            await deliveries.next()
+                            running -= 1
+                        }
                         deliveries.addTask { await self.deliver(delivery) }
                         running += 1
                     }
@@ -183,9 +192,11 @@ final class EventBus: Service, Sendable {
                 return
             }
             stats.withLockedValue { $0.lostAfterRetries += 1 }
-            logger.error("asynchronous invocation failed after \(retryDelays.count) retries; event discarded (no on-failure destination)", metadata: [
-                "result": "\(result.summary)", "event": "\(String(decoding: delivery.event.prefix(300), as: UTF8.self))",
-            ])
+            logger.error(
+                "asynchronous invocation failed after \(retryDelays.count) retries; event discarded (no on-failure destination)",
+                metadata: [
+                    "result": "\(result.summary)", "event": "\(String(decoding: delivery.event.prefix(300), as: UTF8.self))",
+                ])
             return
         }
         stats.withLockedValue { $0.retried += 1 }
@@ -195,8 +206,17 @@ final class EventBus: Service, Sendable {
     /// What Lambda writes to an on-failure destination: the event as `requestPayload`, with why it failed.
     static func destinationRecord(_ delivery: Delivery, result: InvocationResult) -> String {
         struct Record: Encodable {
-            struct RequestContext: Encodable { var requestId: String; var functionArn: String; var condition: String; var approximateInvokeCount: Int }
-            struct ResponseContext: Encodable { var statusCode: Int; var executedVersion: String; var functionError: String }
+            struct RequestContext: Encodable {
+                var requestId: String
+                var functionArn: String
+                var condition: String
+                var approximateInvokeCount: Int
+            }
+            struct ResponseContext: Encodable {
+                var statusCode: Int
+                var executedVersion: String
+                var functionError: String
+            }
             var version = "1.0"
             var timestamp: String
             var requestContext: RequestContext
@@ -207,8 +227,9 @@ final class EventBus: Service, Sendable {
         let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(delivery.event))) ?? .string(String(decoding: delivery.event, as: UTF8.self))
         let record = Record(
             timestamp: RFC3339.format(Date()),
-            requestContext: .init(requestId: UUID().uuidString.lowercased(), functionArn: "arn:aws:lambda:\(region):\(account):function:make-a-wish:$LATEST",
-                                  condition: "RetriesExhausted", approximateInvokeCount: delivery.tries + 1),
+            requestContext: .init(
+                requestId: UUID().uuidString.lowercased(), functionArn: "arn:aws:lambda:\(region):\(account):function:make-a-wish:$LATEST",
+                condition: "RetriesExhausted", approximateInvokeCount: delivery.tries + 1),
             requestPayload: payload,
             responseContext: .init(statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled"),
             responsePayload: .object(["errorMessage": .string(result.summary)]))

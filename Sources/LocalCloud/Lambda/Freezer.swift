@@ -1,7 +1,8 @@
 import Foundation
 import Logging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Freezes an idle function environment and thaws it for its next event, as Lambda does, with the
@@ -31,18 +32,22 @@ struct Freezer: Sendable {
         if manager.fileExists(atPath: "/sys/fs/cgroup/freezer/cgroup.procs") {
             let path = "/sys/fs/cgroup/freezer/\(unique)"
             if (try? manager.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil,
-               manager.fileExists(atPath: path + "/freezer.state") {
+                manager.fileExists(atPath: path + "/freezer.state")
+            {
                 return Freezer(kind: .cgroupV1(path))
             }
         }
         if let root = cgroupV2Root() {
             let path = "\(root)/\(unique)"
             if (try? manager.createDirectory(atPath: path, withIntermediateDirectories: true)) != nil,
-               manager.fileExists(atPath: path + "/cgroup.freeze") {
+                manager.fileExists(atPath: path + "/cgroup.freeze")
+            {
                 return Freezer(kind: .cgroupV2(path))
             }
         }
-        logger.warning("no cgroup freezer here (run as root for Lambda's kind of freeze): idle environments get SIGSTOP, which restarts some timers that Lambda's freezer lets fire")
+        logger.warning(
+            "no cgroup freezer here (run as root for Lambda's kind of freeze): idle environments get SIGSTOP, which restarts some timers that Lambda's freezer lets fire"
+        )
         return Freezer(kind: .signals)
     }
 

@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One execution environment: a MakeAWish process and the Runtime API it polls, one
@@ -41,8 +42,10 @@ actor FunctionInstance {
     /// invocation's REPORT to carry it before a caller asks for one (the benchmarks time it).
     let reportsInit: Bool
 
-    init(name: String, port: Int, functionTimeout: Int, freezer: Freezer, killRate: Double = 0, reportsInit: Bool = false,
-         functionARN: String = "arn:aws:lambda:us-east-1:000000000000:function:make-a-wish") {
+    init(
+        name: String, port: Int, functionTimeout: Int, freezer: Freezer, killRate: Double = 0, reportsInit: Bool = false,
+        functionARN: String = "arn:aws:lambda:us-east-1:000000000000:function:make-a-wish"
+    ) {
         self.killRate = killRate
         self.reportsInit = reportsInit
         self.functionARN = functionARN
@@ -54,8 +57,9 @@ actor FunctionInstance {
 
     /// Runs the event through the function and waits for its answer or its deadline.
     func invoke(_ event: [UInt8]) async -> (InvocationResult, Duration, Duration?) {
-        let invocation = Invocation(requestID: UUID().uuidString.lowercased(), deadline: Date().addingTimeInterval(TimeInterval(functionTimeout)),
-                                    event: event, functionARN: functionARN)
+        let invocation = Invocation(
+            requestID: UUID().uuidString.lowercased(), deadline: Date().addingTimeInterval(TimeInterval(functionTimeout)),
+            event: event, functionARN: functionARN)
         lastRequestID = invocation.requestID
         ConsoleOutput.write("\(name) | START RequestId: \(invocation.requestID) Version: $LATEST")
         let began = ContinuousClock.now
@@ -197,21 +201,26 @@ actor FunctionInstance {
             headers[HTTPField.Name("Lambda-Runtime-Aws-Request-Id")!] = invocation.requestID
             headers[HTTPField.Name("Lambda-Runtime-Deadline-Ms")!] = String(Int64(invocation.deadline.timeIntervalSince1970 * 1000))
             headers[HTTPField.Name("Lambda-Runtime-Invoked-Function-Arn")!] = invocation.functionARN
-            headers[HTTPField.Name("Lambda-Runtime-Trace-Id")!] = "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(invocation.requestID.replacingOccurrences(of: "-", with: "").prefix(24));Sampled=0"
+            headers[HTTPField.Name("Lambda-Runtime-Trace-Id")!] =
+                "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(invocation.requestID.replacingOccurrences(of: "-", with: "").prefix(24));Sampled=0"
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.event)))
         }
         router.post("/2018-06-01/runtime/invocation/:id/response") { request, context -> Response in
             let id = context.parameters.get("id") ?? ""
             let body = try await request.body.collect(upTo: 6 << 20)
-            guard await self.complete(id, .response(Array(buffer: body))) else { return Self.problem(.badRequest, "InvalidRequestID", "no invocation \(id) is waiting for an answer") }
+            guard await self.complete(id, .response(Array(buffer: body))) else {
+                return Self.problem(.badRequest, "InvalidRequestID", "no invocation \(id) is waiting for an answer")
+            }
             return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
         }
         router.post("/2018-06-01/runtime/invocation/:id/error") { request, context -> Response in
             let id = context.parameters.get("id") ?? ""
             let body = try await request.body.collect(upTo: 1 << 20)
             let (type, message) = Self.errorFields(Array(buffer: body), header: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!])
-            guard await self.complete(id, .error(type: type, message: message)) else { return Self.problem(.badRequest, "InvalidRequestID", "no invocation \(id) is waiting for an answer") }
+            guard await self.complete(id, .error(type: type, message: message)) else {
+                return Self.problem(.badRequest, "InvalidRequestID", "no invocation \(id) is waiting for an answer")
+            }
             return Response(status: .accepted, body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"OK\"}")))
         }
         router.post("/2018-06-01/runtime/init/error") { request, _ -> Response in
@@ -225,7 +234,10 @@ actor FunctionInstance {
     }
 
     static func errorFields(_ body: [UInt8], header: String?) -> (String, String) {
-        struct ErrorBody: Decodable { var errorType: String?; var errorMessage: String? }
+        struct ErrorBody: Decodable {
+            var errorType: String?
+            var errorMessage: String?
+        }
         let decoded = try? JSONDecoder().decode(ErrorBody.self, from: Data(body))
         return (decoded?.errorType ?? header ?? "Unhandled", decoded?.errorMessage ?? String(decoding: body.prefix(500), as: UTF8.self))
     }

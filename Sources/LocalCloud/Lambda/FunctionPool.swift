@@ -33,8 +33,10 @@ final class FunctionPool: Service, Sendable {
     /// Runtimes that exited: each is an error Lambda would report, so tests hold it at zero.
     let runtimeExits = NIOLockedValueBox(0)
 
-    init(count: Int, supervision: Supervision, environment: [String: String], functionTimeout: Int, killRate: Double = 0, servesInvoke: Bool = false,
-         onReady: @escaping @Sendable (_ instance: FunctionInstance, _ bootstrapPID: Int32?) -> Void = { _, _ in }, logger: Logger) throws {
+    init(
+        count: Int, supervision: Supervision, environment: [String: String], functionTimeout: Int, killRate: Double = 0, servesInvoke: Bool = false,
+        onReady: @escaping @Sendable (_ instance: FunctionInstance, _ bootstrapPID: Int32?) -> Void = { _, _ in }, logger: Logger
+    ) throws {
         var instances: [FunctionInstance] = []
         for index in 1...max(1, count) {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
@@ -45,8 +47,10 @@ final class FunctionPool: Service, Sendable {
             if case .environments = supervision { freezer = Freezer.make(name: name, logger: logger) } else { freezer = Freezer(kind: .none) }
             var reportsInit = false
             if case .once = supervision { reportsInit = true }
-            instances.append(FunctionInstance(name: name, port: port, functionTimeout: functionTimeout, freezer: freezer, killRate: killRate,
-                                              reportsInit: reportsInit))
+            instances.append(
+                FunctionInstance(
+                    name: name, port: port, functionTimeout: functionTimeout, freezer: freezer, killRate: killRate,
+                    reportsInit: reportsInit))
         }
         self.instances = instances
         self.supervision = supervision
@@ -65,7 +69,8 @@ final class FunctionPool: Service, Sendable {
         let memory = await instance.program?.peakMemoryMiB.map { "\($0) MB" } ?? "? MB"
         await slots.release(instance)
         let millis = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
-        var report = "REPORT \(requestLine)\tDuration: \(String(format: "%.2f", millis)) ms\tBilled Duration: \(Int(millis.rounded(.up))) ms\tMemory Size: 128 MB\tMax Memory Used: \(memory)"
+        var report =
+            "REPORT \(requestLine)\tDuration: \(String(format: "%.2f", millis)) ms\tBilled Duration: \(Int(millis.rounded(.up))) ms\tMemory Size: 128 MB\tMax Memory Used: \(memory)"
         if let initDuration {
             let initMillis = Double(initDuration.components.attoseconds) / 1e15 + Double(initDuration.components.seconds) * 1000
             report += "\tInit Duration: \(String(format: "%.2f", initMillis)) ms"
@@ -89,8 +94,9 @@ final class FunctionPool: Service, Sendable {
                         return InvokeEndpoint.response(await self.invoke(Array(buffer: event)))
                     }
                 }
-                let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: instance.port), serverName: nil),
-                                      onServerRunning: { _ in listens.finish() }, logger: logger)
+                let app = Application(
+                    router: router, configuration: .init(address: .hostname("127.0.0.1", port: instance.port), serverName: nil),
+                    onServerRunning: { _ in listens.finish() }, logger: logger)
                 group.addTask { try await app.run() }
                 group.addTask {
                     // A runtime started before the API listens fails its first /next.

@@ -33,7 +33,8 @@ struct InvokeEndpoint: Service {
         case .runtimeExited: (type, message) = ("Runtime.ExitError", result.exitMessage)
         }
         let body = (try? JSONSerialization.data(withJSONObject: ["errorType": type, "errorMessage": message], options: [.sortedKeys])) ?? Data()
-        return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("X-Amz-Function-Error")!: "Unhandled"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", HTTPField.Name("X-Amz-Function-Error")!: "Unhandled"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -55,16 +55,21 @@ struct EventSourceMapping: Service {
         let result = await pool.invoke(event)
         await concurrency.release()
         guard case .response(let body) = result else {
-            logger.warning("batch failed; every message will come back", metadata: ["queue": "\(queueName)", "messages": "\(messages.count)", "result": "\(result.summary)"])
+            logger.warning(
+                "batch failed; every message will come back",
+                metadata: ["queue": "\(queueName)", "messages": "\(messages.count)", "result": "\(result.summary)"])
             return
         }
         guard let failed = Self.failedIDs(body, batch: Set(messages.map(\.MessageId))) else {
-            logger.warning("malformed batch response; every message will come back", metadata: ["queue": "\(queueName)", "response": "\(String(decoding: body.prefix(300), as: UTF8.self))"])
+            logger.warning(
+                "malformed batch response; every message will come back",
+                metadata: ["queue": "\(queueName)", "response": "\(String(decoding: body.prefix(300), as: UTF8.self))"])
             return
         }
         let done = messages.filter { !failed.contains($0.MessageId) }
         for chunk in stride(from: 0, to: done.count, by: 10).map({ Array(done[$0..<min($0 + 10, done.count)]) }) where !chunk.isEmpty {
-            _ = try await sqs.deleteMessageBatch(queueURL: queueURL, chunk.enumerated().map { (id: String($0.offset), receiptHandle: $0.element.ReceiptHandle) })
+            _ = try await sqs.deleteMessageBatch(
+                queueURL: queueURL, chunk.enumerated().map { (id: String($0.offset), receiptHandle: $0.element.ReceiptHandle) })
         }
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A program the local cloud runs (moto, MakeAWish, CountToThree, Web), its output lines
@@ -31,7 +32,7 @@ final class ChildProgram: @unchecked Sendable {
                 defer { waiting = nil }
                 return waiting ?? []
             }
-            waiting.forEach { $0.resume(returning: code) }
+            for continuation in waiting { continuation.resume(returning: code) }
         }
         try process.run()
         let name = name
@@ -109,8 +110,9 @@ final class ChildProgram: @unchecked Sendable {
     /// Peak resident memory (VmHWM), in MiB, while the process lives.
     var peakMemoryMiB: Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
         return kib / 1024
     }
 }

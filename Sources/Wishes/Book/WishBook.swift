@@ -1,8 +1,9 @@
 import Crypto
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// What the web front does with wishes: accept them (record first, then queue), list, read, cancel.
@@ -94,7 +95,8 @@ public struct WishBook: Sendable {
                 // never queued, so it is removed rather than left in the list as a wish that never runs.
                 await store.discard(id)
                 if let earlier = try await resolveClaim(claimKey, fingerprint: fingerprint, queue: spec.queue) { return earlier }
-                throw SubmitError.notRecorded(cause: .transport(service: .s3, operation: "GetObject", reason: "the Idempotency-Key's claim vanished while it was read"))
+                throw SubmitError.notRecorded(
+                    cause: .transport(service: .s3, operation: "GetObject", reason: "the Idempotency-Key's claim vanished while it was read"))
             }
         }
         do {

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The limits that keep a typo from costing thousands: every attempt has a timeout (a default
@@ -36,8 +36,10 @@ public struct WishLimits: Sendable, Equatable {
     public static let maxTimeout = WishSpec.maxTimeoutSeconds
     public static let defaultMaxArrayVCPUs = 2_500.0
 
-    public init(defaultTimeoutSeconds: Int = WishLimits.defaultTimeout, maxTimeoutSeconds: Int = WishLimits.maxTimeout,
-                maxArrayVCPUs: Double = WishLimits.defaultMaxArrayVCPUs, jobRoleArns: [String] = []) {
+    public init(
+        defaultTimeoutSeconds: Int = WishLimits.defaultTimeout, maxTimeoutSeconds: Int = WishLimits.maxTimeout,
+        maxArrayVCPUs: Double = WishLimits.defaultMaxArrayVCPUs, jobRoleArns: [String] = []
+    ) {
         self.jobRoleArns = jobRoleArns
         self.defaultTimeoutSeconds = defaultTimeoutSeconds
         self.maxTimeoutSeconds = maxTimeoutSeconds
@@ -63,7 +65,9 @@ public struct WishLimits: Sendable, Equatable {
             limits.defaultTimeoutSeconds = seconds
         }
         guard limits.defaultTimeoutSeconds <= limits.maxTimeoutSeconds else {
-            throw .invalid("WISHES_DEFAULT_TIMEOUT_SECONDS", "\(limits.defaultTimeoutSeconds) is above WISHES_MAX_TIMEOUT_SECONDS (\(limits.maxTimeoutSeconds)); lower it or raise the maximum")
+            throw .invalid(
+                "WISHES_DEFAULT_TIMEOUT_SECONDS",
+                "\(limits.defaultTimeoutSeconds) is above WISHES_MAX_TIMEOUT_SECONDS (\(limits.maxTimeoutSeconds)); lower it or raise the maximum")
         }
         if let value = text("WISHES_MAX_ARRAY_VCPUS") {
             guard let vcpus = Double(value), vcpus.isFinite, vcpus >= FargateSize.table[0].vcpus else {
@@ -84,10 +88,13 @@ public struct WishLimits: Sendable, Equatable {
         for pair in text.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
             guard parts.count == 2, let queue = WishQueue(rawValue: parts[0]) else {
-                throw .invalid("WISHES_QUEUE_MAX_VCPUS", "'\(pair)' is not queue=vCPUs with a queue of \(WishQueue.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .invalid(
+                    "WISHES_QUEUE_MAX_VCPUS", "'\(pair)' is not queue=vCPUs with a queue of \(WishQueue.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard let vcpus = Double(parts[1]), vcpus.isFinite, vcpus >= FargateSize.table[0].vcpus else {
-                throw .invalid("WISHES_QUEUE_MAX_VCPUS", "\(queue.rawValue)'s cap must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.decimalText), not '\(parts[1])'")
+                throw .invalid(
+                    "WISHES_QUEUE_MAX_VCPUS",
+                    "\(queue.rawValue)'s cap must be a number of vCPUs, at least \(FargateSize.table[0].vcpus.decimalText), not '\(parts[1])'")
             }
             caps[queue] = vcpus
         }
@@ -100,7 +107,8 @@ public struct WishLimits: Sendable, Equatable {
         var problems: [WishValidationError.Problem] = []
         if let timeout = spec.timeoutSeconds {
             if timeout > maxTimeoutSeconds {
-                problems.append(.init(field: "timeoutSeconds", rule: "must be at most \(maxTimeoutSeconds) s here (WISHES_MAX_TIMEOUT_SECONDS), not \(timeout)"))
+                problems.append(
+                    .init(field: "timeoutSeconds", rule: "must be at most \(maxTimeoutSeconds) s here (WISHES_MAX_TIMEOUT_SECONDS), not \(timeout)"))
             }
         } else {
             spec.timeoutSeconds = defaultTimeoutSeconds
@@ -113,10 +121,20 @@ public struct WishLimits: Sendable, Equatable {
         if total > maxArrayVCPUs {
             let field = spec.arraySize == nil ? "vcpus" : "arraySize"
             let asked = spec.arraySize.map { "\($0) × \(spec.vcpus.decimalText) vCPU = \(total.decimalText) vCPU" } ?? "\(spec.vcpus.decimalText) vCPU"
-            problems.append(.init(field: field, rule: "\(asked) is over the \(maxArrayVCPUs.decimalText) vCPU a wish may use at once here (WISHES_MAX_ARRAY_VCPUS); split the array or ask for smaller tasks"))
+            problems.append(
+                .init(
+                    field: field,
+                    rule:
+                        "\(asked) is over the \(maxArrayVCPUs.decimalText) vCPU a wish may use at once here (WISHES_MAX_ARRAY_VCPUS); split the array or ask for smaller tasks"
+                ))
         }
         if let cap = queueMaxVCPUs[spec.queue], spec.vcpus > cap {
-            problems.append(.init(field: "vcpus", rule: "\(spec.vcpus.decimalText) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.decimalText) vCPU here (WISHES_QUEUE_MAX_VCPUS): it could never start; ask for a smaller task or another queue"))
+            problems.append(
+                .init(
+                    field: "vcpus",
+                    rule:
+                        "\(spec.vcpus.decimalText) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.decimalText) vCPU here (WISHES_QUEUE_MAX_VCPUS): it could never start; ask for a smaller task or another queue"
+                ))
         }
         if let role = spec.jobRoleArn, !jobRoleArns.contains(role) {
             let allowed = jobRoleArns.isEmpty ? "this stack allows none" : "allowed: \(jobRoleArns.joined(separator: ", "))"

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Where Wishes keeps things and launches tasks, read from the environment that the
@@ -32,10 +32,12 @@ public struct WishesSettings: Sendable, Equatable {
 
     public var layout: S3Layout { S3Layout(prefix: prefix) }
 
-    public init(bucket: String, prefix: String = "", queueURL: String? = nil, asapQueueURL: String? = nil, cluster: String? = nil,
-                taskDefinition: String? = nil, containerName: String = DeployedNames.container, subnets: [String] = [],
-                securityGroups: [String] = [], assignPublicIP: Bool = false, limits: WishLimits = WishLimits(), secretsKeyID: String? = nil,
-                callbackSecretID: String? = nil) {
+    public init(
+        bucket: String, prefix: String = "", queueURL: String? = nil, asapQueueURL: String? = nil, cluster: String? = nil,
+        taskDefinition: String? = nil, containerName: String = DeployedNames.container, subnets: [String] = [],
+        securityGroups: [String] = [], assignPublicIP: Bool = false, limits: WishLimits = WishLimits(), secretsKeyID: String? = nil,
+        callbackSecretID: String? = nil
+    ) {
         self.bucket = bucket
         self.prefix = prefix
         self.queueURL = queueURL

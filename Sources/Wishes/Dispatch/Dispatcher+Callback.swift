@@ -1,11 +1,12 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import AsyncHTTPClient
 import Logging
 import NIOConcurrencyHelpers
-import AsyncHTTPClient
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Dispatcher {
     /// One try of an ended wish's callback.

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Dispatcher {
     /// What follows a final status: the callback, the wishes waiting for this one, and for an array
@@ -62,7 +63,8 @@ extension Dispatcher {
         guard tally.isComplete else { return }
         let failed = tally.failedCount
         let now = clock.now
-        let final = failed == 0
+        let final =
+            failed == 0
             ? WishStatus.Mark(state: .succeeded, reason: "all \(size) children succeeded", at: now)
             : WishStatus.Mark(state: .failed, reason: "\(failed) of \(size) children failed", at: now)
         let status = try await statuses.merge(WishStatus(id: id, updatedAt: now, final: final))

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Dispatcher {
     /// Whether a launch may go now; nil when it may, else why it waits. Two rules, kept in S3 and
@@ -26,14 +27,17 @@ extension Dispatcher {
             let pool = message.onDemand == true ? "FARGATE" : spec.queue.capacityProvider
             let recent = [Self.throttled, pool].compactMap { refusals[$0] }.filter { now.timeIntervalSince($0) < Double(options.asapFirstSeconds) }
             if let refusedAt = recent.max() {
-                return Hold(reason: "asap wishes are waiting for capacity; default wishes start after them",
-                            kind: .until(refusedAt.addingTimeInterval(Double(options.asapFirstSeconds))))
+                return Hold(
+                    reason: "asap wishes are waiting for capacity; default wishes start after them",
+                    kind: .until(refusedAt.addingTimeInterval(Double(options.asapFirstSeconds))))
             }
         }
         guard let cap = settings.limits.queueMaxVCPUs[spec.queue] else { return nil }
         guard spec.vcpus <= cap else {
-            return Hold(reason: "\(spec.vcpus.decimalText) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.decimalText) vCPU (WISHES_QUEUE_MAX_VCPUS): it could never start",
-                        kind: .never)
+            return Hold(
+                reason:
+                    "\(spec.vcpus.decimalText) vCPU is over queue \(spec.queue.rawValue)'s cap of \(cap.decimalText) vCPU (WISHES_QUEUE_MAX_VCPUS): it could never start",
+                kind: .never)
         }
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
         switch try await ledger(spec.queue).take(identity.startedBy, vcpus: spec.vcpus, cap: cap, at: now) {
@@ -83,7 +87,8 @@ extension Dispatcher {
                     logger.warning("queue room held by attempts without a task given back", metadata: ["queue": "\(queue.rawValue)", "attempts": "\(dropped)"])
                 }
             } catch {
-                logger.warning("cannot check the queue's count against ECS; the next sweep will", metadata: ["queue": "\(queue.rawValue)", "error": "\(error)"])
+                logger.warning(
+                    "cannot check the queue's count against ECS; the next sweep will", metadata: ["queue": "\(queue.rawValue)", "error": "\(error)"])
             }
         }
     }

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Dispatcher {
     /// Claims the attempt and starts its task, once, however often the message comes.
@@ -18,7 +19,8 @@ extension Dispatcher {
         let claimed = try await store.claim(identity, record)
         if !claimed {
             if let launched = seen.status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
-                logger.info("attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(launched.taskArn ?? "")"])
+                logger.info(
+                    "attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(launched.taskArn ?? "")"])
                 return
             }
             // A launch refused for capacity hands the attempt to a new message and a new token (the
@@ -45,7 +47,9 @@ extension Dispatcher {
             let failure = output.failures?.first
             let reason = [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer"
             // ECS says "Capacity is unavailable at this time" for Spot, RESOURCE:* when out of room.
-            if reason.lowercased().firstRange(of: "capacity") != nil || reason.hasPrefix("RESOURCE:") { throw DispatchError.noCapacity(reason: reason, pool: pool) }
+            if reason.lowercased().firstRange(of: "capacity") != nil || reason.hasPrefix("RESOURCE:") {
+                throw DispatchError.noCapacity(reason: reason, pool: pool)
+            }
             throw DispatchError.launchFailed(reason: reason)
         }
         // The claim stays as it is: the status (for repeated deliveries) is where the task is
@@ -53,9 +57,12 @@ extension Dispatcher {
         // outlives that, so an attempt whose task ECS has forgotten is still found (`sweepInFlight`).
         try await store.markInFlight(identity, taskArn: taskArn)
         let now = clock.now
-        let status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
-                                                         attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
-        logger.info("task launched", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(taskArn)", "capacityProvider": "\(spec.queue.capacityProvider)"])
+        let status = try await statuses.merge(
+            WishStatus(
+                id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
+                attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
+        logger.info(
+            "task launched", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(taskArn)", "capacityProvider": "\(spec.queue.capacityProvider)"])
         // A cancel that landed between the check before RunTask and now: the merge (or, for a child,
         // its parent's status read again) shows it, and the task is stopped at once.
         var cancelled = status.cancelRequestedAt != nil
@@ -98,13 +105,19 @@ extension Dispatcher {
                 .init(name: "AWS_BATCH_JOB_ARRAY_INDEX", value: String(index)),
             ]
         }
-        var tags = [ECS.Tag(key: "wish-id", value: identity.subject.id.rawValue), ECS.Tag(key: "wish-attempt", value: String(identity.attempt)),
-                    ECS.Tag(key: "wish-queue", value: spec.queue.rawValue)]
+        var tags = [
+            ECS.Tag(key: "wish-id", value: identity.subject.id.rawValue), ECS.Tag(key: "wish-attempt", value: String(identity.attempt)),
+            ECS.Tag(key: "wish-queue", value: spec.queue.rawValue),
+        ]
         if let index = identity.subject.arrayIndex { tags.append(ECS.Tag(key: "wish-array-index", value: String(index))) }
         if let timeout = spec.timeoutSeconds { tags.append(ECS.Tag(key: Self.timeoutTag, value: String(timeout))) }
-        let network = settings.subnets.isEmpty ? nil : ECS.NetworkConfiguration(awsvpcConfiguration: .init(
-            subnets: settings.subnets, securityGroups: settings.securityGroups.isEmpty ? nil : settings.securityGroups,
-            assignPublicIp: settings.assignPublicIP ? "ENABLED" : "DISABLED"))
+        let network =
+            settings.subnets.isEmpty
+            ? nil
+            : ECS.NetworkConfiguration(
+                awsvpcConfiguration: .init(
+                    subnets: settings.subnets, securityGroups: settings.securityGroups.isEmpty ? nil : settings.securityGroups,
+                    assignPublicIp: settings.assignPublicIP ? "ENABLED" : "DISABLED"))
         return ECS.RunTaskInput(
             cluster: settings.cluster, taskDefinition: taskDefinition, count: 1, clientToken: clientToken ?? identity.clientToken,
             capacityProviderStrategy: [.init(capacityProvider: onDemand ? "FARGATE" : spec.queue.capacityProvider, weight: 1)],

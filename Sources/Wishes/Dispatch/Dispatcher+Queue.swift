@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Dispatcher {
     /// Handles a batch, records concurrently, and names the records that must come back.
@@ -161,8 +162,10 @@ extension Dispatcher {
         let ceiling = min(900, base << min(tries - 1, 10))
         let delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
         let now = clock.now
-        try await statuses.merge(WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now,
-                                            pending: .init(state: .pending, reason: "waiting for capacity (try \(tries)): \(reason)", at: now)))
+        try await statuses.merge(
+            WishStatus(
+                id: message.id, arrayIndex: message.arrayIndex, updatedAt: now,
+                pending: .init(state: .pending, reason: "waiting for capacity (try \(tries)): \(reason)", at: now)))
         try await enqueue(again, queue: spec.queue, delaySeconds: delay)
         logger.warning("launch refused for capacity; trying again later", metadata: ["tries": "\(tries)", "delaySeconds": "\(delay)", "reason": "\(reason)"])
     }
@@ -187,7 +190,9 @@ extension Dispatcher {
             return nil
         }
         guard let spec = try await storedSpec(message.id) else {
-            try await finish(message.subject, .failed, reason: "no stored spec for this wish: it was not submitted through the API and its message carries none", logger: logger)
+            try await finish(
+                message.subject, .failed, reason: "no stored spec for this wish: it was not submitted through the API and its message carries none",
+                logger: logger)
             return nil
         }
         return spec
@@ -196,13 +201,19 @@ extension Dispatcher {
     /// Marks the wish PENDING and sends the message again for later; the old one is then deleted.
     func wait(_ message: WishMessage, spec: WishSpec, seconds: Int, reason: String) async throws {
         let now = clock.now
-        try await statuses.merge(WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now, pending: .init(state: .pending, reason: reason, at: now)))
+        try await statuses.merge(
+            WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now, pending: .init(state: .pending, reason: reason, at: now)))
         var again = message
         again.spec = nil
         try await enqueue(again, queue: spec.queue, delaySeconds: seconds)
     }
 
-    enum DependencyState { case ready, waiting(WishID), failed(WishID), missing(WishID) }
+    enum DependencyState {
+        case ready
+        case waiting(WishID)
+        case failed(WishID)
+        case missing(WishID)
+    }
 
     /// The web refuses an unknown dependency at submit; a wish sent straight to the queue may name
     /// one whose own message is still on its way, so it waits for it, but not forever: an id is made
@@ -211,7 +222,8 @@ extension Dispatcher {
         for id in ids {
             let status = try await statuses.read(WishSubject(id: id))
             if status == nil, clock.now.timeIntervalSince(id.date) > Double(options.unknownDependencyGraceSeconds),
-               try await storedSpec(id) == nil {
+                try await storedSpec(id) == nil
+            {
                 return .missing(id)
             }
             if status?.state == .failed { return .failed(id) }
@@ -226,7 +238,8 @@ extension Dispatcher {
         let to = min(size, from + options.fanOutChunk)
         if from == 0 {
             let now = clock.now
-            try await statuses.merge(WishStatus(id: message.id, updatedAt: now, pending: .init(state: .pending, reason: "array of \(size): children queued", at: now)))
+            try await statuses.merge(
+                WishStatus(id: message.id, updatedAt: now, pending: .init(state: .pending, reason: "array of \(size): children queued", at: now)))
         }
         guard let url = settings.queueURL(for: spec.queue) else { throw SettingsError.missing(["WISHES_QUEUE_URL"]) }
         let children = (from..<to).map { SQS.OutgoingMessage(id: String($0), body: WishMessage(id: message.id, arrayIndex: $0).body) }
@@ -263,14 +276,16 @@ extension Dispatcher {
     /// The wish id of a message too broken to decode, if it names a valid one.
     static func idIn(_ body: String) -> WishID? {
         guard let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(body.utf8)),
-              case .string(let text)? = object["id"] else { return nil }
+            case .string(let text)? = object["id"]
+        else { return nil }
         return WishID(text)
     }
 
     /// A message that reached a dead-letter queue (the function crashed or ran out of time on it
     /// each time): its wish ends FAILED, if nothing ended it yet.
     func deadLettered(_ record: SQSEvent.Record, logger: Logger) async throws {
-        guard let message = (try? WishJSON.decode(WishMessage.self, from: Array(record.body.utf8))) ?? Self.idIn(record.body).map({ WishMessage(id: $0) }) else {
+        guard let message = (try? WishJSON.decode(WishMessage.self, from: Array(record.body.utf8))) ?? Self.idIn(record.body).map({ WishMessage(id: $0) })
+        else {
             logger.error("dead letter names no wish; dropped", metadata: ["body": "\(record.body.prefix(200))"])
             return
         }
@@ -278,7 +293,10 @@ extension Dispatcher {
         let status = try await statuses.read(message.subject)
         if status?.isFinal == true { return }
         let last = status?.statusReason.map { " (last: \($0))" } ?? ""
-        try await finish(message.subject, .failed, reason: "its message was dead-lettered after \(DeployedNames.maxReceiveCount) receives: the dispatcher failed on it each time\(last)", logger: logger)
+        try await finish(
+            message.subject, .failed,
+            reason: "its message was dead-lettered after \(DeployedNames.maxReceiveCount) receives: the dispatcher failed on it each time\(last)",
+            logger: logger)
     }
 
     /// A task state event that failed all of Lambda's asynchronous tries, as its on-failure

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a schedule entry holds: the message to send when it is due, and the queue to send it to.
 struct ScheduledMessage: Codable, Sendable {
@@ -33,7 +34,8 @@ extension Dispatcher {
         let key = layout.scheduled(message.subject, attempt: message.attempt ?? 1, due: notBefore)
         try await store.objects.put(key, WishJSON.encode(ScheduledMessage(queue: spec.queue, message: later)), contentType: "application/json")
         let now = clock.now
-        try await statuses.merge(WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now, pending: .init(state: .pending, reason: reason, at: now)))
+        try await statuses.merge(
+            WishStatus(id: message.id, arrayIndex: message.arrayIndex, updatedAt: now, pending: .init(state: .pending, reason: reason, at: now)))
         logger.info("wish scheduled", metadata: ["notBefore": "\(RFC3339.format(notBefore))", "key": "\(key)"])
     }
 

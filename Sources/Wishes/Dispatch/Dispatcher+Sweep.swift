@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What one sweep found and did.
 public struct SweepReport: Sendable, Codable, Equatable {
@@ -122,7 +123,8 @@ extension Dispatcher {
                     guard let object = try await store.objects.get(entry.key) else { continue }
                     arns[String(decoding: object.body, as: UTF8.self)] = entry
                 } catch {
-                    logger.warning("in-flight attempt not checked; the next sweep will", metadata: ["attempt": "\(entry.identity.startedBy)", "error": "\(error)"])
+                    logger.warning(
+                        "in-flight attempt not checked; the next sweep will", metadata: ["attempt": "\(entry.identity.startedBy)", "error": "\(error)"])
                 }
             }
             guard !arns.isEmpty else { continue }

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Dispatcher {
     /// A task moved: record it, and when it stopped, decide: done, retried, or failed for good.
@@ -16,12 +17,16 @@ extension Dispatcher {
         logger[metadataKey: "wish"] = "\(identity.subject)"
         logger[metadataKey: "attempt"] = "\(identity.attempt)"
         let now = clock.now
-        var attempt = AttemptStatus(number: identity.attempt, state: .starting, taskArn: change.taskArn,
-                                    startedAt: change.startedAt.flatMap(RFC3339.parse))
+        var attempt = AttemptStatus(
+            number: identity.attempt, state: .starting, taskArn: change.taskArn,
+            startedAt: change.startedAt.flatMap(RFC3339.parse))
         switch change.lastStatus {
         case "RUNNING": attempt.state = .running
         case "STOPPED", "DEPROVISIONING":
-            guard change.lastStatus == "STOPPED" else { attempt.state = .running; break }
+            guard change.lastStatus == "STOPPED" else {
+                attempt.state = .running
+                break
+            }
             return try await stopped(change, identity: identity, logger: logger)
         default: break
         }
@@ -32,8 +37,10 @@ extension Dispatcher {
         try await decide(change, identity: identity, logger: logger)
         try await releaseRoom(of: identity, queue: Self.queue(ofGroup: change.group))
         // Only now, with the retry queued or the end's consequences done, may the sweep forget it.
-        try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: clock.now,
-                                            attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]))
+        try await statuses.merge(
+            WishStatus(
+                id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: clock.now,
+                attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]))
         try await store.settle(identity)
     }
 
@@ -46,7 +53,8 @@ extension Dispatcher {
         // interruption; a task stopped by ECS, a user or the sweep without a successful result failed.
         let stoppedFromOutside = ["SpotInterruption", "TaskFailedToStart", "TerminationNotice", "UserInitiated", "ServiceSchedulerInitiated"]
             .contains(change.stopCode ?? "")
-        let succeeded = exitCode == 0 && (result.map { $0.outcome == .succeeded } ?? !stoppedFromOutside)
+        let succeeded =
+            exitCode == 0 && (result.map { $0.outcome == .succeeded } ?? !stoppedFromOutside)
             && change.stopCode != "SpotInterruption" && change.stopCode != "TaskFailedToStart"
         let reason = Self.reason(exitCode: exitCode, stopCode: change.stopCode, stoppedReason: change.stoppedReason ?? container?.reason, result: result)
         let now = clock.now
@@ -55,7 +63,8 @@ extension Dispatcher {
             startedAt: change.startedAt.flatMap(RFC3339.parse), stoppedAt: change.stoppedAt.flatMap(RFC3339.parse) ?? now,
             exitCode: exitCode, stopCode: change.stopCode, reason: reason)
         var status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now, attempts: [attempt]))
-        logger.info("task stopped", metadata: ["exitCode": "\(exitCode.map(String.init) ?? "none")", "stopCode": "\(change.stopCode ?? "")", "reason": "\(reason)"])
+        logger.info(
+            "task stopped", metadata: ["exitCode": "\(exitCode.map(String.init) ?? "none")", "stopCode": "\(change.stopCode ?? "")", "reason": "\(reason)"])
         if status.isFinal {
             return try await afterFinal(status, logger: logger)
         }
@@ -67,15 +76,22 @@ extension Dispatcher {
         let cancelled = status.cancelRequestedAt != nil
         if identity.attempt < spec.attempts, action == .retry, !cancelled {
             let delay = Int.random(in: 0...(options.retryBaseSeconds << min(identity.attempt - 1, 6)))
-            try await enqueue(WishMessage(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, attempt: identity.attempt + 1),
-                              queue: spec.queue, delaySeconds: min(delay, 900))
+            try await enqueue(
+                WishMessage(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, attempt: identity.attempt + 1),
+                queue: spec.queue, delaySeconds: min(delay, 900))
             logger.info("attempt will be retried", metadata: ["nextAttempt": "\(identity.attempt + 1)", "delaySeconds": "\(delay)"])
             return
         }
-        let why = cancelled ? "cancelled" : action == .exit ? "attempt \(identity.attempt): \(reason) (evaluateOnExit says EXIT)"
-            : "attempt \(identity.attempt) of \(spec.attempts): \(reason)"
-        status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
-                                                     final: .init(state: .failed, reason: why, at: now)))
+        let why =
+            cancelled
+            ? "cancelled"
+            : action == .exit
+                ? "attempt \(identity.attempt): \(reason) (evaluateOnExit says EXIT)"
+                : "attempt \(identity.attempt) of \(spec.attempts): \(reason)"
+        status = try await statuses.merge(
+            WishStatus(
+                id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
+                final: .init(state: .failed, reason: why, at: now)))
         try await afterFinal(status, logger: logger)
     }
 

@@ -1,10 +1,11 @@
 import AsyncHTTPClient
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The function behind MakeAWish: turns queue messages into Fargate tasks, task events into
 /// statuses and retries, and a minute's tick into timeouts.
@@ -31,7 +32,9 @@ public struct Dispatcher: Sendable {
     }
 
     /// A dispatcher over any store: the in-memory one in unit tests (SQS and ECS stay `aws`'s).
-    package init(aws: AWSClients, store: WishStore, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()) {
+    package init(
+        aws: AWSClients, store: WishStore, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()
+    ) {
         self.aws = aws
         self.settings = settings
         self.options = options
@@ -69,8 +72,10 @@ public struct Dispatcher: Sendable {
     /// Records the end of a wish decided here (invalid, cancelled, a failed dependency, no attempts left).
     func finish(_ subject: WishSubject, _ state: WishState, reason: String, logger: Logger) async throws {
         let now = clock.now
-        let status = try await statuses.merge(WishStatus(id: subject.id, arrayIndex: subject.arrayIndex, updatedAt: now,
-                                                         final: .init(state: state, reason: reason, at: now)))
+        let status = try await statuses.merge(
+            WishStatus(
+                id: subject.id, arrayIndex: subject.arrayIndex, updatedAt: now,
+                final: .init(state: state, reason: reason, at: now)))
         logger.info("wish finished", metadata: ["wish": "\(subject)", "state": "\(status.state.rawValue)", "reason": "\(reason)"])
         try await afterFinal(status, logger: logger)
     }

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The three kinds of events that reach the dispatcher, told apart by their shape.
@@ -15,7 +15,11 @@ public enum DispatchEvent: Sendable {
             var Records: [JSONValue]?
             var detailType: String?
             var time: String?
-            enum CodingKeys: String, CodingKey { case Records, detailType = "detail-type", time }
+            enum CodingKeys: String, CodingKey {
+                case Records
+                case detailType = "detail-type"
+                case time
+            }
         }
         let probe: Probe
         do { probe = try JSONDecoder().decode(Probe.self, from: Data(bytes)) } catch {
@@ -92,10 +96,13 @@ extension SQSEvent {
 
 extension SQSEvent.Record {
     /// A record as Lambda's event source mapping builds it from a received message.
-    public init(messageId: String, receiptHandle: String, body: String, attributes: [String: String], messageAttributes: [String: MessageAttribute],
-                md5OfBody: String, eventSourceARN: String, awsRegion: String) {
-        self.init(messageId: messageId, receiptHandle: receiptHandle, body: body, attributes: attributes, eventSourceARN: eventSourceARN,
-                  messageAttributes: messageAttributes, md5OfBody: md5OfBody, eventSource: "aws:sqs", awsRegion: awsRegion)
+    public init(
+        messageId: String, receiptHandle: String, body: String, attributes: [String: String], messageAttributes: [String: MessageAttribute],
+        md5OfBody: String, eventSourceARN: String, awsRegion: String
+    ) {
+        self.init(
+            messageId: messageId, receiptHandle: receiptHandle, body: body, attributes: attributes, eventSourceARN: eventSourceARN,
+            messageAttributes: messageAttributes, md5OfBody: md5OfBody, eventSource: "aws:sqs", awsRegion: awsRegion)
     }
 }
 
@@ -113,7 +120,9 @@ public struct EventBridgeEvent<Detail: Sendable & Codable>: Sendable, Codable {
     public var detail: Detail
 
     enum CodingKeys: String, CodingKey {
-        case version, id, detailType = "detail-type", source, account, time, region, resources, detail
+        case version, id
+        case detailType = "detail-type"
+        case source, account, time, region, resources, detail
     }
 
     public init(id: String, detailType: String, source: String, account: String, time: String, region: String, resources: [String], detail: Detail) {
@@ -175,7 +184,8 @@ public struct TaskStateChange: Sendable, Codable {
     /// Which attempt of which wish this task is: from `startedBy`, else from the overrides' environment.
     public var identity: TaskIdentity? {
         if let startedBy, let identity = TaskIdentity(startedBy: startedBy) { return identity }
-        let environment = Dictionary((overrides?.containerOverrides ?? []).flatMap { $0.environment ?? [] }.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let environment = Dictionary(
+            (overrides?.containerOverrides ?? []).flatMap { $0.environment ?? [] }.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard let id = environment["WISH_ID"].flatMap(WishID.init), let attempt = environment["WISH_ATTEMPT"].flatMap(Int.init) else { return nil }
         return TaskIdentity(subject: WishSubject(id: id, arrayIndex: environment["WISH_ARRAY_INDEX"].flatMap(Int.init)), attempt: attempt)
     }
@@ -183,13 +193,16 @@ public struct TaskStateChange: Sendable, Codable {
 
 extension TaskStateChange {
     /// A state change as ECS reports it, for a stand-in that plays ECS.
-    public init(taskArn: String, clusterArn: String, taskDefinitionArn: String, lastStatus: String, desiredStatus: String, launchType: String,
-                capacityProviderName: String, cpu: String, memory: String, createdAt: String, startedBy: String?, group: String?,
-                stopCode: String?, stoppedReason: String?, startedAt: String?, stoppedAt: String?, containers: [Container], overrides: Overrides?) {
-        self.init(taskArn: taskArn, clusterArn: clusterArn, lastStatus: lastStatus, desiredStatus: desiredStatus, stopCode: stopCode,
-                  stoppedReason: stoppedReason, startedBy: startedBy, group: group, containers: containers, overrides: overrides,
-                  startedAt: startedAt, stoppedAt: stoppedAt, taskDefinitionArn: taskDefinitionArn, launchType: launchType,
-                  capacityProviderName: capacityProviderName, cpu: cpu, memory: memory, createdAt: createdAt, version: 1)
+    public init(
+        taskArn: String, clusterArn: String, taskDefinitionArn: String, lastStatus: String, desiredStatus: String, launchType: String,
+        capacityProviderName: String, cpu: String, memory: String, createdAt: String, startedBy: String?, group: String?,
+        stopCode: String?, stoppedReason: String?, startedAt: String?, stoppedAt: String?, containers: [Container], overrides: Overrides?
+    ) {
+        self.init(
+            taskArn: taskArn, clusterArn: clusterArn, lastStatus: lastStatus, desiredStatus: desiredStatus, stopCode: stopCode,
+            stoppedReason: stoppedReason, startedBy: startedBy, group: group, containers: containers, overrides: overrides,
+            startedAt: startedAt, stoppedAt: stoppedAt, taskDefinitionArn: taskDefinitionArn, launchType: launchType,
+            capacityProviderName: capacityProviderName, cpu: cpu, memory: memory, createdAt: createdAt, version: 1)
     }
 }
 
@@ -202,7 +215,8 @@ extension TaskStateChange.Container {
 extension TaskStateChange.Overrides {
     /// The overrides of a RunTask call, as the event repeats them.
     public init(_ overrides: ECS.TaskOverride) {
-        self.init(containerOverrides: overrides.containerOverrides?.map { .init(name: $0.name, environment: $0.environment, command: $0.command) },
-                  cpu: overrides.cpu, memory: overrides.memory)
+        self.init(
+            containerOverrides: overrides.containerOverrides?.map { .init(name: $0.name, environment: $0.environment, command: $0.command) },
+            cpu: overrides.cpu, memory: overrides.memory)
     }
 }

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOConcurrencyHelpers
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What one function environment knows, between reads of the shared marks, of asap launches refused
 /// for capacity: default launches are judged on it, so a batch reads the marks once, not per record.

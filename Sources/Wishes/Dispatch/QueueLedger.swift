@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The tasks a capped queue holds, one S3 object per queue changed only by compare-and-swap
 /// (`If-Match`), so that every environment and every event source mapping sees the same count and
@@ -84,8 +85,9 @@ struct QueueLedger: Sendable {
             var book = try object.map { try WishJSON.decode(Book.self, from: $0.body) } ?? Book()
             guard change(&book) else { return book }
             do {
-                try await objects.put(key, WishJSON.encode(book), contentType: "application/json",
-                                      condition: object.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
+                try await objects.put(
+                    key, WishJSON.encode(book), contentType: "application/json",
+                    condition: object.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
                 return book
             } catch ObjectStorageError.conditionFailed {
                 try? await Task.sleep(for: .milliseconds(Int.random(in: 0...(20 << min(race, 5)))))

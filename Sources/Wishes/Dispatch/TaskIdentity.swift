@@ -17,7 +17,9 @@ public struct TaskIdentity: Sendable, Equatable, Hashable {
 
     public init?(startedBy: String) {
         let parts = startedBy.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "wish", let id = WishID(String(parts[1])), let attempt = Int(parts[3]), (1...10).contains(attempt) else { return nil }
+        guard parts.count == 4, parts[0] == "wish", let id = WishID(String(parts[1])), let attempt = Int(parts[3]), (1...10).contains(attempt) else {
+            return nil
+        }
         let index: Int?
         if parts[2] == "x" { index = nil } else if let value = Int(parts[2]), value >= 0 { index = value } else { return nil }
         self.init(subject: WishSubject(id: id, arrayIndex: index), attempt: attempt)

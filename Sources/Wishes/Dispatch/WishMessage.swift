@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The body of a message on the `wishes` queues: which wish, which child, which attempt.
@@ -43,8 +43,10 @@ public struct WishMessage: Sendable, Codable, Equatable {
         }
     }
 
-    public init(id: WishID, arrayIndex: Int? = nil, attempt: Int? = nil, fanOutFrom: Int? = nil, spec: JSONValue? = nil,
-                callback: CallbackTry? = nil, ended: Bool? = nil) {
+    public init(
+        id: WishID, arrayIndex: Int? = nil, attempt: Int? = nil, fanOutFrom: Int? = nil, spec: JSONValue? = nil,
+        callback: CallbackTry? = nil, ended: Bool? = nil
+    ) {
         self.id = id
         self.arrayIndex = arrayIndex
         self.attempt = attempt

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import NIOCore
 import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Speaks the Lambda Runtime API (2018-06-01): take the next event, answer it, or report an error.
 ///
@@ -97,7 +98,8 @@ public struct LambdaRuntimeClient: Sendable {
     }
 
     func call(_ operation: String, _ method: String, _ url: String, body: [UInt8]?, headers: [String: String], timeout: TimeAmount?)
-        async throws(LambdaRuntimeError) -> (Int, HTTPHeaders, [UInt8]) {
+        async throws(LambdaRuntimeError) -> (Int, HTTPHeaders, [UInt8])
+    {
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }

@@ -1,14 +1,15 @@
+import Logging
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import Logging
 
 /// Writes one JSON object per line to stdout, as CloudWatch Logs parses and filters them.
 ///

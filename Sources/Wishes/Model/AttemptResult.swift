@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// How one attempt ended, as the task itself writes it (`attempts/{n}/result.json`).
@@ -24,7 +24,9 @@ public struct AttemptResult: Sendable, Codable, Equatable {
     /// What the default work says: the wish and the counting.
     public var message: String?
 
-    public init(outcome: Outcome, exitCode: Int, reason: String, startedAt: Date, stoppedAt: Date, outputBytes: Int, outputTruncated: Bool, message: String? = nil) {
+    public init(
+        outcome: Outcome, exitCode: Int, reason: String, startedAt: Date, stoppedAt: Date, outputBytes: Int, outputTruncated: Bool, message: String? = nil
+    ) {
         self.outcome = outcome
         self.exitCode = exitCode
         self.reason = reason

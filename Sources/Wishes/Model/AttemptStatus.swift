@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// One try of a wish (or of one array child): the task that ran it and how it ended.
@@ -22,8 +22,10 @@ public struct AttemptStatus: Sendable, Codable, Equatable {
     /// report of its end moves no retry and wakes no dependent.
     public var settled: Bool?
 
-    public init(number: Int, state: WishState, taskArn: String? = nil, startedAt: Date? = nil, stoppedAt: Date? = nil,
-                exitCode: Int? = nil, stopCode: String? = nil, reason: String? = nil, settled: Bool? = nil) {
+    public init(
+        number: Int, state: WishState, taskArn: String? = nil, startedAt: Date? = nil, stoppedAt: Date? = nil,
+        exitCode: Int? = nil, stopCode: String? = nil, reason: String? = nil, settled: Bool? = nil
+    ) {
         self.number = number
         self.state = state
         self.taskArn = taskArn

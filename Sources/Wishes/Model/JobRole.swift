@@ -13,19 +13,23 @@ public enum JobRole {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[3].isEmpty else { return false }
         let partition = parts[1]
-        guard partition == "aws" || (partition.hasPrefix("aws-") && partition.count > 4
-            && partition.dropFirst(4).allSatisfy({ ($0.isASCII && $0.isLowercase) || $0 == "-" })) else { return false }
+        guard
+            partition == "aws"
+                || (partition.hasPrefix("aws-") && partition.count > 4
+                    && partition.dropFirst(4).allSatisfy({ ($0.isASCII && $0.isLowercase) || $0 == "-" }))
+        else { return false }
         guard parts[4].count == 12, parts[4].allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
         guard parts[5].hasPrefix("role/") else { return false }
         let rest = parts[5].dropFirst("role/".count)
         let segments = rest.split(separator: "/", omittingEmptySubsequences: false)
         guard let name = segments.last, (1...64).contains(name.count),
-              name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+=,.@_-".unicodeScalars.contains($0)) })
+            name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "+=,.@_-".unicodeScalars.contains($0)) })
         else { return false }
         let path = segments.dropLast()
         // The path as IAM writes it: "/" alone, or "/a/b/" (the slashes around the segments count).
         guard path.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.allSatisfy { (0x21...0x7E).contains($0.value) } }),
-              path.reduce(1, { $0 + $1.count + 1 }) <= 512 else { return false }
+            path.reduce(1, { $0 + $1.count + 1 }) <= 512
+        else { return false }
         return true
     }
 

@@ -67,7 +67,8 @@ public enum NetworkAddress: Sendable, Hashable, CustomStringConvertible {
     public enum Restriction: String, Sendable, Equatable {
         case loopback, unspecified, metadata
         case linkLocal = "link-local"
-        case `private`, shared = "shared (carrier-grade NAT)"
+        case `private`
+        case shared = "shared (carrier-grade NAT)"
         case multicast, broadcast, reserved, documentation
         case uniqueLocal = "unique local (IPv6 private)"
         case tunnel = "a tunnel that hides its IPv4 address (Teredo)"

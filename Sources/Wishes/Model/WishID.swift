@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A wish's id: 26 characters of Crockford base32 (a ULID), time-ordered, safe in URLs and S3 keys.
@@ -15,7 +15,8 @@ public struct WishID: Sendable, Hashable, Comparable, Codable, CustomStringConve
     public init?(_ text: String) {
         let lower = text.lowercased()
         guard lower.utf8.count == 26, lower.utf8.allSatisfy({ Self.alphabet.contains($0) }),
-              let first = lower.utf8.first, first <= UInt8(ascii: "7") else { return nil }
+            let first = lower.utf8.first, first <= UInt8(ascii: "7")
+        else { return nil }
         rawValue = lower
     }
 

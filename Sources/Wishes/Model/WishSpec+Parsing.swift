@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 extension WishSpec {
@@ -47,7 +47,9 @@ extension WishSpec {
             checker.fail("wish", "required unless command is given")
         }
         if let name = checker.string("name", maxLength: maxNameLength) {
-            if name.isEmpty || !name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }) {
+            if name.isEmpty
+                || !name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") })
+            {
                 checker.fail("name", "must be 1 to \(maxNameLength) characters of A-Z, a-z, 0-9, _ and -")
             } else {
                 spec.name = name
@@ -55,14 +57,16 @@ extension WishSpec {
         }
         spec.environment = checker.environment()
         if let overrides = try? JSONEncoder().encode(OverrideSize(command: command, environment: spec.environment)),
-           overrides.count > maxOverrideBytes {
+            overrides.count > maxOverrideBytes
+        {
             checker.fail("command", "command and environment together take \(overrides.count) bytes; ECS overrides allow \(maxOverrideBytes)")
         }
         let vcpus = checker.number("vcpus") ?? defaultVCPUs
         let memory = checker.integer("memory", in: 1...Int.max) ?? defaultMemory
         if let allowed = FargateSize.allowedMemory(vcpus: vcpus) {
             if !allowed.contains(memory) {
-                checker.fail("memory", "\(memory) MiB is not a Fargate size for \(vcpus.decimalText) vCPU; allowed: \(allowed.map(String.init).joined(separator: ", "))")
+                checker.fail(
+                    "memory", "\(memory) MiB is not a Fargate size for \(vcpus.decimalText) vCPU; allowed: \(allowed.map(String.init).joined(separator: ", "))")
             }
         } else if object["vcpus"] != nil {
             checker.fail("vcpus", "must be one of Fargate's values: \(FargateSize.table.map { $0.vcpus.decimalText }.joined(separator: ", "))")
@@ -70,7 +74,9 @@ extension WishSpec {
         spec.vcpus = vcpus
         spec.memory = memory
         if let queue = checker.string("queue", maxLength: 64) {
-            if let value = WishQueue(rawValue: queue) { spec.queue = value } else {
+            if let value = WishQueue(rawValue: queue) {
+                spec.queue = value
+            } else {
                 checker.fail("queue", "must be one of \(WishQueue.allCases.map(\.rawValue).joined(separator: ", "))")
             }
         }
@@ -101,7 +107,9 @@ extension WishSpec {
         }
         spec.evaluateOnExit = checker.exitRules()
         if let role = checker.string("jobRoleArn", maxLength: JobRole.maxLength) {
-            if JobRole.isValid(role) { spec.jobRoleArn = role } else {
+            if JobRole.isValid(role) {
+                spec.jobRoleArn = role
+            } else {
                 checker.fail("jobRoleArn", "must be an IAM role ARN such as arn:aws:iam::123456789012:role/my-job")
             }
         }
@@ -194,7 +202,8 @@ extension WishSpec {
                 for (index, item) in items.enumerated() {
                     let field = "environment[\(index)]"
                     guard case .object(let pair) = item, case .string(let name)? = pair["name"],
-                          case .string(let value)? = pair["value"], pair.count == 2 else {
+                        case .string(let value)? = pair["value"], pair.count == 2
+                    else {
                         // The value is never echoed back: it may be a secret.
                         fail(field, "must be an object with string fields name and value")
                         continue
@@ -229,14 +238,21 @@ extension WishSpec {
                 var rules: [ExitRule] = []
                 for (index, item) in items.enumerated() {
                     let field = "evaluateOnExit[\(index)]"
-                    guard case .object(let rule) = item else { fail(field, "must be an object"); continue }
+                    guard case .object(let rule) = item else {
+                        fail(field, "must be an object")
+                        continue
+                    }
                     var parsed = ExitRule(action: .retry)
                     for key in rule.keys.sorted() where !["onExitCode", "onReason", "onStatusReason", "action"].contains(key) {
                         fail("\(field).\(key)", "unknown field (known: action, onExitCode, onReason, onStatusReason)")
                     }
                     switch rule["action"] {
                     case .string(let action)?:
-                        if let value = ExitRule.Action(rawValue: action.uppercased()) { parsed.action = value } else { fail("\(field).action", "must be RETRY or EXIT") }
+                        if let value = ExitRule.Action(rawValue: action.uppercased()) {
+                            parsed.action = value
+                        } else {
+                            fail("\(field).action", "must be RETRY or EXIT")
+                        }
                     default: fail("\(field).action", "required: RETRY or EXIT")
                     }
                     func pattern(_ key: String) -> String? {

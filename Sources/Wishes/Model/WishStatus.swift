@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// What is known of one wish (or one array child), as the three writers (web, dispatcher, task)
@@ -34,8 +34,10 @@ public struct WishStatus: Sendable, Codable, Equatable {
         }
     }
 
-    public init(id: WishID, arrayIndex: Int? = nil, createdAt: Date? = nil, updatedAt: Date? = nil, pending: Mark? = nil,
-                attempts: [AttemptStatus] = [], final: Mark? = nil, cancelRequestedAt: Date? = nil, callback: CallbackStatus? = nil) {
+    public init(
+        id: WishID, arrayIndex: Int? = nil, createdAt: Date? = nil, updatedAt: Date? = nil, pending: Mark? = nil,
+        attempts: [AttemptStatus] = [], final: Mark? = nil, cancelRequestedAt: Date? = nil, callback: CallbackStatus? = nil
+    ) {
         self.id = id
         self.arrayIndex = arrayIndex
         self.createdAt = createdAt

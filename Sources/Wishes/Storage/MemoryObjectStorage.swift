@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOConcurrencyHelpers
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `ObjectStorage` in memory, with S3's semantics where Wishes relies on them: conditional writes,
 /// key-ordered listing in pages, suffix ranges, deletes of absent keys. For unit tests, and it
@@ -46,7 +47,9 @@ package final class MemoryObjectStorage: ObjectStorage {
     package func tail(_ key: String, bytes: Int) async throws -> StoredObject? {
         count("tail")
         return state.withLockedValue { state in
-            state.objects[key].map { StoredObject(body: Array($0.body.suffix(max(0, bytes))), etag: $0.etag, lastModified: $0.lastModified, size: $0.body.count) }
+            state.objects[key].map {
+                StoredObject(body: Array($0.body.suffix(max(0, bytes))), etag: $0.etag, lastModified: $0.lastModified, size: $0.body.count)
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// `ObjectStorage` in one S3 bucket. AWS's errors pass through as they are (callers tell an outage
@@ -40,14 +40,16 @@ package struct S3ObjectStorage: ObjectStorage {
 
     @discardableResult
     package func put(_ key: String, _ body: [UInt8], contentType: String, condition: WriteCondition?, sensitive: Bool) async throws -> String? {
-        let precondition: S3.Precondition? = switch condition {
-        case .absent: .noneExists
-        case .matches(let etag): .matches(etag: etag)
-        case nil: nil
-        }
+        let precondition: S3.Precondition? =
+            switch condition {
+            case .absent: .noneExists
+            case .matches(let etag): .matches(etag: etag)
+            case nil: nil
+            }
         do {
-            return try await s3.putObject(bucket: bucket, key: key, body: body, contentType: contentType, precondition: precondition,
-                                          kmsKeyID: sensitive ? sensitiveKeyID : nil)
+            return try await s3.putObject(
+                bucket: bucket, key: key, body: body, contentType: contentType, precondition: precondition,
+                kmsKeyID: sensitive ? sensitiveKeyID : nil)
         } catch {
             if condition != nil, S3Client.isLostRace(error) { throw ObjectStorageError.conditionFailed(key: key) }
             throw error
@@ -59,10 +61,12 @@ package struct S3ObjectStorage: ObjectStorage {
     }
 
     package func list(prefix: String, startAfter: String?, continuation: String?, maxKeys: Int?) async throws -> KeyPage {
-        let page = try await s3.listObjectsV2(bucket: bucket, prefix: prefix, maxKeys: maxKeys, continuationToken: continuation,
-                                              startAfter: continuation == nil ? startAfter : nil)
-        return KeyPage(keys: page.objects.map { StoredKey(key: $0.key, size: $0.size, lastModified: $0.lastModified) },
-                       continuation: page.isTruncated ? page.nextContinuationToken : nil)
+        let page = try await s3.listObjectsV2(
+            bucket: bucket, prefix: prefix, maxKeys: maxKeys, continuationToken: continuation,
+            startAfter: continuation == nil ? startAfter : nil)
+        return KeyPage(
+            keys: page.objects.map { StoredKey(key: $0.key, size: $0.size, lastModified: $0.lastModified) },
+            continuation: page.isTruncated ? page.nextContinuationToken : nil)
     }
 
     static func stored(_ object: S3.Object) -> StoredObject {

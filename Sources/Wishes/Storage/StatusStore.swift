@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Reads and writes `status.json` with compare-and-swap (`If-Match` / `If-None-Match`), so
@@ -55,8 +55,9 @@ package struct StatusStore: Sendable {
             // a change: nothing is written, and the status keeps the time it last changed.
             if let current, merged.sameExceptUpdatedAt(current.status) { return current.status }
             do {
-                try await objects.put(layout.status(subject), try WishJSON.encode(merged), contentType: "application/json",
-                                      condition: current.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
+                try await objects.put(
+                    layout.status(subject), try WishJSON.encode(merged), contentType: "application/json",
+                    condition: current.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
                 return merged
             } catch ObjectStorageError.conditionFailed {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 0...(5 << min(race, 6)))))

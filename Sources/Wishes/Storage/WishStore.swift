@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOConcurrencyHelpers
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Every read and write of a wish's objects: specs, secrets, statuses, claims, results, output,
 /// index entries, dependents and the array tally, over one `ObjectStorage`.
@@ -58,10 +59,19 @@ package struct WishStore: Sendable {
         do {
             let created = try await withThrowingTaskGroup(of: WishStatus?.self) { group in
                 if let secrets {
-                    group.addTask { try await objects.put(layout.secrets(id), secrets, contentType: "application/json", condition: nil, sensitive: true); return nil }
+                    group.addTask {
+                        try await objects.put(layout.secrets(id), secrets, contentType: "application/json", condition: nil, sensitive: true)
+                        return nil
+                    }
                 }
-                group.addTask { try await objects.put(layout.spec(id), redacted, contentType: "application/json"); return nil }
-                group.addTask { try await objects.put(layout.indexEntry(id), Array(spec.queue.rawValue.utf8), contentType: "text/plain"); return nil }
+                group.addTask {
+                    try await objects.put(layout.spec(id), redacted, contentType: "application/json")
+                    return nil
+                }
+                group.addTask {
+                    try await objects.put(layout.indexEntry(id), Array(spec.queue.rawValue.utf8), contentType: "text/plain")
+                    return nil
+                }
                 group.addTask { try await statuses.merge(first, seen: .absent) }
                 var status: WishStatus?
                 for try await written in group { status = written ?? status }
@@ -152,7 +162,9 @@ package struct WishStore: Sendable {
         let entries = try await objects.listAll(prefix: prefix, limit: limit)
         let waiters = entries.compactMap { WishID(String($0.key.dropFirst(prefix.count))) }
         let queues = await concurrentMap(waiters, limit: 16) { waiter in
-            (try? await objects.get(layout.dependent(of: id, waiter: waiter))).flatMap { $0.flatMap { WishQueue(rawValue: String(decoding: $0.body, as: UTF8.self)) } }
+            (try? await objects.get(layout.dependent(of: id, waiter: waiter))).flatMap {
+                $0.flatMap { WishQueue(rawValue: String(decoding: $0.body, as: UTF8.self)) }
+            }
                 ?? .default
         }
         return Array(zip(waiters, queues))
@@ -169,8 +181,9 @@ package struct WishStore: Sendable {
             var tally = try stored.map { try WishJSON.decode(ChildTally.self, from: $0.body) } ?? ChildTally(size: size)
             guard tally.record(index, succeeded: state == .succeeded) else { return tally }
             do {
-                try await objects.put(key, WishJSON.encode(tally), contentType: "application/json",
-                                      condition: stored.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
+                try await objects.put(
+                    key, WishJSON.encode(tally), contentType: "application/json",
+                    condition: stored.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
                 return tally
             } catch ObjectStorageError.conditionFailed {
                 // Every lost race is another child counted; the children of one array end in bursts.
@@ -206,7 +219,8 @@ package struct WishStore: Sendable {
 
     /// One page of the newest-first index.
     package func index(after: WishID?, continuation: String?, maxKeys: Int) async throws -> (ids: [WishID], continuation: String?) {
-        let page = try await objects.list(prefix: layout.indexPrefix, startAfter: after.map { layout.indexEntry($0) }, continuation: continuation, maxKeys: maxKeys)
+        let page = try await objects.list(
+            prefix: layout.indexPrefix, startAfter: after.map { layout.indexEntry($0) }, continuation: continuation, maxKeys: maxKeys)
         return (page.keys.compactMap { layout.id(fromIndexKey: $0.key) }, page.continuation)
     }
 }

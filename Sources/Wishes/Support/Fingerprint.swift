@@ -1,8 +1,9 @@
 import Crypto
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Keyed fingerprints (HMAC-SHA256, lower-case hex) for values that must be compared later but not
@@ -15,7 +16,8 @@ public enum Fingerprint {
     /// Equal strings, compared in time that does not depend on where they differ: a token checked
     /// with `==` tells an attacker, by its timing, how much of a guess was right.
     public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }

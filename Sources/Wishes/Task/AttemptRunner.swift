@@ -1,16 +1,17 @@
 import AsyncHTTPClient
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import NIOConcurrencyHelpers
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOFoundationEssentialsCompat
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One attempt of one wish, inside its Fargate task: load the spec, do the work, stream the
 /// output, write the result, and exit with the work's exit code so ECS and S3 agree.
@@ -25,15 +26,21 @@ public final class AttemptRunner: Sendable {
     let store: WishStore
     private let state = NIOLockedValueBox<(interrupted: Bool, child: ChildProcess?)>((false, nil))
 
-    public convenience init(aws: AWSClients, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger, clock: any WallClock = SystemClock()) {
+    public convenience init(
+        aws: AWSClients, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger,
+        clock: any WallClock = SystemClock()
+    ) {
         let objects = S3ObjectStorage(s3: aws.s3, bucket: settings.bucket)
-        self.init(aws: aws, store: WishStore(objects: objects, layout: settings.layout, specCacheSize: 1), settings: settings, options: options,
-                  baseEnvironment: baseEnvironment, logger: logger, clock: clock)
+        self.init(
+            aws: aws, store: WishStore(objects: objects, layout: settings.layout, specCacheSize: 1), settings: settings, options: options,
+            baseEnvironment: baseEnvironment, logger: logger, clock: clock)
     }
 
     /// An attempt over any store: the in-memory one in unit tests (STS stays `aws`'s).
-    package init(aws: AWSClients, store: WishStore, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger,
-                 clock: any WallClock = SystemClock()) {
+    package init(
+        aws: AWSClients, store: WishStore, settings: WishesSettings, options: AttemptOptions, baseEnvironment: [String: String], logger: Logger,
+        clock: any WallClock = SystemClock()
+    ) {
         self.aws = aws
         self.store = store
         self.settings = settings
@@ -78,7 +85,8 @@ public final class AttemptRunner: Sendable {
         }
         // RUNNING from the task itself, as EventBridge's event may be lost; the launch recorded the task's ARN.
         try? await merge(AttemptStatus(number: attempt, state: .running, startedAt: startedAt))
-        logger.info("attempt started", metadata: ["wish": "\(subject)", "attempt": "\(attempt)", "command": "\(spec.command == nil ? "count to three" : "command")"])
+        logger.info(
+            "attempt started", metadata: ["wish": "\(subject)", "attempt": "\(attempt)", "command": "\(spec.command == nil ? "count to three" : "command")"])
 
         if let command = spec.command {
             return await runCommand(command, spec: spec, startedAt: startedAt, output: output)
@@ -97,7 +105,8 @@ public final class AttemptRunner: Sendable {
                 return await finish(.interrupted, exitCode: 128 + SIGTERM, reason: "interrupted (SIGTERM) before three", startedAt: startedAt, output: output)
             }
             if let limit, ContinuousClock.now - began > limit {
-                return await finish(.timedOut, exitCode: 128 + SIGTERM, reason: "timed out after \(spec.timeoutSeconds ?? 0) s", startedAt: startedAt, output: output)
+                return await finish(
+                    .timedOut, exitCode: 128 + SIGTERM, reason: "timed out after \(spec.timeoutSeconds ?? 0) s", startedAt: startedAt, output: output)
             }
             output.append(Array("\(word)\n".utf8))
         }
@@ -142,8 +151,9 @@ public final class AttemptRunner: Sendable {
         let commandEnvironment = environment
         do {
             return try await JobCredentialsServer.run(keys: keys, roleArn: role, logger: logger) { address in
-                await self.runChild(command, environment: commandEnvironment.merging(address.environment) { _, ours in ours }, spec: spec,
-                                    startedAt: startedAt, output: output)
+                await self.runChild(
+                    command, environment: commandEnvironment.merging(address.environment) { _, ours in ours }, spec: spec,
+                    startedAt: startedAt, output: output)
             }
         } catch {
             return await finish(.failed, exitCode: 1, reason: "cannot serve the job role's credentials: \(error)", startedAt: startedAt, output: output)
@@ -158,14 +168,18 @@ public final class AttemptRunner: Sendable {
             return state.interrupted
         }
         if alreadyInterrupted {
-            return await finish(.interrupted, exitCode: 128 + SIGTERM, reason: "interrupted (SIGTERM) before the command started", startedAt: startedAt, output: output)
+            return await finish(
+                .interrupted, exitCode: 128 + SIGTERM, reason: "interrupted (SIGTERM) before the command started", startedAt: startedAt, output: output)
         }
         let timedOut = NIOLockedValueBox(false)
         let exitCode: Int32
         do {
             exitCode = try await withThrowingTaskGroup(of: Int32?.self) { group in
                 group.addTask { try await child.run() }
-                group.addTask { await self.streamOutput(output); return nil }
+                group.addTask {
+                    await self.streamOutput(output)
+                    return nil
+                }
                 if let seconds = spec.timeoutSeconds {
                     group.addTask {
                         try await Task.sleep(for: .seconds(seconds))
@@ -224,14 +238,16 @@ public final class AttemptRunner: Sendable {
     }
 
     /// Writes the output and the result; exits non-zero if the result cannot be written.
-    func finish(_ outcome: AttemptResult.Outcome, exitCode: Int32, reason: String, startedAt: Date, output: OutputBuffer, message: String? = nil) async -> Int32 {
+    func finish(_ outcome: AttemptResult.Outcome, exitCode: Int32, reason: String, startedAt: Date, output: OutputBuffer, message: String? = nil) async -> Int32
+    {
         // A command that exits 0 when told to stop (a shell trap) did not succeed: the task's exit
         // code says what happened, as `timeout` (124) and a SIGTERM death (143) would.
         var exitCode = exitCode
         if exitCode == 0, outcome == .timedOut { exitCode = 124 }
         if exitCode == 0, outcome == .interrupted { exitCode = 128 + SIGTERM }
-        let result = AttemptResult(outcome: outcome, exitCode: Int(exitCode), reason: reason, startedAt: startedAt, stoppedAt: clock.now,
-                                   outputBytes: output.totalBytes, outputTruncated: output.isTruncated, message: message)
+        let result = AttemptResult(
+            outcome: outcome, exitCode: Int(exitCode), reason: reason, startedAt: startedAt, stoppedAt: clock.now,
+            outputBytes: output.totalBytes, outputTruncated: output.isTruncated, message: message)
         do {
             let kept = output.snapshot(markSent: true)
             try await retrying("write the output") { try await self.store.putOutput(kept, of: self.options.identity) }
@@ -242,7 +258,9 @@ public final class AttemptRunner: Sendable {
             logger.error("result not written; the attempt must not count as a success", metadata: ["error": "\(error)"])
             return exitCode == 0 ? 1 : exitCode
         }
-        logger.info("attempt finished", metadata: ["outcome": "\(outcome.rawValue)", "exitCode": "\(exitCode)", "reason": "\(reason)", "outputBytes": "\(output.totalBytes)"])
+        logger.info(
+            "attempt finished",
+            metadata: ["outcome": "\(outcome.rawValue)", "exitCode": "\(exitCode)", "reason": "\(reason)", "outputBytes": "\(output.totalBytes)"])
         return exitCode
     }
 

@@ -1,12 +1,13 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The keys of a wish's job role: assumed with the task's own credentials, kept, and assumed again
 /// before they run out, so whoever asks always gets keys with time left.
@@ -27,8 +28,10 @@ public actor JobRoleKeys {
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var lastError: (any Error)?
 
-    public init(refreshWithin: TimeInterval = 15 * 60, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger,
-                source: @escaping Source) {
+    public init(
+        refreshWithin: TimeInterval = 15 * 60, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger,
+        source: @escaping Source
+    ) {
         self.source = source
         self.refreshWithin = refreshWithin
         self.now = now
@@ -86,7 +89,8 @@ public actor JobRoleKeys {
             }
             _ = try? await renew()
             if current?.expires(within: refreshWithin + 60, of: now()) ?? true {
-                logger.warning("cannot renew the job role's keys ahead of time; trying again in 30 s", metadata: ["error": "\(lastError.map { "\($0)" } ?? "none")"])
+                logger.warning(
+                    "cannot renew the job role's keys ahead of time; trying again in 30 s", metadata: ["error": "\(lastError.map { "\($0)" } ?? "none")"])
                 do { try await Task.sleep(for: .seconds(30)) } catch { return }
             }
         }
@@ -128,8 +132,10 @@ public enum JobCredentialsServer {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     /// Serves `keys` for `roleArn` while `body` runs with the address, then closes the endpoint.
-    public static func run<T: Sendable>(keys: JobRoleKeys, roleArn: String, logger: Logger,
-                                        _ body: @Sendable (Address) async throws -> T) async throws -> T {
+    public static func run<T: Sendable>(
+        keys: JobRoleKeys, roleArn: String, logger: Logger,
+        _ body: @Sendable (Address) async throws -> T
+    ) async throws -> T {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -200,8 +206,10 @@ public enum JobCredentialsServer {
     }
 
     /// The answer to one request: the token first (so a caller without it learns nothing of the path).
-    static func answer(_ request: HTTPRequestHead, path: String, token: String, keys: JobRoleKeys, roleArn: String,
-                       logger: Logger) async -> (HTTPResponseStatus, [UInt8]) {
+    static func answer(
+        _ request: HTTPRequestHead, path: String, token: String, keys: JobRoleKeys, roleArn: String,
+        logger: Logger
+    ) async -> (HTTPResponseStatus, [UInt8]) {
         func refuse(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> (HTTPResponseStatus, [UInt8]) {
             (status, Array((try? JSONEncoder().encode(Refusal(code: code, message: message))) ?? Data()))
         }
@@ -220,8 +228,9 @@ public enum JobCredentialsServer {
         do {
             let credentials = try await keys.credentials()
             let expiration = credentials.expiration ?? Date().addingTimeInterval(900)
-            let answer = Answer(RoleArn: roleArn, AccessKeyId: credentials.accessKeyId, SecretAccessKey: credentials.secretAccessKey,
-                                Token: credentials.sessionToken ?? "", Expiration: expiration.formatted(Date.ISO8601FormatStyle()))
+            let answer = Answer(
+                RoleArn: roleArn, AccessKeyId: credentials.accessKeyId, SecretAccessKey: credentials.secretAccessKey,
+                Token: credentials.sessionToken ?? "", Expiration: expiration.formatted(Date.ISO8601FormatStyle()))
             return (.ok, Array(try JSONEncoder().encode(answer)))
         } catch {
             logger.warning("the job role's keys are unavailable", metadata: ["role": "\(roleArn)", "error": "\(error)"])

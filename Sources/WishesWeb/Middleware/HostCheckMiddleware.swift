@@ -23,8 +23,9 @@ struct HostCheckMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.badRequest, "missing_host", "send a Host header naming this web")
         }
         guard allowed.allows(host: host) else {
-            throw APIError(.misdirectedRequest, "misdirected_request",
-                                     "this web does not answer to \(host); its names are loopback ones and those in WISHES_WEB_ALLOWED_HOSTS")
+            throw APIError(
+                .misdirectedRequest, "misdirected_request",
+                "this web does not answer to \(host); its names are loopback ones and those in WISHES_WEB_ALLOWED_HOSTS")
         }
         return try await next(request, context)
     }

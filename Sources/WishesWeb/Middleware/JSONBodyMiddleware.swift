@@ -14,8 +14,9 @@ struct JSONBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         let hasBody = request.headers[.transferEncoding] != nil || (request.headers[.contentLength].map { $0 != "0" } ?? false)
         guard contentType != nil || hasBody else { return try await next(request, context) }
         guard let contentType, Self.isJSON(contentType) else {
-            throw APIError(.unsupportedMediaType, "unsupported_media_type",
-                                     "the API takes application/json bodies, not \(contentType ?? "a body without Content-Type"): send Content-Type: application/json")
+            throw APIError(
+                .unsupportedMediaType, "unsupported_media_type",
+                "the API takes application/json bodies, not \(contentType ?? "a body without Content-Type"): send Content-Type: application/json")
         }
         return try await next(request, context)
     }

@@ -25,8 +25,10 @@ struct OriginCheckMiddleware<Context: RequestContext>: RouterMiddleware {
             // sandboxed frame, the other source of null, is cross-site to every origin.
             let ownNull = origin == "null" && request.headers[Self.secFetchSite]?.lowercased() == "same-origin"
             guard ownNull || allowed.isOwn(origin: origin, requestHost: host) else {
-                throw APIError(.forbidden, "cross_site_request",
-                                         "\(request.method.rawValue) from origin \(origin) is refused: only this web's own pages may send it; add a name to WISHES_WEB_ALLOWED_HOSTS if it is this web's")
+                throw APIError(
+                    .forbidden, "cross_site_request",
+                    "\(request.method.rawValue) from origin \(origin) is refused: only this web's own pages may send it; add a name to WISHES_WEB_ALLOWED_HOSTS if it is this web's"
+                )
             }
         }
         return try await next(request, context)

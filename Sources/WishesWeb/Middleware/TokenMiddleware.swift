@@ -17,7 +17,8 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
         let authorization = request.headers[.authorization] ?? ""
         if WebPaths.isAPI(path) {
             if Self.bearer(authorization).map({ Fingerprint.constantTimeEqual($0, token) }) == true { return try await next(request, context) }
-            let message = Self.bearer(authorization) == nil && !authorization.isEmpty
+            let message =
+                Self.bearer(authorization) == nil && !authorization.isEmpty
                 ? "the API takes only Authorization: Bearer <WISHES_API_TOKEN>; basic auth and the sign-in cookie are for the pages"
                 : "send Authorization: Bearer <WISHES_API_TOKEN>"
             throw APIError(.unauthorized, "unauthorized", message, headers: [.wwwAuthenticate: "Bearer realm=\"Wishes API\""])
@@ -42,8 +43,9 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The password of `Basic base64(user:password)`.
     static func basicPassword(_ header: String) -> String? {
         guard header.count > 6, header.prefix(6).lowercased() == "basic ",
-              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":") else { return nil }
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
         return String(text[text.index(after: colon)...])
     }
 }

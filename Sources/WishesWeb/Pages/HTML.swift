@@ -49,15 +49,15 @@ enum HTML {
     }
 
     static let style = """
-    body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1f;background:#fafafa}
-    header{background:#2d1b69;color:#fff;padding:.6rem 1rem}header a{color:#fff;margin-right:1rem;text-decoration:none}
-    .brand{font-weight:700}main{max-width:60rem;margin:1.5rem auto;padding:0 1rem}
-    button.wish{font-size:1.3rem;padding:.8rem 1.4rem;background:#6b3fd4;color:#fff;border:0;border-radius:.5rem;cursor:pointer}
-    input,select,textarea{font:inherit;padding:.3rem;width:100%;box-sizing:border-box}label{display:block;margin:.6rem 0 .2rem}
-    table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px solid #ddd;text-align:left}
-    .state{padding:.1rem .4rem;border-radius:.3rem;font-size:.85rem;font-weight:600;background:#ddd}
-    .succeeded{background:#c8f0cf}.failed{background:#f6c9c9}.running,.starting{background:#cfe3ff}.runnable,.pending{background:#fff1c2}
-    pre{background:#111;color:#eee;padding:.8rem;overflow:auto;max-height:30rem}.problems{color:#9b1c1c}
-    details{margin:1rem 0}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:0 1rem}
-    """
+        body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1f;background:#fafafa}
+        header{background:#2d1b69;color:#fff;padding:.6rem 1rem}header a{color:#fff;margin-right:1rem;text-decoration:none}
+        .brand{font-weight:700}main{max-width:60rem;margin:1.5rem auto;padding:0 1rem}
+        button.wish{font-size:1.3rem;padding:.8rem 1.4rem;background:#6b3fd4;color:#fff;border:0;border-radius:.5rem;cursor:pointer}
+        input,select,textarea{font:inherit;padding:.3rem;width:100%;box-sizing:border-box}label{display:block;margin:.6rem 0 .2rem}
+        table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px solid #ddd;text-align:left}
+        .state{padding:.1rem .4rem;border-radius:.3rem;font-size:.85rem;font-weight:600;background:#ddd}
+        .succeeded{background:#c8f0cf}.failed{background:#f6c9c9}.running,.starting{background:#cfe3ff}.runnable,.pending{background:#fff1c2}
+        pre{background:#111;color:#eee;padding:.8rem;overflow:auto;max-height:30rem}.problems{color:#9b1c1c}
+        details{margin:1rem 0}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:0 1rem}
+        """
 }

@@ -25,7 +25,8 @@ public struct AllowedHosts: Sendable, Equatable {
         var names: [Authority] = []
         for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
             guard let name = Authority(item) else {
-                throw .invalid("WISHES_WEB_ALLOWED_HOSTS", "names '\(item)', which is not a host[:port] (e.g. d1234.cloudfront.net, wishes.example.com:8443, [::1])")
+                throw .invalid(
+                    "WISHES_WEB_ALLOWED_HOSTS", "names '\(item)', which is not a host[:port] (e.g. d1234.cloudfront.net, wishes.example.com:8443, [::1])")
             }
             names.append(name)
         }

@@ -30,7 +30,8 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
             rest = ""
         }
         if host.hasSuffix("."), !host.hasPrefix("[") { host = host.dropLast() }
-        guard !host.isEmpty, host.hasPrefix("[") || host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }) else {
+        guard !host.isEmpty, host.hasPrefix("[") || host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") })
+        else {
             return nil
         }
         self.host = host.lowercased()
@@ -38,7 +39,8 @@ public struct Authority: Sendable, Hashable, CustomStringConvertible {
             port = nil
         } else {
             guard rest.first == ":", let number = Int(rest.dropFirst()), rest.count <= 6, (1...65535).contains(number),
-                  rest.dropFirst().allSatisfy(\.isNumber) else { return nil }
+                rest.dropFirst().allSatisfy(\.isNumber)
+            else { return nil }
             port = number
         }
     }

@@ -35,10 +35,13 @@ actor LocalCloudProcess {
 
         /// Clients for the local cloud's moto and its Fargate stand-in.
         func aws() throws -> AWSClients {
-            guard let endpoint = Endpoint(url: endpoint), let ecsEndpoint = Endpoint(url: ecs) else { throw TestError("bad endpoints \(self.endpoint), \(ecs)") }
+            guard let endpoint = Endpoint(url: endpoint), let ecsEndpoint = Endpoint(url: ecs) else {
+                throw TestError("bad endpoints \(self.endpoint), \(ecs)")
+            }
             let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: ecsEndpoint, .secretsmanager: endpoint])
             let keys = Credentials(accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken)
-            return AWSClients(client: AWSClient(configuration: configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys)))
+            return AWSClients(
+                client: AWSClient(configuration: configuration, httpClient: TestAWS.httpClient, credentialProvider: StaticCredentialProvider(keys)))
         }
 
         /// `Authorization: Bearer <apiToken>`, as a program calls the local web.
@@ -53,7 +56,8 @@ actor LocalCloudProcess {
         func submit(_ body: String) async throws -> String {
             let posted = try await call("POST", "/api/wishes", body: body, headers: ["Content-Type": "application/json"])
             guard posted.status == 202, let object = try JSONSerialization.jsonObject(with: Data(posted.body.utf8)) as? [String: Any],
-                  let id = object["id"] as? String else { throw TestError("submit answered \(posted.status): \(posted.body)") }
+                let id = object["id"] as? String
+            else { throw TestError("submit answered \(posted.status): \(posted.body)") }
             return id
         }
 
@@ -65,7 +69,8 @@ actor LocalCloudProcess {
             while ContinuousClock.now < deadline {
                 let answer = try await call("GET", "/api/wishes/\(id)")
                 if answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
-                   let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED" {
+                    let status = object["state"] as? String, status == "SUCCEEDED" || status == "FAILED"
+                {
                     return object
                 }
                 try await Task.sleep(for: .milliseconds(200))
@@ -75,8 +80,10 @@ actor LocalCloudProcess {
 
         /// What boto3 needs to reach the same moto.
         var pythonEnvironment: [String: String] {
-            ["AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
-             "AWS_SESSION_TOKEN": credentials.sessionToken, "AWS_DEFAULT_REGION": "us-east-1"]
+            [
+                "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+                "AWS_SESSION_TOKEN": credentials.sessionToken, "AWS_DEFAULT_REGION": "us-east-1",
+            ]
         }
     }
 
@@ -118,8 +125,11 @@ actor LocalCloudProcess {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["--port", String(try freePort()), "--count-interval", "0", "--state-file", stateFile.path,
-                             "--schedule-seconds", "3", "--instances", "3", "--spot-interruption-rate", "0"] + arguments
+        process.arguments =
+            [
+                "--port", String(try freePort()), "--count-interval", "0", "--state-file", stateFile.path,
+                "--schedule-seconds", "3", "--instances", "3", "--spot-interruption-rate", "0",
+            ] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["WISHES_EXIT_WITH_PARENT"] = "1"
         // A token of the test runner's environment would change what the suites check: the local
@@ -133,7 +143,8 @@ actor LocalCloudProcess {
         try process.run()
         for _ in 0..<600 {
             if let data = try? Data(contentsOf: stateFile), var state = try? JSONDecoder().decode(State.self, from: data),
-               let port = URL(string: state.web)?.port, canConnect(port: UInt16(port)) {
+                let port = URL(string: state.web)?.port, canConnect(port: UInt16(port))
+            {
                 state.log = log.path
                 state.pid = process.processIdentifier
                 return (state, process)

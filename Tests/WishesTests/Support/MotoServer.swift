@@ -1,7 +1,8 @@
 import Foundation
 import Wishes
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real moto server on loopback, started once per test process and killed when it exits.
@@ -54,8 +55,10 @@ actor MotoServer {
     ///   - server: `waitress` or `werkzeug`; by default waitress when it is installed.
     ///   - wireLog: where the server appends each request's method and target as received.
     ///   - arguments: more of the launcher's options (`--fault-rate 0.5`).
-    static func withPrivateServer<T>(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil, arguments: [String] = [],
-                                     _ body: (Instance) async throws -> T) async throws -> T {
+    static func withPrivateServer<T>(
+        host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil, arguments: [String] = [],
+        _ body: (Instance) async throws -> T
+    ) async throws -> T {
         let (instance, process) = try await start(host: host, server: server, wireLog: wireLog, arguments: arguments)
         do {
             let result = try await body(instance)
@@ -73,8 +76,10 @@ actor MotoServer {
         try await offPool { process.waitUntilExit() }
     }
 
-    private static func start(host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil,
-                              arguments: [String] = []) async throws -> (Instance, Process) {
+    private static func start(
+        host: String = "127.0.0.1", server: String = "auto", wireLog: URL? = nil,
+        arguments: [String] = []
+    ) async throws -> (Instance, Process) {
         let directory = FileManager.default.temporaryDirectory
         let name = "moto-\(UUID().uuidString.prefix(8))"
         let credentialsFile = directory.appendingPathComponent("\(name).json")
@@ -85,8 +90,11 @@ actor MotoServer {
         // Port 0: the launcher binds a free port itself and names it in the file, so no other
         // process can take the port between a choice here and its bind.
         // 32 threads: each SQS long poll holds one for its whole wait, and many suites poll at once.
-        process.arguments = ["python3", Python.repository.appendingPathComponent("scripts/lib/moto_server.py").path,
-                             "-H", host, "-p", "0", "--threads", "32", "--server", server, "--credentials-file", credentialsFile.path]
+        process.arguments =
+            [
+                "python3", Python.repository.appendingPathComponent("scripts/lib/moto_server.py").path,
+                "-H", host, "-p", "0", "--threads", "32", "--server", server, "--credentials-file", credentialsFile.path,
+            ]
             + (wireLog.map { ["--wire-log", $0.path] } ?? []) + arguments
         process.standardInput = FileHandle.nullDevice
         let handle = try FileHandle(forWritingTo: log)
@@ -105,7 +113,9 @@ actor MotoServer {
             }
             guard process.isRunning else {
                 let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                throw TestError("moto_server.py exited \(process.terminationStatus) before it was ready (is moto installed? pip install 'moto[server]' boto3); \(log.path):\n\(text.suffix(3000))")
+                throw TestError(
+                    "moto_server.py exited \(process.terminationStatus) before it was ready (is moto installed? pip install 'moto[server]' boto3); \(log.path):\n\(text.suffix(3000))"
+                )
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -115,8 +125,9 @@ actor MotoServer {
 
     /// The role's credentials, through our own STS client as production code would get them.
     static func assumeRole(_ roleArn: String, endpoint: Endpoint, as admin: Credentials, durationSeconds: Int = 43_200) async throws -> Credentials {
-        let client = AWSClient(configuration: AWSConfiguration(region: "us-east-1", endpoints: [.sts: endpoint]), httpClient: TestAWS.httpClient,
-                               credentialProvider: StaticCredentialProvider(admin))
+        let client = AWSClient(
+            configuration: AWSConfiguration(region: "us-east-1", endpoints: [.sts: endpoint]), httpClient: TestAWS.httpClient,
+            credentialProvider: StaticCredentialProvider(admin))
         return try await STSClient(client: client).assumeRole(roleArn: roleArn, sessionName: "wishes-tests", durationSeconds: durationSeconds)
     }
 }

@@ -6,7 +6,9 @@ enum Python {
     /// The checkout's top folder.
     static let repository = scripts.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func run<Output: Decodable & Sendable>(_ script: String, input: some Encodable, environment: [String: String] = [:], as: Output.Type = Output.self) async throws -> Output {
+    static func run<Output: Decodable & Sendable>(_ script: String, input: some Encodable, environment: [String: String] = [:], as: Output.Type = Output.self)
+        async throws -> Output
+    {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wishes-py-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

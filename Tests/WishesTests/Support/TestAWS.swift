@@ -24,8 +24,9 @@ struct TestAWS {
     static func at(_ moto: MotoServer.Instance, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10))) -> TestAWS {
         let endpoint = moto.endpoint
         let configuration = AWSConfiguration(region: "us-east-1", endpoints: [.sqs: endpoint, .s3: endpoint, .ecs: endpoint, .sts: endpoint])
-        let client = AWSClient(configuration: configuration, httpClient: httpClient,
-                               credentialProvider: StaticCredentialProvider(moto.credentials), retry: retry)
+        let client = AWSClient(
+            configuration: configuration, httpClient: httpClient,
+            credentialProvider: StaticCredentialProvider(moto.credentials), retry: retry)
         return TestAWS(endpoint: endpoint, client: client, roleCredentials: moto.credentials)
     }
 
@@ -34,9 +35,11 @@ struct TestAWS {
 
     /// What boto3, the aws CLI or one of our binaries needs to reach the same server as the same role.
     var pythonEnvironment: [String: String] {
-        ["AWS_ENDPOINT_URL": endpoint.description, "AWS_ACCESS_KEY_ID": roleCredentials.accessKeyId,
-         "AWS_SECRET_ACCESS_KEY": roleCredentials.secretAccessKey, "AWS_SESSION_TOKEN": roleCredentials.sessionToken ?? "",
-         "AWS_DEFAULT_REGION": "us-east-1"]
+        [
+            "AWS_ENDPOINT_URL": endpoint.description, "AWS_ACCESS_KEY_ID": roleCredentials.accessKeyId,
+            "AWS_SECRET_ACCESS_KEY": roleCredentials.secretAccessKey, "AWS_SESSION_TOKEN": roleCredentials.sessionToken ?? "",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        ]
     }
 
     static func uniqueName(_ prefix: String) -> String {

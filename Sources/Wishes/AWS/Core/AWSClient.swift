@@ -1,13 +1,14 @@
 import AsyncHTTPClient
 import Crypto
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Logging
 import NIOCore
 import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Signs, sends and retries calls to AWS over one pooled HTTP client.
 ///
@@ -95,7 +96,8 @@ public struct AWSClient: Sendable {
                 continue
             }
             guard attempt < retry.maxAttempts, Self.isRetryable(failure),
-                  let cost = retry.quota.acquire(timeout: wasTimeout) else {
+                let cost = retry.quota.acquire(timeout: wasTimeout)
+            else {
                 throw failure
             }
             retryCost = cost
@@ -106,10 +108,12 @@ public struct AWSClient: Sendable {
             }
             let delay = retry.delay(beforeAttempt: attempt)
             if let deadline = Self.deadline, ContinuousClock.now + delay >= deadline { throw failure }
-            logger.debug("retrying AWS call", metadata: [
-                "service": "\(request.service.rawValue)", "operation": "\(request.operation)",
-                "attempt": "\(attempt + 1)", "error": "\(failure)",
-            ])
+            logger.debug(
+                "retrying AWS call",
+                metadata: [
+                    "service": "\(request.service.rawValue)", "operation": "\(request.operation)",
+                    "attempt": "\(attempt + 1)", "error": "\(failure)",
+                ])
             try? await Task.sleep(for: delay)
             attempt += 1
         }
@@ -166,9 +170,14 @@ public struct AWSClient: Sendable {
             // The future-based call, awaited: the async `execute` starts an actor and an unstructured
             // task per request, whose jobs wake a thread of the global pool every time (~15 % of the
             // dispatcher's CPU in `perf`); this one completes on the event loop the caller runs on.
-            let task = httpClient.execute(request: http, delegate: ResponseAccumulator(request: http, maxBodySize: maxResponseBytes),
-                                          eventLoop: .indifferent, deadline: .now() + TimeAmount(limit))
-            let response = try await withTaskCancellationHandler { try await task.get() } onCancel: { task.cancel() }
+            let task = httpClient.execute(
+                request: http, delegate: ResponseAccumulator(request: http, maxBodySize: maxResponseBytes),
+                eventLoop: .indifferent, deadline: .now() + TimeAmount(limit))
+            let response = try await withTaskCancellationHandler {
+                try await task.get()
+            } onCancel: {
+                task.cancel()
+            }
             return AWSResponse(
                 status: Int(response.status.code),
                 headers: response.headers.map { ($0.name, $0.value) },

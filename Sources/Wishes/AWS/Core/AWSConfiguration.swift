@@ -37,7 +37,8 @@ public struct AWSConfiguration: Sendable, Equatable {
         let ignore = environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
         for service in AWSService.allCases where !ignore {
             let specific = "AWS_ENDPOINT_URL_\(service.environmentID)"
-            let (variable, value) = environment[specific].map { (specific, $0) }
+            let (variable, value) =
+                environment[specific].map { (specific, $0) }
                 ?? environment["AWS_ENDPOINT_URL"].map { ("AWS_ENDPOINT_URL", $0) } ?? ("", "")
             guard !value.isEmpty else { continue }
             guard let endpoint = Endpoint(url: value) else { throw .invalidEndpoint(variable: variable, value: value) }

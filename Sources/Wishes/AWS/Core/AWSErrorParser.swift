@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Reads the error out of a failed response, whichever protocol the service speaks:
@@ -19,7 +19,9 @@ enum AWSErrorParser {
                 code = afterHash.split(separator: ":").first.map(String.init)
             }
             message = string("message") ?? string("Message") ?? ""
-        } else if let tree = try? XMLTree.parse(response.body), let error = tree.name == "Error" ? tree : tree.child("Errors")?.child("Error") ?? tree.child("Error") {
+        } else if let tree = try? XMLTree.parse(response.body),
+            let error = tree.name == "Error" ? tree : tree.child("Errors")?.child("Error") ?? tree.child("Error")
+        {
             code = error.child("Code")?.text
             message = error.child("Message")?.text ?? ""
         }
@@ -34,9 +36,11 @@ enum AWSErrorParser {
             // S3's 301/307 for a bucket elsewhere names the bucket's region in a header, HEAD included.
             let region = response.header("x-amz-bucket-region")
             let endpoint = (try? XMLTree.parse(response.body))?.child("Endpoint")?.text
-            message = [message.isEmpty ? "AWS answered with a redirect, which is not followed" : message,
-                       region.map { "the bucket is in region \($0): set AWS_REGION=\($0) or use a bucket in this client's region" },
-                       endpoint.map { "(endpoint \($0))" }].compactMap { $0 }.joined(separator: "; ")
+            message = [
+                message.isEmpty ? "AWS answered with a redirect, which is not followed" : message,
+                region.map { "the bucket is in region \($0): set AWS_REGION=\($0) or use a bucket in this client's region" },
+                endpoint.map { "(endpoint \($0))" },
+            ].compactMap { $0 }.joined(separator: "; ")
         }
         return AWSServiceError(
             service: service,

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// AWS's JSON protocols (1.0 for SQS, 1.1 for ECS): a POST to `/` whose `X-Amz-Target` names the operation.

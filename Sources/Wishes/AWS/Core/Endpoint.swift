@@ -28,7 +28,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
             guard let close = authority.firstIndex(of: "]") else { return nil }
             host = String(authority[...close])
             let after = authority[authority.index(after: close)...]
-            if after.isEmpty { port = nil } else {
+            if after.isEmpty {
+                port = nil
+            } else {
                 guard after.hasPrefix(":"), let value = Int(after.dropFirst()) else { return nil }
                 port = value
             }

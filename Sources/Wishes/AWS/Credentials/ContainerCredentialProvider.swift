@@ -1,12 +1,13 @@
 import AsyncHTTPClient
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import NIOCore
 import NIOFoundationEssentialsCompat
 import NIOHTTP1
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The ECS task role, served by the container agent at `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
 /// (on 169.254.170.2) or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with the authorization token when set.
@@ -57,7 +58,8 @@ public struct ContainerCredentialProvider: CredentialProvider {
 
     public func credentials() async throws -> Credentials {
         guard Self.isAllowed(url) else {
-            throw CredentialError.containerEndpoint("\(url) is not allowed: use https, or http to loopback or the ECS/EKS link-local address, as the AWS SDKs require")
+            throw CredentialError.containerEndpoint(
+                "\(url) is not allowed: use https, or http to loopback or the ECS/EKS link-local address, as the AWS SDKs require")
         }
         var request = HTTPClientRequest(url: url)
         if let file = authorizationTokenFile {

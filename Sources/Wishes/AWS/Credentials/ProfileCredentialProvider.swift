@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A named profile from the shared files (`~/.aws/credentials`, then `~/.aws/config`), as the CLI reads them.
@@ -20,7 +20,8 @@ public struct ProfileCredentialProvider: CredentialProvider {
     /// The profile's keys, or nil when neither file has a section for it.
     func section() -> [String: String]? {
         if let text = try? String(contentsOfFile: credentialsFile, encoding: .utf8),
-           let section = Self.parse(text)[profile] {
+            let section = Self.parse(text)[profile]
+        {
             return section
         }
         if let text = try? String(contentsOfFile: configFile, encoding: .utf8) {

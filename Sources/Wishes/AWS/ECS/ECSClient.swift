@@ -15,22 +15,32 @@ public struct ECSClient: Sendable {
     /// Starts tasks. ECS reports capacity and placement problems in `failures`, not as an error.
     public func runTask(_ input: ECS.RunTaskInput) async throws(AWSClientError) -> ECS.TasksOutput {
         if let token = input.clientToken, token.isEmpty || token.count > 64 {
-            throw .service(AWSServiceError(service: .ecs, operation: "RunTask", code: "InvalidParameterException",
-                                           message: "clientToken must be 1 to 64 characters, not \(token.count)", statusCode: 400))
+            throw .service(
+                AWSServiceError(
+                    service: .ecs, operation: "RunTask", code: "InvalidParameterException",
+                    message: "clientToken must be 1 to 64 characters, not \(token.count)", statusCode: 400))
         }
         return try await json.call(client, "RunTask", input)
     }
 
     /// Describes up to 100 tasks, with their tags.
     public func describeTasks(cluster: String?, tasks: [String]) async throws(AWSClientError) -> ECS.TasksOutput {
-        struct Input: Encodable { var cluster: String?; var tasks: [String]; var include = ["TAGS"] }
+        struct Input: Encodable {
+            var cluster: String?
+            var tasks: [String]
+            var include = ["TAGS"]
+        }
         return try await json.call(client, "DescribeTasks", Input(cluster: cluster, tasks: tasks))
     }
 
     /// Stops a task; `reason` shows as its `stoppedReason`.
     @discardableResult
     public func stopTask(cluster: String?, task: String, reason: String?) async throws(AWSClientError) -> ECS.Task? {
-        struct Input: Encodable { var cluster: String?; var task: String; var reason: String? }
+        struct Input: Encodable {
+            var cluster: String?
+            var task: String
+            var reason: String?
+        }
         struct Output: Decodable { var task: ECS.Task? }
         return try await json.call(client, "StopTask", Input(cluster: cluster, task: task, reason: reason.map { String($0.prefix(255)) }), as: Output.self).task
     }

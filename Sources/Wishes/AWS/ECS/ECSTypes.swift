@@ -184,7 +184,10 @@ public enum ECS {
         public var desiredStatus: String?
         public var nextToken: String?
         public var maxResults: Int?
-        public init(cluster: String? = nil, family: String? = nil, startedBy: String? = nil, desiredStatus: String? = nil, nextToken: String? = nil, maxResults: Int? = nil) {
+        public init(
+            cluster: String? = nil, family: String? = nil, startedBy: String? = nil, desiredStatus: String? = nil, nextToken: String? = nil,
+            maxResults: Int? = nil
+        ) {
             self.cluster = cluster
             self.family = family
             self.startedBy = startedBy

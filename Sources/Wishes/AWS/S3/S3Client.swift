@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// S3 over REST/XML: path-style on custom endpoints (moto, LocalStack), virtual-hosted on AWS.
@@ -22,17 +22,22 @@ public struct S3Client: Sendable {
         return ("/" + URIEncoding.encode(bucket) + (key == nil ? "" : "/" + encodedKey), nil)
     }
 
-    func request(_ operation: String, _ method: String, bucket: String, key: String? = nil,
-                 query: [SignableRequest.QueryItem] = [], headers: [SignableRequest.Header] = [], body: [UInt8] = []) -> AWSRequest {
+    func request(
+        _ operation: String, _ method: String, bucket: String, key: String? = nil,
+        query: [SignableRequest.QueryItem] = [], headers: [SignableRequest.Header] = [], body: [UInt8] = []
+    ) -> AWSRequest {
         let (path, hostPrefix) = location(bucket: bucket, key: key)
-        return AWSRequest(service: .s3, operation: operation, method: method, path: path, query: query,
-                          headers: headers, body: body, hostPrefix: hostPrefix)
+        return AWSRequest(
+            service: .s3, operation: operation, method: method, path: path, query: query,
+            headers: headers, body: body, hostPrefix: hostPrefix)
     }
 
     public func createBucket(_ bucket: String) async throws(AWSClientError) {
         var body: [UInt8] = []
         if client.configuration.region != "us-east-1" {
-            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(client.configuration.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+            body = Array(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(client.configuration.region)</LocationConstraint></CreateBucketConfiguration>"
+                    .utf8)
         }
         _ = try await client.send(request("CreateBucket", "PUT", bucket: bucket, body: body))
     }
@@ -56,8 +61,10 @@ public struct S3Client: Sendable {
         }
         for (name, value) in metadata.sorted(by: { $0.key < $1.key }) {
             guard value.allSatisfy({ $0.isASCII && !$0.isNewline }), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
-                throw .service(AWSServiceError(service: .s3, operation: "PutObject", code: "InvalidArgument",
-                                               message: "metadata \(name) must be ASCII without line breaks", statusCode: 400))
+                throw .service(
+                    AWSServiceError(
+                        service: .s3, operation: "PutObject", code: "InvalidArgument",
+                        message: "metadata \(name) must be ASCII without line breaks", statusCode: 400))
             }
             headers.append(.init("x-amz-meta-\(name.lowercased())", value))
         }
@@ -75,7 +82,8 @@ public struct S3Client: Sendable {
             return response.header("ETag")
         } catch let error where error.serviceError?.followsUncertainAttempt == true && Self.isLostRace(error) {
             guard let writeToken, let current = try? await headObject(bucket: bucket, key: key),
-                  current.metadata[Self.writeTokenName] == writeToken else { throw error }
+                current.metadata[Self.writeTokenName] == writeToken
+            else { throw error }
             return current.etag
         }
     }
@@ -88,11 +96,13 @@ public struct S3Client: Sendable {
     }
 
     /// Writes an object only if none has the key; false when another writer got there first.
-    public func putObjectIfAbsent(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream") async throws(AWSClientError) -> Bool {
+    public func putObjectIfAbsent(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream") async throws(AWSClientError)
+        -> Bool
+    {
         do {
             try await putObject(bucket: bucket, key: key, body: body, contentType: contentType, precondition: .noneExists)
             return true
-        } catch where Self.isLostRace(error) {
+        } catch  where Self.isLostRace(error) {
             return false
         }
     }

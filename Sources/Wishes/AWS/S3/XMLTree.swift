@@ -38,7 +38,10 @@ public struct XMLTree: Sendable, Equatable {
         mutating func skip(past literal: StaticString) throws(ParseError) {
             let count = literal.utf8CodeUnitCount
             while index + count <= bytes.count {
-                if starts(with: literal) { index += count; return }
+                if starts(with: literal) {
+                    index += count
+                    return
+                }
                 index += 1
             }
             throw fail("unterminated construct, expected \(literal)")
@@ -46,11 +49,17 @@ public struct XMLTree: Sendable, Equatable {
 
         mutating func skipMisc() throws(ParseError) {
             while index < bytes.count {
-                if isSpace(bytes[index]) { index += 1 }
-                else if starts(with: "<?") { try skip(past: "?>") }
-                else if starts(with: "<!--") { try skip(past: "-->") }
-                else if starts(with: "<!DOCTYPE") { try skip(past: ">") }
-                else { return }
+                if isSpace(bytes[index]) {
+                    index += 1
+                } else if starts(with: "<?") {
+                    try skip(past: "?>")
+                } else if starts(with: "<!--") {
+                    try skip(past: "-->")
+                } else if starts(with: "<!DOCTYPE") {
+                    try skip(past: ">")
+                } else {
+                    return
+                }
             }
         }
 
@@ -142,9 +151,13 @@ public struct XMLTree: Sendable, Equatable {
             case "apos": return [UInt8(ascii: "'")]
             default:
                 let scalar: UInt32?
-                if body.hasPrefix("#x") || body.hasPrefix("#X") { scalar = UInt32(body.dropFirst(2), radix: 16) }
-                else if body.hasPrefix("#") { scalar = UInt32(body.dropFirst()) }
-                else { scalar = nil }
+                if body.hasPrefix("#x") || body.hasPrefix("#X") {
+                    scalar = UInt32(body.dropFirst(2), radix: 16)
+                } else if body.hasPrefix("#") {
+                    scalar = UInt32(body.dropFirst())
+                } else {
+                    scalar = nil
+                }
                 guard let scalar, let unicode = Unicode.Scalar(scalar) else { throw fail("unknown entity &\(body);") }
                 return Array(String(Character(unicode)).utf8)
             }

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// STS over the Query protocol (a form-encoded POST, an XML answer): temporary credentials for a role,
@@ -32,8 +32,9 @@ public struct STSClient: Sendable {
     /// A Query-protocol call: the parameters form-encoded in the body. SigV4's encoding is a valid
     /// form encoding (space as `%20`), so the body reads the same to every server.
     static func request(_ operation: String, _ parameters: [(String, String)]) -> AWSRequest {
-        AWSRequest(service: .sts, operation: operation, method: "POST", path: "/",
-                   headers: [.init("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-                   body: Array(URIEncoding.query(parameters.map { (name: $0.0, value: $0.1) }).utf8))
+        AWSRequest(
+            service: .sts, operation: operation, method: "POST", path: "/",
+            headers: [.init("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+            body: Array(URIEncoding.query(parameters.map { (name: $0.0, value: $0.1) }).utf8))
     }
 }

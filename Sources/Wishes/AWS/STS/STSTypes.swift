@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// STS's rules and shapes, as the Query protocol carries them.
@@ -22,14 +22,20 @@ public enum STS {
     }
 
     static func check(sessionName: String, durationSeconds: Int?) throws(AWSClientError) {
-        let allowed = sessionName.unicodeScalars.allSatisfy { $0.isASCII && ((("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)) || "_+=,.@-".unicodeScalars.contains($0)) }
+        let allowed = sessionName.unicodeScalars.allSatisfy {
+            $0.isASCII && ((("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)) || "_+=,.@-".unicodeScalars.contains($0))
+        }
         if !(2...64).contains(sessionName.count) || !allowed {
-            throw .service(AWSServiceError(service: .sts, operation: "AssumeRole", code: "ValidationError",
-                                           message: InputError.sessionName(sessionName).description, statusCode: 400))
+            throw .service(
+                AWSServiceError(
+                    service: .sts, operation: "AssumeRole", code: "ValidationError",
+                    message: InputError.sessionName(sessionName).description, statusCode: 400))
         }
         if let durationSeconds, !(900...43_200).contains(durationSeconds) {
-            throw .service(AWSServiceError(service: .sts, operation: "AssumeRole", code: "ValidationError",
-                                           message: InputError.duration(durationSeconds).description, statusCode: 400))
+            throw .service(
+                AWSServiceError(
+                    service: .sts, operation: "AssumeRole", code: "ValidationError",
+                    message: InputError.duration(durationSeconds).description, statusCode: 400))
         }
     }
 
@@ -49,11 +55,14 @@ public enum STS {
             return value
         }
         let expiration = try field("Expiration")
-        guard let expires = (try? Date(expiration, strategy: .iso8601))
-                ?? (try? Date(expiration, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) else {
+        guard
+            let expires = (try? Date(expiration, strategy: .iso8601))
+                ?? (try? Date(expiration, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        else {
             throw MissingField(name: "an ISO 8601 Expiration (got \(expiration))")
         }
-        return Credentials(accessKeyId: try field("AccessKeyId"), secretAccessKey: try field("SecretAccessKey"),
-                           sessionToken: try field("SessionToken"), expiration: expires)
+        return Credentials(
+            accessKeyId: try field("AccessKeyId"), secretAccessKey: try field("SecretAccessKey"),
+            sessionToken: try field("SessionToken"), expiration: expires)
     }
 }

@@ -28,28 +28,34 @@ enum ASCII {
     /// Whether `text` equals `lowercaseName` ignoring ASCII case; `lowercaseName` is already lower-case.
     static func equalsIgnoringCase(_ text: String, _ lowercaseName: String) -> Bool {
         guard text.utf8.count == lowercaseName.utf8.count else { return false }
-        return withBytes(text) { a in withBytes(lowercaseName) { b in
-            for index in a.indices where lower(a[index]) != b[index] { return false }
-            return true
-        } }
+        return withBytes(text) { a in
+            withBytes(lowercaseName) { b in
+                for index in a.indices where lower(a[index]) != b[index] { return false }
+                return true
+            }
+        }
     }
 
     /// Byte equality: `==` on `String` compares canonical equivalence, which SigV4 does not want
     /// and which costs a normalization check for every pair that differs.
     static func same(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
-        return withBytes(a) { a in withBytes(b) { b in
-            for index in a.indices where a[index] != b[index] { return false }
-            return true
-        } }
+        return withBytes(a) { a in
+            withBytes(b) { b in
+                for index in a.indices where a[index] != b[index] { return false }
+                return true
+            }
+        }
     }
 
     /// Byte order, as SigV4 sorts names and query parameters.
     static func precedes(_ a: String, _ b: String) -> Bool {
-        withBytes(a) { a in withBytes(b) { b in
-            let common = Swift.min(a.count, b.count)
-            for index in 0..<common where a[index] != b[index] { return a[index] < b[index] }
-            return a.count < b.count
-        } }
+        withBytes(a) { a in
+            withBytes(b) { b in
+                let common = Swift.min(a.count, b.count)
+                for index in 0..<common where a[index] != b[index] { return a[index] < b[index] }
+                return a.count < b.count
+            }
+        }
     }
 }
