@@ -15,7 +15,7 @@ struct Resources {
     static func createBucket(_ s3: S3Client, _ bucket: String) async throws(AWSClientError) {
         do {
             try await s3.createBucket(bucket)
-        } catch  where error.isCode("BucketAlreadyOwnedByYou") {}
+        } catch  where error.isCode(.bucketAlreadyOwnedByYou) {}
     }
 
     static func create(aws: AWSClients, bucket: String, functionTimeout: Int, logger: Logger) async throws -> Resources {

@@ -75,7 +75,7 @@ struct DispatcherTests {
             settings.containerName = "count-to-three"
             let dispatcher = Dispatcher(aws: AWSClients(client: aws.client), settings: settings)
             await #expect { _ = try await invoke(dispatcher, "scheduled-event.json") } throws: {
-                ($0 as? AWSClientError)?.isCode("ClusterNotFoundException") == true
+                ($0 as? AWSClientError)?.isCode(.clusterNotFound) == true
             }
             _ = try await aws.client.send(ecs.request("CreateCluster", ["clusterName": cluster]))
             let report = try await invoke(dispatcher, "scheduled-event.json")

@@ -34,7 +34,7 @@ import Testing
                         do {
                             try await aws.s3.putObject(bucket: bucket, key: "claim", body: Array("writer \(writer)".utf8), precondition: .noneExists)
                             return true
-                        } catch let error as AWSClientError where error.isCode("PreconditionFailed") || error.isCode("ConditionalRequestConflict") {
+                        } catch let error as AWSClientError where error.isCode(.preconditionFailed, .conditionalRequestConflict) {
                             return false
                         }
                     }
@@ -119,7 +119,7 @@ import Testing
                 ($0 as? AWSClientError)?.serviceError.map { $0.code == "NoSuchKey" && $0.statusCode == 404 } ?? false
             }
             await #expect { _ = try await aws.s3.headObject(bucket: bucket, key: "gone") } throws: {
-                ($0 as? AWSClientError)?.isCode("NotFound") == true
+                ($0 as? AWSClientError)?.isCode(.notFound) == true
             }
         }
     }
@@ -127,7 +127,7 @@ import Testing
     @Test func namesAMissingBucket() async throws {
         let aws = try await TestAWS.moto()
         await #expect { _ = try await aws.s3.getObject(bucket: "no-such-bucket-here", key: "k") } throws: {
-            ($0 as? AWSClientError)?.isCode("NoSuchBucket") == true
+            ($0 as? AWSClientError)?.isCode(.noSuchBucket) == true
         }
     }
 

@@ -86,7 +86,7 @@ import Testing
         let aws = try await TestAWS.moto()
         let eleven = (0..<11).map { SQS.OutgoingMessage(id: "\($0)", body: "x") }
         await #expect { _ = try await aws.sqs.sendMessageBatch(queueURL: "http://unused", eleven) } throws: {
-            ($0 as? AWSClientError)?.isCode("TooManyEntriesInBatchRequest") == true
+            ($0 as? AWSClientError)?.isCode(.tooManyEntriesInBatchRequest) == true
         }
         let huge = SQS.OutgoingMessage(id: "big", body: String(repeating: "x", count: SQSClient.maxMessageBytes + 1))
         await #expect { try await aws.sqs.sendMessage(queueURL: "http://unused", huge) } throws: {

@@ -148,8 +148,7 @@ extension Dispatcher {
         case .room:
             let holds = (message.holds ?? 0) + 1
             again.holds = holds
-            let ceiling = min(Self.sqsMaxDelaySeconds, options.gateWaitSeconds << min(holds - 1, 10))
-            delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
+            delay = Backoff.seconds(base: options.gateWaitSeconds, cap: Self.sqsMaxDelaySeconds, jitter: .equal, afterFailures: holds)
         }
         if seen.status?.pending?.reason != hold.reason {
             try await statuses.merge(

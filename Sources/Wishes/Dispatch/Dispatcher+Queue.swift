@@ -159,8 +159,7 @@ extension Dispatcher {
         // asap tries again sooner: while it is refused the default queues hold (see `admission`), so
         // the capacity that frees up is asap's to take.
         let base = spec.queue.isASAP ? max(1, options.capacityBackoffSeconds / 6) : options.capacityBackoffSeconds
-        let ceiling = min(900, base << min(tries - 1, 10))
-        let delay = Int.random(in: (ceiling / 2)...max(ceiling / 2, ceiling))
+        let delay = Backoff.seconds(base: base, cap: Self.sqsMaxDelaySeconds, jitter: .equal, afterFailures: tries)
         let now = clock.now
         try await statuses.merge(
             WishStatus(

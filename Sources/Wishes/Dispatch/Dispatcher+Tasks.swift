@@ -75,10 +75,10 @@ extension Dispatcher {
         let action = ExitRule.decide(spec.evaluateOnExit, exitCode: exitCode, reason: reason, statusReason: change.stoppedReason)
         let cancelled = status.cancelRequestedAt != nil
         if identity.attempt < spec.attempts, action == .retry, !cancelled {
-            let delay = Int.random(in: 0...(options.retryBaseSeconds << min(identity.attempt - 1, 6)))
+            let delay = Backoff.seconds(base: options.retryBaseSeconds, cap: Self.sqsMaxDelaySeconds, jitter: .full, afterFailures: identity.attempt)
             try await enqueue(
                 WishMessage(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, attempt: identity.attempt + 1),
-                queue: spec.queue, delaySeconds: min(delay, 900))
+                queue: spec.queue, delaySeconds: delay)
             logger.info("attempt will be retried", metadata: ["nextAttempt": "\(identity.attempt + 1)", "delaySeconds": "\(delay)"])
             return
         }

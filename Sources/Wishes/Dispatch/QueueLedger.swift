@@ -28,6 +28,7 @@ struct QueueLedger: Sendable {
 
     /// How often a write that lost a race is tried again before the launch is held instead.
     static let maxRaces = 8
+    static let raceBackoff = Backoff(base: .milliseconds(20), cap: .milliseconds(640))
 
     enum Take: Sendable, Equatable {
         case taken
@@ -90,7 +91,7 @@ struct QueueLedger: Sendable {
                     condition: object.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
                 return book
             } catch ObjectStorageError.conditionFailed {
-                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...(20 << min(race, 5)))))
+                try? await Self.raceBackoff.wait(afterFailures: race + 1)
             }
         }
         return nil

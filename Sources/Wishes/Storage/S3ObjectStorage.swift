@@ -31,9 +31,9 @@ package struct S3ObjectStorage: ObjectStorage {
         }
         switch answer {
         case .success(let object): return Self.stored(object)
-        case .failure(let error) where error.isCode("NoSuchKey") || error.isCode("NotFound"): return nil
+        case .failure(let error) where error.isCode(.noSuchKey, .notFound): return nil
         // An empty object has no last bytes to range over.
-        case .failure(let error) where error.isCode("InvalidRange"): return StoredObject(body: [], size: 0)
+        case .failure(let error) where error.isCode(.invalidRange): return StoredObject(body: [], size: 0)
         case .failure(let error): throw error
         }
     }

@@ -11,6 +11,8 @@ package struct StatusStore: Sendable {
     package let layout: S3Layout
     /// Lost races retried before giving up; each one means another writer made progress.
     package var maxRaces = 20
+    /// Writers of one status race in bursts (a task's end and its event, a cancel): spread out fully.
+    static let raceBackoff = Backoff(base: .milliseconds(5), cap: .milliseconds(320))
 
     package init(objects: any ObjectStorage, layout: S3Layout) {
         self.objects = objects
@@ -60,7 +62,7 @@ package struct StatusStore: Sendable {
                     condition: current.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
                 return merged
             } catch ObjectStorageError.conditionFailed {
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...(5 << min(race, 6)))))
+                try await Self.raceBackoff.wait(afterFailures: race + 1)
             }
         }
         throw StatusStoreError.tooManyRaces(subject: subject, races: maxRaces)

@@ -16,6 +16,7 @@ package struct WishStore: Sendable {
     package let layout: S3Layout
     package let statuses: StatusStore
     let specs: SpecCache
+    static let tallyBackoff = Backoff(base: .milliseconds(10), cap: .milliseconds(320))
 
     package init(objects: any ObjectStorage, layout: S3Layout, specCacheSize: Int = 256) {
         self.objects = objects
@@ -187,7 +188,7 @@ package struct WishStore: Sendable {
                 return tally
             } catch ObjectStorageError.conditionFailed {
                 // Every lost race is another child counted; the children of one array end in bursts.
-                try await Task.sleep(for: .milliseconds(Int.random(in: 0...(10 << min(race, 5)))))
+                try await Self.tallyBackoff.wait(afterFailures: race + 1)
             }
         }
         throw StatusStoreError.tooManyRaces(subject: WishSubject(id: id), races: maxRaces)

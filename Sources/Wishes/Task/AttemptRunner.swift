@@ -269,18 +269,15 @@ public final class AttemptRunner: Sendable {
     }
 
     /// S3 outages outlast the client's own three tries: keep going for about half a minute.
+    static let outageBackoff = Backoff(base: .milliseconds(250), cap: .seconds(8), jitter: .none)
+
     func retrying<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        var delay = Duration.milliseconds(250)
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await body()
-            } catch let error as AWSClientError where attempt < 6 && AWSClient.isRetryable(error) {
-                logger.warning("could not \(what); trying again", metadata: ["error": "\(error)", "try": "\(attempt)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(8))
-            }
+        try await Self.outageBackoff.retrying(maxTries: 6) { error, tries in
+            guard let error = error as? AWSClientError, AWSClient.isRetryable(error) else { return false }
+            logger.warning("could not \(what); trying again", metadata: ["error": "\(error)", "try": "\(tries)"])
+            return true
+        } _: {
+            try await body()
         }
     }
 }

@@ -68,7 +68,7 @@ struct TestAWS {
         do {
             try await s3.deleteBucket(bucket)
         } catch {
-            if !error.isCode("NoSuchBucket") { throw error }
+            if !error.isCode(.noSuchBucket) { throw error }
         }
     }
 
@@ -91,7 +91,7 @@ struct TestAWS {
         do {
             try await sqs.deleteQueue(url: url)
         } catch {
-            let gone = error.isCode("QueueDoesNotExist") || error.isCode("AWS.SimpleQueueService.NonExistentQueue")
+            let gone = error.isCode(.queueDoesNotExist, .nonExistentQueue)
             if !gone { throw error }
         }
     }

@@ -89,7 +89,7 @@ public struct AWSClient: Sendable {
             }
             // Keys that AWS calls expired before their stated expiry (clock skew, a revoked session):
             // fetch new ones and try once more, as the SDKs do, without spending the retry quota.
-            if !refreshedExpired, let code = failure.serviceError?.code, Self.expiredTokenCodes.contains(code) {
+            if !refreshedExpired, let code = failure.serviceError?.errorCode, Self.expiredTokenCodes.contains(code) {
                 refreshedExpired = true
                 credentialProvider.invalidate()
                 logger.debug("credentials expired; refreshing", metadata: ["service": "\(request.service.rawValue)", "code": "\(code)"])
@@ -119,7 +119,7 @@ public struct AWSClient: Sendable {
         }
     }
 
-    static let expiredTokenCodes: Set<String> = ["ExpiredToken", "ExpiredTokenException"]
+    static let expiredTokenCodes: Set<AWSErrorCode> = [.expiredToken, .expiredTokenException]
 
     static func isRetryable(_ error: AWSClientError) -> Bool {
         switch error {

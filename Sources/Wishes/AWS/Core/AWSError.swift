@@ -25,16 +25,16 @@ public struct AWSServiceError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     /// The throttling codes of the SDKs' standard retry mode.
-    static let throttlingCodes: Set<String> = [
+    static let throttlingCodes: Set<AWSErrorCode> = [
         "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
         "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
         "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
     ]
-    static let transientCodes: Set<String> = ["RequestTimeout", "RequestTimeoutException", "InternalError", "ServiceUnavailable"]
+    static let transientCodes: Set<AWSErrorCode> = ["RequestTimeout", "RequestTimeoutException", "InternalError", "ServiceUnavailable"]
 
-    public var isThrottling: Bool { Self.throttlingCodes.contains(code) || statusCode == 429 }
-    public var isTransient: Bool { Self.transientCodes.contains(code) || [500, 502, 503, 504].contains(statusCode) }
+    public var isThrottling: Bool { Self.throttlingCodes.contains(errorCode) || statusCode == 429 }
+    public var isTransient: Bool { Self.transientCodes.contains(errorCode) || [500, 502, 503, 504].contains(statusCode) }
 }
 
 /// Everything an AWS call can fail with.
@@ -68,7 +68,4 @@ public enum AWSClientError: Error, Sendable, CustomStringConvertible {
         if case .service(let error) = self { return error }
         return nil
     }
-
-    /// True for the code, e.g. `PreconditionFailed` or `QueueDoesNotExist`.
-    public func isCode(_ code: String) -> Bool { serviceError?.code == code }
 }

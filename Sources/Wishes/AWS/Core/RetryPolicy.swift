@@ -22,8 +22,7 @@ public struct RetryPolicy: Sendable {
     public static let none = RetryPolicy(maxAttempts: 1)
 
     func delay(beforeAttempt attempt: Int) -> Duration {
-        let ceiling = min(baseDelay * (1 << min(attempt - 1, 30)), maxBackoff)
-        return ceiling * Double.random(in: 0..<1)
+        Backoff(base: baseDelay, cap: maxBackoff, jitter: .full).delay(afterFailures: attempt - 1)
     }
 }
 

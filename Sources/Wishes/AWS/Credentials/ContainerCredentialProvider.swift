@@ -12,6 +12,9 @@ import NIOHTTP1
 /// The ECS task role, served by the container agent at `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`
 /// (on 169.254.170.2) or `AWS_CONTAINER_CREDENTIALS_FULL_URI`, with the authorization token when set.
 public struct ContainerCredentialProvider: CredentialProvider {
+    /// The agent's endpoint answers within milliseconds when it is up: 200 ms, then 400 ms.
+    static let backoff = Backoff(base: .milliseconds(200), cap: .seconds(1), jitter: .none)
+
     static let ecsHost = "http://169.254.170.2"
 
     let url: String
@@ -73,7 +76,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
         }
         var lastError = "no attempt made"
         for attempt in 0..<3 {
-            if attempt > 0 { try await Task.sleep(for: .milliseconds(100 << attempt)) }
+            if attempt > 0 { try await Self.backoff.wait(afterFailures: attempt) }
             do {
                 let response = try await httpClient.execute(request, timeout: timeout)
                 let body = try await response.body.collect(upTo: 64 * 1024)

@@ -92,7 +92,7 @@ public struct S3Client: Sendable {
     static let writeTokenName = "wishes-write-token"
 
     static func isLostRace(_ error: AWSClientError) -> Bool {
-        error.isCode("PreconditionFailed") || error.isCode("ConditionalRequestConflict")
+        error.isCode(.preconditionFailed, .conditionalRequestConflict)
     }
 
     /// Writes an object only if none has the key; false when another writer got there first.
@@ -126,7 +126,7 @@ public struct S3Client: Sendable {
     public func getObjectIfExists(bucket: String, key: String) async throws(AWSClientError) -> S3.Object? {
         do {
             return try await getObject(bucket: bucket, key: key)
-        } catch let error where error.isCode("NoSuchKey") || error.isCode("NotFound") {
+        } catch let error where error.isCode(.noSuchKey, .notFound) {
             return nil
         }
     }

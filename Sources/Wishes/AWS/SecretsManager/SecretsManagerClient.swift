@@ -42,7 +42,7 @@ public struct SecretsManagerClient: Sendable {
             return try await json.call(
                 client, "CreateSecret", Input(Name: name, SecretString: value), as: Output.self
             ).ARN
-        } catch  where error.isCode("ResourceExistsException") {
+        } catch  where error.isCode(.resourceExists) {
             struct Describe: Encodable { var SecretId: String }
             return try await json.call(
                 client, "DescribeSecret", Describe(SecretId: name), as: Output.self
