@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Wishes", targets: ["Wishes"]),
+        .library(name: "WishesAWS", targets: ["WishesAWS"]),
         .executable(name: "MakeAWish", targets: ["MakeAWish"]),
         .executable(name: "CountToThree", targets: ["CountToThree"]),
         .executable(name: "Web", targets: ["Web"]),
@@ -23,10 +24,26 @@ let package = Package(
     targets: [
         // prctl, which Swift cannot call (it is variadic): the task makes itself non-dumpable.
         .target(name: "CWishesSystem"),
+        // The AWS layer: SigV4, credentials, the service clients, standard retries, XML. It knows
+        // nothing of wishes, as soto-core knows nothing of the services built on it.
+        .target(
+            name: "WishesAWS",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationEssentialsCompat", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
         .target(
             name: "Wishes",
             dependencies: [
                 "CWishesSystem",
+                "WishesAWS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -47,6 +64,7 @@ let package = Package(
             name: "MakeAWish",
             dependencies: [
                 "Wishes",
+                "WishesAWS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -55,6 +73,7 @@ let package = Package(
             name: "CountToThree",
             dependencies: [
                 "Wishes",
+                "WishesAWS",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -63,6 +82,7 @@ let package = Package(
             name: "WishesWeb",
             dependencies: [
                 "Wishes",
+                "WishesAWS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -71,6 +91,7 @@ let package = Package(
             name: "Web",
             dependencies: [
                 "Wishes",
+                "WishesAWS",
                 "WishesWeb",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -80,6 +101,7 @@ let package = Package(
             name: "LocalCloud",
             dependencies: [
                 "Wishes",
+                "WishesAWS",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,13 +109,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "WishesBench",
-            dependencies: ["Wishes"],
+            dependencies: ["Wishes", "WishesAWS", "WishesWeb"],
             path: "bench/WishesBench"
         ),
         .testTarget(
             name: "WishesTests",
             dependencies: [
                 "Wishes",
+                "WishesAWS",
                 "WishesWeb",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

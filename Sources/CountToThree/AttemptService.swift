@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Wishes
+import WishesAWS
 
 /// The attempt as the task's one service. A graceful shutdown interrupts the work (the runner passes
 /// SIGTERM on to the command and records the outcome) and waits for it: cancelling would lose the

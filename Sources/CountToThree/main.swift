@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Wishes
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Wishes
+import WishesAWS
 
 #if canImport(Glibc)
     import Glibc

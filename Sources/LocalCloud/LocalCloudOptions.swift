@@ -1,4 +1,5 @@
 import Foundation
+import WishesAWS
 
 /// The command line of `LocalCloud`.
 struct LocalCloudOptions: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Wishes
+import WishesAWS
 
 /// moto server on loopback for SQS, S3 and STS, stopped with the local cloud (and if it dies).
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Wishes
+import WishesAWS
 
 /// The queues and the bucket, created as the CloudFormation template creates them.
 struct Resources {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Wishes
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Wishes
+import WishesAWS
 import WishesWeb
 
 JSONLogHandler.bootstrap()

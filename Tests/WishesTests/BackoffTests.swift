@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 struct BackoffTests {
     struct Flaky: Error {}

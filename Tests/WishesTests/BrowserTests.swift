@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import WishesAWS
+
 /// A person's click in a real browser, through the local cloud: the screenshot is kept in
 /// `.build/artifacts/` for whoever reads the test run.
 struct BrowserTests {

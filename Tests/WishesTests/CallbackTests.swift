@@ -3,6 +3,7 @@ import NIOPosix
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Where a callback may go, how it is signed, and that it connects only where it was checked.
 struct CallbackTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// About a hundred wishes of every kind (and their children and retries, some three hundred tasks) through a local cloud having a bad day: task events lost,
 /// duplicated and reordered; S3, SQS and ECS failing a share of calls (some after doing the work);

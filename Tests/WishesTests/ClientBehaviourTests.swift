@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Retries, timeouts, errors and credentials: the client's behaviour when peers misbehave.
 struct ClientBehaviourTests {

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Credentials handled as the AWS SDKs handle them: expiries read whatever their precision, the
 /// container endpoint only where the SDKs allow it, expired keys refreshed, and keys that are still

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// `deploy/wishes.yaml` against cfn-lint, against the code (names, environments, entry points) and
 /// deployed into moto's CloudFormation.

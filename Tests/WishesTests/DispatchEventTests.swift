@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The events Lambda hands the dispatcher, in the shapes AWS documents (`Fixtures/events/`).
 struct DispatchEventTests {

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The dispatcher on the documented events, with S3 and SQS on moto: what it records and sends.
 @Suite(.serialized)

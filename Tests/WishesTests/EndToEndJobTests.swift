@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The job features through the local cloud: arrays, dependencies, Spot retries, callbacks, timeouts.
 @Suite(.serialized)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The built binaries through the local cloud: what a user sees, end to end.
 @Suite(.serialized)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The local cloud delivers task events through `DeployedNames.taskStateEventPattern`, so it must be
 /// the template's own rule: a state the rule filters out in AWS must not reach the function locally.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Issue 18: whatever is lost or stops early, a wish ends, with a reason, and no attempt starts twice.
 @Suite(.serialized)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// What we write, boto3 reads; what boto3 writes, we read.
 @Suite(.serialized) struct InteropTests {

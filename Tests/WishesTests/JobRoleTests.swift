@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 @testable import WishesWeb
 
 /// A wish's job role (issue 17): only roles the stack allows, assumed by the task for the attempt and

@@ -6,6 +6,7 @@ import NIOHTTP1
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The custom runtime against the local cloud's own Runtime API (`LocalCloud runtime-api`): events in
 /// through the emulator's invoke route, responses, function errors and init errors out, as Lambda's

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import Wishes
 
+@testable import WishesAWS
+
 /// A queue's cap (`WISHES_QUEUE_MAX_VCPUS`) through the whole local cloud, as a Batch compute
 /// environment's `maxvCpus`: wishes over it wait and say why, none fails for it, and no more run
 /// at once than fit.

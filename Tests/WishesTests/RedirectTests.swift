@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// S3 answers 301 for a bucket that lives in another region. It used to be read as a success: a
 /// PUT "succeeded" and wrote nothing, a GET returned the redirect's XML as the object.

@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 @testable import WishesWeb
 
 /// When AWS refuses the web's credentials, `POST /api/wishes` answers what the API documents:

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Every S3 call we make, against a real moto server.
 @Suite(.serialized) struct S3IntegrationTests {

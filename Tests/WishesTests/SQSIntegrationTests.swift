@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Every SQS call we make, against a real moto server.
 @Suite(.serialized) struct SQSIntegrationTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import WishesAWS
+
 /// schemathesis (PyPI) fuzzes the live web front from its own OpenAPI document: no 5xx, no answer
 /// outside the schema, no schema-violating request accepted, no undeclared method served.
 ///

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Our signatures against botocore's for generated requests: odd paths, unicode, repeated
 /// headers, messy white space, query strings, session tokens and presigned URLs.

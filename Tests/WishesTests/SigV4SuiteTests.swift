@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// Every case of AWS's official SigV4 test suite (vendored in Fixtures with its LICENSE and NOTICE).
 struct SigV4SuiteTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The strict moto (`scripts/lib/moto_server.py`) as the referee of signatures: every other suite
 /// trusts it, so first it must accept what the SDKs sign, refuse what they would not, and then our

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The local cloud does nothing AWS would not: it checks signatures, hands out only temporary
 /// keys, freezes idle function environments and delivers only what the template's rules match.

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import WishesAWS
 @testable import WishesWeb
 
 /// The page's command field, split as `sh` splits words (POSIX Shell Command Language 2.2), with

@@ -8,6 +8,7 @@ import NIOCore
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 @testable import WishesWeb
 
 /// Every route and error of the web front, through its router, with S3 and SQS on moto.

@@ -7,6 +7,7 @@ import NIOCore
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 @testable import WishesWeb
 
 /// The web front as an attacker tries it (issue 17): another site's page posting forms, a DNS

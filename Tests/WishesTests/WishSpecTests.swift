@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 struct WishSpecTests {
     static let now = Date(timeIntervalSince1970: 1_790_000_000)

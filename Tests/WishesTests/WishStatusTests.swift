@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
 
 /// The status merge is a join: however reports arrive, the result is the same and never goes back.
 struct WishStatusTests {

@@ -3,6 +3,8 @@ import Logging
 import Testing
 
 @testable import Wishes
+@testable import WishesAWS
+@testable import WishesWeb
 
 /// Dispatcher, WishBook and AttemptRunner over the in-memory store: their storage paths, and how
 /// many round trips each takes. The moto suites check the S3 implementation of the same contract.

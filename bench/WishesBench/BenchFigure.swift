@@ -1,4 +1,5 @@
 import Foundation
+import WishesAWS
 
 /// One measured figure, printed as a JSON line so `bench/run` can set it beside the peer's.
 struct BenchFigure: Codable {

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import Wishes
+import WishesAWS
+import WishesWeb
 
 /// Storage round trips per wish on each path, counted by the in-memory store the unit tests use:
 /// the same code as in AWS, with every GET, PUT, DELETE and LIST to S3 counted as one call.

@@ -1,5 +1,6 @@
 import Foundation
 import Wishes
+import WishesAWS
 
 /// SigV4 signatures per second for the request the dispatcher sends most: an SQS call with a JSON body.
 ///

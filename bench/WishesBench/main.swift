@@ -1,4 +1,5 @@
 import Foundation
+import WishesAWS
 
 /// `WishesBench <figure> [--seconds N]`: measures one figure and prints it as a JSON line.
 let arguments = CommandLine.arguments.dropFirst()

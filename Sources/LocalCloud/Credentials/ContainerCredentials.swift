@@ -1,5 +1,6 @@
 import Foundation
 import Wishes
+import WishesAWS
 
 /// ECS's container credentials endpoint, as the agent serves it: one path and authorization token
 /// per task, credentials with an expiry, rotated before they expire, gone when the task stops.

@@ -1,5 +1,6 @@
 import Foundation
 import Wishes
+import WishesAWS
 
 /// Mints the temporary credentials the local cloud hands its programs, as Lambda and ECS get
 /// theirs from STS: every key carries a session token and an expiry, and none is long-lived.

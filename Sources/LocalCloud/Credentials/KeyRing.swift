@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import Wishes
+import WishesAWS
 
 /// Every key the local cloud has handed out, so its own endpoints can check signatures as AWS
 /// checks them: a request signed with a key nobody issued, the wrong secret or the wrong session

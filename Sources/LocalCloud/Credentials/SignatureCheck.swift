@@ -1,5 +1,6 @@
 import Foundation
 import Wishes
+import WishesAWS
 
 /// SigV4 as AWS checks it on a JSON-protocol service (ECS): the key must be one the local cloud
 /// issued and not expired, the session token its own, the scope this region and service, the date

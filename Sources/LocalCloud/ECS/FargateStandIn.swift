@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Wishes
+import WishesAWS
 
 #if canImport(Glibc)
     import Glibc

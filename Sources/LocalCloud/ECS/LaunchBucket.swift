@@ -1,4 +1,5 @@
 import Foundation
+import WishesAWS
 
 /// Fargate's task launch rate limit: a bucket of `capacity` tokens refilled at `rate` per second.
 struct LaunchBucket: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Wishes
+import WishesAWS
 
 /// One task of the Fargate stand-in, kept as ECS describes it.
 struct LocalTask: Sendable {

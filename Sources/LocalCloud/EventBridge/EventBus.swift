@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Wishes
+import WishesAWS
 
 /// EventBridge's two rules of the template, delivered as AWS delivers them.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Wishes
+import WishesAWS
 
 /// An EventBridge event pattern, as far as the template's rules use it: every field named must be
 /// present, a list matches when the event's value (or one of its values) equals one of its

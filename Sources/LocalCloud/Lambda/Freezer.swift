@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import WishesAWS
 
 #if canImport(Glibc)
     import Glibc

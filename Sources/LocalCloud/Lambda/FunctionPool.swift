@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import WishesAWS
 
 /// The local Lambda: several MakeAWish environments, one invocation each at a time, handed out in
 /// the order callers came. Lambda has no priority between its event sources, so neither has this:

@@ -1,4 +1,5 @@
 import Foundation
+import WishesAWS
 
 /// One event on its way through the local Lambda, and how it ended.
 struct Invocation: Sendable {

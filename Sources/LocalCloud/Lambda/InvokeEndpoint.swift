@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import WishesAWS
 
 /// The invoke route of AWS's runtime interface emulator (`POST /2015-03-31/functions/function/invocations`):
 /// hands any event to the local function and answers as Lambda's Invoke API does, with

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import WishesAWS
 
 /// `LocalCloud runtime-api`: the local Lambda's Runtime API and invoke route for one bootstrap, and
 /// nothing else of the cloud. Tests and benchmarks run a runtime against it, so the emulator they

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Wishes
+import WishesAWS
 
 /// Lambda's SQS event source mapping, as AWS documents it: long polls, batches of up to 10
 /// gathered over a batching window, deletes what succeeded, leaves `batchItemFailures` (and

@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// How many batches the SQS event source mappings may have in the function at once, all mappings
 /// together. In AWS each mapping's `MaximumConcurrency` (3 + 5 in the template) sits far below the
 /// function's concurrency, so EventBridge's task events and the minute's tick always find an

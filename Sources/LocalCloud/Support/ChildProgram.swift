@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import WishesAWS
 
 #if canImport(Glibc)
     import Glibc

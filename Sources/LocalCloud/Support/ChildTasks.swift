@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// Work that a service starts from outside its own `run` (a request handler, an actor), run as
 /// children of that service's task group: it is cancelled with the service and never outlives it.
 struct ChildTasks: Sendable {

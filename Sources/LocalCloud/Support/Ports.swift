@@ -1,3 +1,5 @@
+import WishesAWS
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,20 +1,21 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import WishesAWS
 
 /// Why a callback try did not land. `refused` is final (the rules will not change on the next
 /// try); the others may pass later.
-public enum CallbackDeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum CallbackDeliveryError: Error, Sendable, Equatable, CustomStringConvertible {
     case refused(String)
     case unreachable(String)
     case answered(status: Int, String)
 
-    public var isFinal: Bool {
+    package var isFinal: Bool {
         if case .refused = self { return true }
         return false
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .refused(let text), .unreachable(let text): text
         case .answered(let status, let text): "HTTP \(status): \(text)"

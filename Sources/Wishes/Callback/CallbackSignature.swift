@@ -1,4 +1,5 @@
 import Crypto
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -18,24 +19,24 @@ import Crypto
 /// The key is the UTF-8 bytes of the stack's signing secret (Secrets Manager); Standard Webhooks'
 /// libraries take it as `whsec_` + base64 of those bytes. A receiver should refuse a timestamp more
 /// than five minutes from its clock, so a captured request cannot be replayed later.
-public struct CallbackSignature: Sendable {
+package struct CallbackSignature: Sendable {
     let secret: [UInt8]
 
-    public init(secret: String) {
+    package init(secret: String) {
         self.secret = Array(secret.utf8)
     }
 
     /// A key given as bytes (Standard Webhooks' `whsec_` secrets are base64 of them).
-    public init(key: [UInt8]) {
+    package init(key: [UInt8]) {
         secret = key
     }
 
-    public static let idHeader = "webhook-id"
-    public static let timestampHeader = "webhook-timestamp"
-    public static let signatureHeader = "webhook-signature"
+    package static let idHeader = "webhook-id"
+    package static let timestampHeader = "webhook-timestamp"
+    package static let signatureHeader = "webhook-signature"
 
     /// The three headers for one try.
-    public func headers(id: String, timestamp: Date, body: [UInt8]) -> [(String, String)] {
+    package func headers(id: String, timestamp: Date, body: [UInt8]) -> [(String, String)] {
         let seconds = String(Int(timestamp.timeIntervalSince1970))
         return [
             (Self.idHeader, id), (Self.timestampHeader, seconds),
@@ -52,7 +53,7 @@ public struct CallbackSignature: Sendable {
 
     /// What a receiver does: true when one of the header's signatures is this key's, and the
     /// timestamp is within `tolerance` of `now`.
-    public func verify(
+    package func verify(
         id: String, timestamp: String, signatureHeader: String, body: [UInt8], now: Date = Date(),
         tolerance: TimeInterval = 300
     ) -> Bool {

@@ -1,5 +1,6 @@
 import Dispatch
 import NIOConcurrencyHelpers
+import WishesAWS
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import WishesAWS
 
 /// The service clients over one HTTP client and one credential chain, built from the
 /// environment as the SDKs build theirs.

@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// The names the CloudFormation template (`deploy/wishes.yaml`) and the local cloud give the
 /// resources; a test holds the template to them.
 public enum DeployedNames {

@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// Why the dispatcher could not handle an event or a record.
 public enum DispatchError: Error, Equatable, CustomStringConvertible {
     /// The event is not one this function handles; Lambda records it as a failed invocation.

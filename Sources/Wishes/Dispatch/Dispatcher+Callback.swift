@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import NIOConcurrencyHelpers
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,4 +1,5 @@
 import Logging
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -8,7 +9,7 @@ import Logging
 
 extension Dispatcher {
     /// Handles a batch, records concurrently, and names the records that must come back.
-    public func handle(_ event: SQSEvent, deadline: Date, logger: Logger) async -> SQSBatchResponse {
+    package func handle(_ event: SQSEvent, deadline: Date, logger: Logger) async -> SQSBatchResponse {
         let outcomes = await concurrentMap(event.Records, limit: options.maxConcurrentRecords) { record -> String? in
             var logger = logger
             logger[metadataKey: "messageId"] = "\(record.messageId)"

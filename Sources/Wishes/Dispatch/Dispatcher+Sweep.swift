@@ -1,4 +1,5 @@
 import Logging
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -7,19 +8,19 @@ import Logging
 #endif
 
 /// What one sweep found and did.
-public struct SweepReport: Sendable, Codable, Equatable {
-    public var active = 0
-    public var timedOut: [String] = []
-    public var stuck: [String] = []
+package struct SweepReport: Sendable, Codable, Equatable {
+    package var active = 0
+    package var timedOut: [String] = []
+    package var stuck: [String] = []
     /// Tasks stopped because their wish had already ended or was cancelled.
-    public var orphaned: [String] = []
+    package var orphaned: [String] = []
     /// Stopped tasks whose end no event had recorded: handled here instead.
-    public var recovered: [String] = []
+    package var recovered: [String] = []
     /// Attempts whose task ECS no longer knows (stopped over an hour ago, its end never recorded):
     /// failed as lost, and retried by their rules.
-    public var lost: [String] = []
+    package var lost: [String] = []
     /// Scheduled wishes sent to their queue, delayed until their `notBefore`.
-    public var released = 0
+    package var released = 0
 }
 
 extension Dispatcher {
@@ -39,7 +40,7 @@ extension Dispatcher {
     /// tasks, instead of an S3 marker written per launch, deleted per stop and read per task per tick.
     /// Stopped tasks stay listed for an hour at least; those that stopped between
     /// `recoverAfterSeconds` and `recoverWithinSeconds` ago are checked, so a missed tick or two misses nothing.
-    public func sweep(logger: Logger) async throws -> SweepReport {
+    package func sweep(logger: Logger) async throws -> SweepReport {
         var report = SweepReport()
         do {
             report.released = try await releaseScheduled(logger: logger)

@@ -1,4 +1,5 @@
 import Logging
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,3 +1,5 @@
+import WishesAWS
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// Names one attempt of one wish in ECS: the `startedBy` that comes back in task events (which
 /// carry no tags) and the `clientToken` that makes RunTask idempotent.
 public struct TaskIdentity: Sendable, Equatable, Hashable {

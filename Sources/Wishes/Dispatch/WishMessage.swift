@@ -1,3 +1,5 @@
+import WishesAWS
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -12,38 +14,38 @@
 ///
 /// Two messages do no launch: `callback` is one try of an ended wish's callback, and `ended` tells
 /// the dispatcher that the web ended a wish (a cancel) so what follows an end happens.
-public struct WishMessage: Sendable, Codable, Equatable {
-    public var id: WishID
-    public var arrayIndex: Int?
+package struct WishMessage: Sendable, Codable, Equatable {
+    package var id: WishID
+    package var arrayIndex: Int?
     /// 1-based; absent means the first.
-    public var attempt: Int?
+    package var attempt: Int?
     /// For an array wish not yet fanned out: the children still to enqueue, from this index on.
-    public var fanOutFrom: Int?
-    public var spec: JSONValue?
-    public var callback: CallbackTry?
-    public var ended: Bool?
+    package var fanOutFrom: Int?
+    package var spec: JSONValue?
+    package var callback: CallbackTry?
+    package var ended: Bool?
     /// Launches of this attempt refused so far for capacity or throttling; each waits longer.
-    public var launchTries: Int?
+    package var launchTries: Int?
     /// After repeated Spot capacity failures: run on on-demand Fargate instead.
-    public var onDemand: Bool?
+    package var onDemand: Bool?
     /// Times this launch was held by its queue's cap or by asap-first; each hold waits longer.
-    public var holds: Int?
+    package var holds: Int?
     /// When this launch was first held; asap-first stops holding it after a while.
-    public var heldSince: Date?
+    package var heldSince: Date?
 
     /// Which try of the callback this is, and when it is due (SQS delays 15 minutes at most, so a
     /// later try hops until then).
-    public struct CallbackTry: Sendable, Codable, Equatable {
-        public var number: Int
-        public var dueAt: Date?
+    package struct CallbackTry: Sendable, Codable, Equatable {
+        package var number: Int
+        package var dueAt: Date?
 
-        public init(number: Int, dueAt: Date? = nil) {
+        package init(number: Int, dueAt: Date? = nil) {
             self.number = number
             self.dueAt = dueAt
         }
     }
 
-    public init(
+    package init(
         id: WishID, arrayIndex: Int? = nil, attempt: Int? = nil, fanOutFrom: Int? = nil, spec: JSONValue? = nil,
         callback: CallbackTry? = nil, ended: Bool? = nil
     ) {
@@ -56,7 +58,7 @@ public struct WishMessage: Sendable, Codable, Equatable {
         self.ended = ended
     }
 
-    public var subject: WishSubject { WishSubject(id: id, arrayIndex: arrayIndex) }
+    package var subject: WishSubject { WishSubject(id: id, arrayIndex: arrayIndex) }
 
-    public var body: String { String(decoding: (try? WishJSON.encode(self)) ?? [], as: UTF8.self) }
+    package var body: String { String(decoding: (try? WishJSON.encode(self)) ?? [], as: UTF8.self) }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import ServiceLifecycle
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// What can go wrong between the function and the Lambda Runtime API.
 public enum LambdaRuntimeError: Error, Equatable, CustomStringConvertible {
     /// `AWS_LAMBDA_RUNTIME_API` is missing or not `host:port`.

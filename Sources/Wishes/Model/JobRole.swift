@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// A wish's job role (`jobRoleArn`): the IAM role whose temporary keys its command gets, the way an
 /// AWS Batch job definition names a `jobRoleArn`. Only roles the stack lists in
 /// `WISHES_JOB_ROLE_ARNS` may be named, and the task role may assume only those.

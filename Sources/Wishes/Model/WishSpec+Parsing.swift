@@ -1,3 +1,5 @@
+import WishesAWS
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -312,19 +314,5 @@ enum EnvironmentName {
         guard let first = name.unicodeScalars.first, name.count <= 256 else { return false }
         func letter(_ c: Unicode.Scalar) -> Bool { ("A"..."Z").contains(c) || ("a"..."z").contains(c) || c == "_" }
         return letter(first) && name.unicodeScalars.allSatisfy { letter($0) || ("0"..."9").contains($0) }
-    }
-}
-
-/// RFC 3339 timestamps, with or without fractional seconds, any offset.
-public enum RFC3339 {
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        // Both styles take +hh:mm offsets as well as Z (ISO8601DateFormatter, which full Foundation's ICU
-        // backs, is no longer needed for them).
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }

@@ -1,5 +1,5 @@
 /// Runs `body` for each element with at most `limit` at a time, results in input order.
-func concurrentMap<Element: Sendable, Result: Sendable>(
+package func concurrentMap<Element: Sendable, Result: Sendable>(
     _ elements: [Element], limit: Int, _ body: @escaping @Sendable (Element) async -> Result
 ) async -> [Result] {
     await withTaskGroup(of: (Int, Result).self) { group in

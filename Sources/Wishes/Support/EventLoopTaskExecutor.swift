@@ -7,14 +7,14 @@ import NIOCore
 /// of the CPU a small function spends per request otherwise. (NIO's global take-over of Swift
 /// Concurrency's executor needs a `dlsym` hook that the static stdlib hides; a task executor
 /// preference needs nothing.) Work that blocks must not run here: it would stall the connections.
-public final class EventLoopTaskExecutor: TaskExecutor, Sendable {
+package final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     let loop: any EventLoop
 
-    public init(_ loop: any EventLoop) {
+    package init(_ loop: any EventLoop) {
         self.loop = loop
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }

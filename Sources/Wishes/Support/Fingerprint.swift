@@ -1,4 +1,5 @@
 import Crypto
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -8,14 +9,14 @@ import Crypto
 
 /// Keyed fingerprints (HMAC-SHA256, lower-case hex) for values that must be compared later but not
 /// be readable from what is stored or sent: an idempotent request's body, the web's session cookie.
-public enum Fingerprint {
-    public static func hmacSHA256(key: String, _ message: some DataProtocol) -> String {
+package enum Fingerprint {
+    package static func hmacSHA256(key: String, _ message: some DataProtocol) -> String {
         HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(key.utf8))).hexString
     }
 
     /// Equal strings, compared in time that does not depend on where they differ: a token checked
     /// with `==` tells an attacker, by its timing, how much of a guess was right.
-    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    package static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)
         let y = Array(b.utf8)
         guard x.count == y.count else { return false }
@@ -25,9 +26,9 @@ public enum Fingerprint {
 
 /// Secrets as credentials endpoints make them: random bytes from the system's generator (getrandom).
 /// (They are compared with `Fingerprint.constantTimeEqual`.)
-public enum RandomToken {
+package enum RandomToken {
     /// `bytes` random bytes as lowercase hex (twice as many characters).
-    public static func hex(_ bytes: Int) -> String {
+    package static func hex(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []

@@ -1,3 +1,5 @@
+import WishesAWS
+
 /// How an attempt runs, from the environment ECS gives the task (the dispatcher's overrides).
 public struct AttemptOptions: Sendable, Equatable {
     public var identity: TaskIdentity

@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOFoundationEssentialsCompat
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

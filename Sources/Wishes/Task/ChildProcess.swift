@@ -1,6 +1,7 @@
 import CWishesSystem
 import Dispatch
 import NIOConcurrencyHelpers
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -1,4 +1,5 @@
 import CWishesSystem
+import WishesAWS
 
 /// What a wish's command may see of the task it runs in: nothing of the control plane.
 ///

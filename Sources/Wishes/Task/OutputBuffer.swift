@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import WishesAWS
 
 /// An attempt's output as kept: the first and the last `limit / 2` bytes, with a visible mark
 /// for what was cut between them, so a chatty command never fills memory or S3.

@@ -1,5 +1,6 @@
 import Foundation
 import Wishes
+import WishesAWS
 
 /// The three pages: the button, the list, one wish.
 enum Pages {

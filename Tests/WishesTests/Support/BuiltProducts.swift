@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import WishesAWS
+
 /// The executables of the build that made this test binary, whatever `--scratch-path` it used: two
 /// builds side by side (`.build`, `.build-web`) each test their own binaries.
 enum BuiltProducts {

@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 import Wishes
 
+@testable import WishesAWS
+
 /// The built `LocalCloud`, started once per test process: moto, MakeAWish, CountToThree and Web,
 /// as `./scripts/run` starts them, on free ports.
 actor LocalCloudProcess {

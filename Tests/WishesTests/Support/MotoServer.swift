@@ -1,6 +1,8 @@
 import Foundation
 import Wishes
 
+@testable import WishesAWS
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,6 +1,8 @@
 import Foundation
 import Wishes
 
+@testable import WishesAWS
+
 /// An HTTP peer written in Python (`Scripts/`), stopped when the test ends: a misbehaving AWS
 /// endpoint or a Lambda Runtime API.
 final class PeerProcess: Sendable {

@@ -1,5 +1,7 @@
 import Foundation
 
+@testable import WishesAWS
+
 /// Runs one of the referee scripts in `Scripts/` (botocore, boto3) with JSON in and JSON out.
 enum Python {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scripts")

@@ -1,6 +1,8 @@
 import Foundation
 import Wishes
 
+@testable import WishesAWS
+
 /// `LocalCloud runtime-api`: the local cloud's own Lambda Runtime API for one runtime, with the
 /// emulator's invoke route on the same port, stopped when the test lets go of it.
 final class RuntimeAPIProcess: Sendable {

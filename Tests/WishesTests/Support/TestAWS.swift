@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import Wishes
 
+@testable import WishesAWS
+
 /// Clients pointed at the shared moto server, with names no other test uses.
 ///
 /// moto checks every signature (`scripts/lib/moto_server.py`): the clients sign with the temporary

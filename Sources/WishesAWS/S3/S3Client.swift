@@ -91,7 +91,7 @@ public struct S3Client: Sendable {
     /// The metadata key that carries a conditional write's own token.
     static let writeTokenName = "wishes-write-token"
 
-    static func isLostRace(_ error: AWSClientError) -> Bool {
+    package static func isLostRace(_ error: AWSClientError) -> Bool {
         error.isCode(.preconditionFailed, .conditionalRequestConflict)
     }
 

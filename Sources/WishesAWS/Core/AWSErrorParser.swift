@@ -7,18 +7,31 @@
 /// Reads the error out of a failed response, whichever protocol the service speaks:
 /// JSON (`__type`, or the SQS query-compatible `x-amzn-query-error` header) or XML (`<Error><Code>`).
 enum AWSErrorParser {
+    /// The fields of a JSON error body that name what went wrong; any other field is ignored.
+    struct JSONErrorBody: Decodable {
+        var type: String?
+        var code: String?
+        var message: String?
+        var Message: String?
+        enum CodingKeys: String, CodingKey {
+            case type = "__type"
+            case code
+            case message
+            case Message
+        }
+    }
+
     static func parse(_ response: AWSResponse, service: AWSService, operation: String) -> AWSServiceError {
         let requestID = response.header("x-amzn-requestid") ?? response.header("x-amz-request-id")
         var code: String?
         var message = ""
-        if let object = try? JSONDecoder().decode([String: JSONValue].self, from: Data(response.body)) {
-            func string(_ key: String) -> String? { if case .string(let text)? = object[key] { text } else { nil } }
-            if code == nil, let type = string("__type") ?? string("code") {
+        if let object = try? JSONDecoder().decode(JSONErrorBody.self, from: Data(response.body)) {
+            if code == nil, let type = object.type ?? object.code {
                 // `com.amazonaws.sqs#QueueDoesNotExist` and `aws.ecs#ClientException:extra` both mean the last word.
                 let afterHash = type.split(separator: "#").last.map(String.init) ?? type
                 code = afterHash.split(separator: ":").first.map(String.init)
             }
-            message = string("message") ?? string("Message") ?? ""
+            message = object.message ?? object.Message ?? ""
         } else if let tree = try? XMLTree.parse(response.body),
             let error = tree.name == "Error" ? tree : tree.child("Errors")?.child("Error") ?? tree.child("Error")
         {

@@ -1,4 +1,6 @@
 import Crypto
+import Wishes
+import WishesAWS
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

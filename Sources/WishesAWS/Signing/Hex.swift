@@ -15,7 +15,7 @@ enum Hex {
 }
 
 extension Sequence where Element == UInt8 {
-    var hexString: String {
+    package var hexString: String {
         let bytes = Array(self)
         return bytes.withUnsafeBytes(Hex.string)
     }

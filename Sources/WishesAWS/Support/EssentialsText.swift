@@ -3,12 +3,12 @@
 
 extension StringProtocol {
     /// `trimmingCharacters(in: .whitespaces)`: Unicode's space separators (Zs) and tab.
-    func trimmingSpaces() -> String {
+    package func trimmingSpaces() -> String {
         trimmingScalars { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
     }
 
     /// `trimmingCharacters(in: .whitespacesAndNewlines)`: separators (Z*), tab, LF to CR, and NEL.
-    func trimmingSpacesAndNewlines() -> String {
+    package func trimmingSpacesAndNewlines() -> String {
         trimmingScalars { scalar in
             switch scalar.properties.generalCategory {
             case .spaceSeparator, .lineSeparator, .paragraphSeparator: return true
@@ -18,7 +18,7 @@ extension StringProtocol {
     }
 
     /// `trimmingCharacters(in:)` for a set given as a predicate on scalars.
-    func trimmingScalars(where drop: (Unicode.Scalar) -> Bool) -> String {
+    package func trimmingScalars(where drop: (Unicode.Scalar) -> Bool) -> String {
         let scalars = String(self).unicodeScalars
         guard let first = scalars.firstIndex(where: { !drop($0) }), let last = scalars.lastIndex(where: { !drop($0) }) else {
             return ""
@@ -30,7 +30,7 @@ extension StringProtocol {
 extension Double {
     /// What `formatted()` printed (ICU's default number format, as in the en and root locales): at most
     /// six decimals, rounded half to even from the shortest decimal form, thousands grouped with commas.
-    var decimalText: String {
+    package var decimalText: String {
         if isNaN { return "NaN" }
         if isInfinite { return self < 0 ? "-∞" : "∞" }
         // The shortest round-tripping digits, e.g. "1.5e-07" or "1e+20", as ICU starts from them too.

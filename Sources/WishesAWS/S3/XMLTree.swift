@@ -2,19 +2,19 @@
 ///
 /// Written here instead of FoundationXML so that the binaries link statically without libxml2
 /// (Lambda's Amazon Linux has none to lend).
-public struct XMLTree: Sendable, Equatable {
-    public var name: String
-    public var text: String
-    public var children: [XMLTree]
+package struct XMLTree: Sendable, Equatable {
+    package var name: String
+    package var text: String
+    package var children: [XMLTree]
 
-    public enum ParseError: Error, Equatable {
+    package enum ParseError: Error, Equatable {
         case malformed(String, offset: Int)
     }
 
-    public func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
-    public func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+    package func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+    package func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
 
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> XMLTree {
+    package static func parse(_ bytes: [UInt8]) throws(ParseError) -> XMLTree {
         var parser = Parser(bytes: bytes)
         return try parser.document()
     }

@@ -121,7 +121,7 @@ public struct AWSClient: Sendable {
 
     static let expiredTokenCodes: Set<AWSErrorCode> = [.expiredToken, .expiredTokenException]
 
-    static func isRetryable(_ error: AWSClientError) -> Bool {
+    package static func isRetryable(_ error: AWSClientError) -> Bool {
         switch error {
         case .service(let serviceError): serviceError.isThrottling || serviceError.isTransient
         case .transport, .timeout: true
