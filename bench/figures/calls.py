@@ -14,7 +14,8 @@ BEFORE = {
     # outcome a second time); and a GET of the task metadata endpoint for the ARN RunTask had returned
     "calls: task (one attempt of a command)": 8,
     # result GET, status GET + PUT, secrets DELETE, dependents LIST, spec GET (callback), status
-    # GET + PUT (settled), in-flight DELETE: the same calls as now
+    # GET + PUT (settled), in-flight DELETE; now the settled write starts from the version the
+    # decision wrote, without a GET
     "calls: dispatch of a task's STOPPED event (the wish ends)": 9,
     # spec GET then status GET, one result GET per attempt in turn, status GET again and the whole
     # output (up to 1 MiB) for an 8 KiB tail

@@ -35,20 +35,27 @@ extension Dispatcher {
     }
 
     func stopped(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {
-        try await decide(change, identity: identity, logger: logger)
+        let decided = try await decide(change, identity: identity, logger: logger)
         try await releaseRoom(of: identity, queue: Self.queue(ofGroup: change.group))
         // Only now, with the retry queued or the end's consequences done, may the sweep forget it.
+        // The status as the decision left it saves a read; a write since then only costs one.
         try await statuses.merge(
             WishStatus(
                 id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: clock.now,
-                attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]))
+                attempts: [AttemptStatus(number: identity.attempt, state: .submitted, settled: true)]), seen: decided)
         try await store.settle(identity)
     }
 
-    func decide(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws {
+    /// Returns the attempt's status as this decision left it, with its version.
+    @discardableResult
+    func decide(_ change: TaskStateChange, identity: TaskIdentity, logger: Logger) async throws -> StatusStore.Snapshot? {
         let container = change.containers?.first { $0.name == settings.containerName } ?? change.containers?.first
         let exitCode = container?.exitCode
-        let result = try await attemptResult(identity)
+        // The task's result and the status the merge starts from, read together.
+        async let resultRead = attemptResult(identity)
+        async let seenRead = statuses.snapshot(identity.subject)
+        let result = try await resultRead
+        let seen = try await seenRead
         // One truth for the outcome: what stopped the attempt outranks the exit code a command chose
         // (a shell `trap` exits 0 on SIGTERM). The task's own result names a timeout or an
         // interruption; a task stopped by ECS, a user or the sweep without a successful result failed.
@@ -63,15 +70,17 @@ extension Dispatcher {
             number: identity.attempt, state: succeeded ? .succeeded : .failed, taskArn: change.taskArn,
             startedAt: change.startedAt.flatMap(RFC3339.parse), stoppedAt: change.stoppedAt.flatMap(RFC3339.parse) ?? now,
             exitCode: exitCode, stopCode: change.stopCode, reason: reason)
-        var status = try await statuses.merge(WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now, attempts: [attempt]))
+        var (status, snapshot) = try await statuses.mergeKeepingVersion(
+            WishStatus(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now, attempts: [attempt]), seen: seen)
         logger.info(
             "task stopped", metadata: ["exitCode": "\(exitCode.map(String.init) ?? "none")", "stopCode": "\(change.stopCode ?? "")", "reason": "\(reason)"])
         if status.isFinal {
-            return try await afterFinal(status, logger: logger)
+            try await afterFinal(status, logger: logger)
+            return snapshot
         }
         // The merged status decides, not this event alone: a later attempt, or the task's own report
         // of a success, leaves nothing to retry here.
-        guard status.attempts.last?.number == identity.attempt, status.attempts.last?.state == .failed else { return }
+        guard status.attempts.last?.number == identity.attempt, status.attempts.last?.state == .failed else { return snapshot }
         let spec = try await storedSpec(identity.subject.id) ?? WishSpec(wish: "")
         let action = ExitRule.decide(spec.evaluateOnExit, exitCode: exitCode, reason: reason, statusReason: change.stoppedReason)
         let cancelled = status.cancelRequestedAt != nil
@@ -81,7 +90,7 @@ extension Dispatcher {
                 WishMessage(id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, attempt: identity.attempt + 1),
                 queue: spec.queue, delaySeconds: delay)
             logger.info("attempt will be retried", metadata: ["nextAttempt": "\(identity.attempt + 1)", "delaySeconds": "\(delay)"])
-            return
+            return snapshot
         }
         let why =
             cancelled
@@ -89,11 +98,12 @@ extension Dispatcher {
             : action == .exit
                 ? "attempt \(identity.attempt): \(reason) (evaluateOnExit says EXIT)"
                 : "attempt \(identity.attempt) of \(spec.attempts): \(reason)"
-        status = try await statuses.merge(
+        (status, snapshot) = try await statuses.mergeKeepingVersion(
             WishStatus(
                 id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
-                final: .init(state: .failed, reason: why, at: now)))
+                final: .init(state: .failed, reason: why, at: now)), seen: snapshot)
         try await afterFinal(status, logger: logger)
+        return snapshot
     }
 
     /// The result the task wrote, if it wrote one: it knows "timed out" and "interrupted" best.

@@ -51,18 +51,26 @@ package struct StatusStore: Sendable {
     /// - Parameter seen: the status as the caller last read it, to start from instead of reading.
     @discardableResult
     package func merge(_ report: WishStatus, seen: Snapshot? = nil) async throws -> WishStatus {
+        try await mergeKeepingVersion(report, seen: seen).status
+    }
+
+    /// `merge`, also returning what is stored now with its ETag: handed to the next merge as `seen`,
+    /// it saves that merge its read. Nil when the store named no ETag (`If-Match` needs one).
+    package func mergeKeepingVersion(_ report: WishStatus, seen: Snapshot? = nil) async throws -> (status: WishStatus, version: Snapshot?) {
         let subject = WishSubject(id: report.id, arrayIndex: report.arrayIndex)
         for race in 0..<maxRaces {
             let current = if race == 0, let seen { seen.stored } else { try await readVersion(subject) }
             let merged = current.map { $0.status.merged(with: report) } ?? report
             // A report that adds nothing but a later `updatedAt` (an event delivered again) is not
             // a change: nothing is written, and the status keeps the time it last changed.
-            if let current, merged.sameExceptUpdatedAt(current.status) { return current.status }
+            if let current, merged.sameExceptUpdatedAt(current.status) {
+                return (current.status, current.etag == nil ? nil : Snapshot(stored: current))
+            }
             do {
-                try await objects.put(
+                let etag = try await objects.put(
                     layout.status(subject), try WishJSON.encode(merged), contentType: "application/json",
                     condition: current.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
-                return merged
+                return (merged, etag.map { Snapshot(stored: (merged, $0)) })
             } catch ObjectStorageError.conditionFailed {
                 try await Self.raceBackoff.wait(afterFailures: race + 1)
             }
