@@ -12,9 +12,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from figures import calls, click, cold_start, dispatch, fargate_limit, priority, signing, web  # noqa: E402
+from figures import billed, calls, click, cold_start, dispatch, fargate_limit, priority, signing, web  # noqa: E402
 
-FIGURES = {"signing": signing, "calls": calls, "cold-start": cold_start, "dispatch": dispatch, "fargate-limit": fargate_limit,
+FIGURES = {"signing": signing, "calls": calls, "cold-start": cold_start, "dispatch": dispatch, "billed": billed, "fargate-limit": fargate_limit,
            "priority": priority, "click": click, "web": web}
 
 
@@ -54,6 +54,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-starts", type=int, default=20)
     parser.add_argument("--wishes", type=int, default=10000, help="wishes per side for the dispatch figure")
+    parser.add_argument("--billed-wishes", type=int, default=200, help="wishes per side for the billed duration figure")
     parser.add_argument("--limit-wishes", type=int, default=10000, help="wishes for the Fargate limit figure")
     parser.add_argument("--limit-scale", type=int, default=1,
                         help="multiplies Fargate's bucket (100 burst, 20/s) to shorten the limit figure; moto caps what helps")

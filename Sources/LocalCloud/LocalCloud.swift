@@ -56,7 +56,7 @@ struct LocalCloud {
             logger.info("using the AWS endpoint from the environment; no moto started", metadata: ["endpoint": "\(endpoint)"])
         } else {
             guard let port = Ports.free() else { throw LocalCloudError.noFreePort }
-            let (program, admin) = try await MotoServer.start(port: port, faultRate: options.awsFaultRate)
+            let (program, admin) = try await MotoServer.start(port: port, faultRate: options.awsFaultRate, latency: options.awsLatency)
             moto = program
             environment["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(port)"
             environment["AWS_REGION"] = "us-east-1"
@@ -150,6 +150,7 @@ struct LocalCloud {
         fargateOptions.maxRunning = options.maxRunning
         fargateOptions.stoppedRetention = options.stoppedRetention
         fargateOptions.faultRate = options.awsFaultRate
+        fargateOptions.latency = options.awsLatency
         fargateOptions.stopTimeout = .seconds(5)
         let fargate = FargateStandIn(options: fargateOptions, events: events, logger: logger)
         guard let lambdaPort = Ports.free() else { throw LocalCloudError.noFreePort }

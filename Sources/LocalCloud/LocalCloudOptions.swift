@@ -12,6 +12,7 @@ struct LocalCloudOptions: Sendable {
     var maxRunning = 64
     var stoppedRetention = 3600.0
     var awsFaultRate = 0.0
+    var awsLatency = AWSLatency()
     var killRuntimeRate = 0.0
     var launchBurst = 100.0
     var launchRate = 20.0
@@ -39,6 +40,8 @@ struct LocalCloudOptions: Sendable {
           --stopped-retention S     seconds a stopped task stays listed and described, then MISSING (3600, as ECS)
           --aws-fault-rate P        share of S3, SQS and ECS calls that fail: refused with a 5xx or throttling, or
                                     carried out and then answered with a 5xx (0)
+          --aws-latency s3=MS,sqs=MS,ecs=MS,runtask=MS  hold each call of that service so long before it is
+                                    answered, as AWS takes (none; s3=15,sqs=10,ecs=10,runtask=40 is AWS-like)
           --kill-runtime-rate P     chance that a function environment is killed in the middle of an invocation (0)
           --launch-burst N --launch-rate R  Fargate's launch bucket (100, 20 per second)
           --schedule-seconds N      the sweep's period (60)
@@ -88,6 +91,7 @@ struct LocalCloudOptions: Sendable {
             case "--max-running": options.maxRunning = try number(flag, Int.self)
             case "--stopped-retention": options.stoppedRetention = try number(flag, Double.self)
             case "--aws-fault-rate": options.awsFaultRate = try rate(flag)
+            case "--aws-latency": options.awsLatency = try AWSLatency(parsing: value(flag))
             case "--kill-runtime-rate": options.killRuntimeRate = try rate(flag)
             case "--launch-burst": options.launchBurst = try number(flag, Double.self)
             case "--launch-rate": options.launchRate = try number(flag, Double.self)

@@ -56,7 +56,7 @@ enum MotoServer {
     }
 
     /// Starts moto on `port` and returns once it listens, is set up and checks signatures.
-    static func start(port: Int, faultRate: Double = 0) async throws -> (ChildProgram, Admin) {
+    static func start(port: Int, faultRate: Double = 0, latency: AWSLatency = AWSLatency()) async throws -> (ChildProgram, Admin) {
         let launcher = try launcher()
         let adminFile = FileManager.default.temporaryDirectory.appendingPathComponent("wishes-moto-\(port)-\(UUID().uuidString.prefix(8)).json")
         defer { try? FileManager.default.removeItem(at: adminFile) }
@@ -64,7 +64,7 @@ enum MotoServer {
             name: "moto", executable: "/usr/bin/env",
             arguments: [
                 "python3", launcher, "-H", "127.0.0.1", "-p", String(port), "--credentials-file", adminFile.path,
-                "--fault-rate", String(faultRate),
+                "--fault-rate", String(faultRate), "--latency", latency.motoArgument,
             ],
             environment: ProcessInfo.processInfo.environment)
         // moto logs every request; keep only its warnings and errors, and the last lines for a failed start.

@@ -925,8 +925,13 @@ class Harness:
         metadata_fetches = [q for q in agent if q["path"].startswith("/v4/") and q["path"].endswith("/task") and q["status"] == 200]
         r.check("Web and each task took their role's credentials from 169.254.170.2 (RELATIVE_URI)",
                 len({q["path"] for q in credential_fetches}) == 1 + len(self.task_runs), [q["path"] for q in credential_fetches])
-        r.check("each task read its ARN from the task metadata endpoint v4", len(metadata_fetches) >= len(self.task_runs),
-                [q["path"] for q in agent if q["path"].startswith("/v4/")])
+        # The task is told its spec in RunTask's overrides (WISHES_SPEC) and learns nothing from the agent's metadata.
+        passed = [any(e.get("name") == "WISHES_SPEC" for o in (run["task"].request.get("overrides") or {}).get("containerOverrides", [])
+                      for e in o.get("environment", []))
+                  for run in self.task_runs.values()]
+        r.check("every RunTask passed the spec (WISHES_SPEC) and no task re-read it from the metadata endpoint",
+                passed and all(passed) and not metadata_fetches,
+                {"passed": passed, "metadata": [q["path"] for q in agent if q["path"].startswith("/v4/")]})
         r.check("no unknown agent path was asked for", all(q["status"] == 200 for q in agent), [q for q in agent if q["status"] != 200])
         protocol = [e for api in self.lam.instances for e in api.protocol_errors + [str(i) for i in api.init_errors]]
         r.check("the Runtime API saw no protocol error and no init error", not protocol, protocol, binaries=["MakeAWish-1", "MakeAWish-2"])

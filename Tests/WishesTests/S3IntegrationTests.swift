@@ -83,6 +83,27 @@ import Testing
         }
     }
 
+    /// `--latency` holds each S3 call as AWS's round trip would, and holds calls side by side, not in
+    /// turn: the billed-duration figure depends on both.
+    @Test func theLauncherHoldsEachS3CallForItsLatencyAndCallsOverlap() async throws {
+        try await MotoServer.withPrivateServer(arguments: ["--latency", "s3=400,sqs=0"]) { moto in
+            let aws = TestAWS.at(moto)
+            try await aws.withBucket { bucket in
+                try await aws.s3.putObject(bucket: bucket, key: "k", body: Array("v".utf8))
+                let clock = ContinuousClock()
+                let one = try await clock.measure { _ = try await aws.s3.getObject(bucket: bucket, key: "k") }
+                #expect(one >= .milliseconds(400), "one GET took \(one)")
+                let eight = try await clock.measure {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<8 { group.addTask { _ = try await aws.s3.getObject(bucket: bucket, key: "k") } }
+                        try await group.waitForAll()
+                    }
+                }
+                #expect(eight >= .milliseconds(400) && eight < .milliseconds(8 * 400 / 2), "eight parallel GETs took \(eight)")
+            }
+        }
+    }
+
     @Test func readsByteRanges() async throws {
         let aws = try await TestAWS.moto()
         try await aws.withBucket { bucket in

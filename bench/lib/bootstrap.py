@@ -16,6 +16,8 @@ class Bootstrap:
     def __init__(self, bin_dir, command, environment, function_timeout=900):
         self.state_file = os.path.join(tempfile.mkdtemp(prefix="bench-runtime-api-"), "state.json")
         self.init_seconds = None
+        # Each invocation's `Billed Duration` from the emulator's REPORT line, in milliseconds.
+        self.billed_millis = []
         self.initialized = threading.Event()
         self.process = subprocess.Popen(
             [os.path.join(bin_dir, "LocalCloud"), "runtime-api", "--state-file", self.state_file,
@@ -39,6 +41,8 @@ class Bootstrap:
             if "INIT_REPORT Init Duration:" in text and self.init_seconds is None:
                 self.init_seconds = float(text.split("Init Duration:")[1].split("ms")[0]) / 1000
                 self.initialized.set()
+            elif "Billed Duration:" in text:
+                self.billed_millis.append(int(text.split("Billed Duration:")[1].split("ms")[0]))
 
     def wait_init(self, timeout=30):
         """exec of the bootstrap to its first GET /next, in seconds, as the emulator measured it."""

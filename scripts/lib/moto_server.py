@@ -40,6 +40,9 @@ What it adds to `python3 -m moto.server`, and why:
   on a bad day: half are refused before anything happens (S3 503 SlowDown, SQS 500 InternalError),
   half are carried out and then answered with the same error, so the caller retries what already
   happened. STS, IAM and Secrets Manager are left alone.
+- --latency s3=MS,sqs=MS holds each S3 or SQS request that long before moto answers it, once set-up
+  is done: loopback answers in a fraction of a millisecond, AWS in 10 to 20, and what a caller does
+  while it waits (sequential or parallel calls) is what Lambda bills.
 """
 import argparse
 import datetime
@@ -99,7 +102,25 @@ arguments.add_argument("--threads", type=int, default=16, help="waitress's worke
 arguments.add_argument("--wire-log", help="append each request's method and raw target here, one JSON line each")
 arguments.add_argument("--server", choices=["auto", "waitress", "werkzeug"], default="auto", help="auto: waitress when installed")
 arguments.add_argument("--fault-rate", type=float, default=0.0, help="share of S3 and SQS requests that fail (see above)")
+arguments.add_argument("--latency", default="", help="s3=MS,sqs=MS: how long each request of that service is held (see above)")
 options = arguments.parse_args()
+
+
+def _latencies(text):
+    held = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        service, _, millis = part.partition("=")
+        try:
+            value = float(millis)
+        except ValueError:
+            value = -1
+        if service not in ("s3", "sqs") or value < 0:
+            arguments.error(f"--latency takes s3=MS,sqs=MS (milliseconds, 0 or more), not '{part}'")
+        held[service] = value / 1000
+    return held
+
+
+LATENCY = _latencies(options.latency)
 
 # Read by moto.settings when it is imported, so before any moto import.
 os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(SETUP_CALLS)
@@ -389,6 +410,21 @@ class Faults:
         return [body]
 
 
+class Latency:
+    """AWS's round trip, at --latency, once set-up is done (the set-up calls are not AWS's)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if LATENCY and _set_up_done.is_set():
+            scope = (_field(environ.get("HTTP_AUTHORIZATION", ""), "Credential") or "").split("/")
+            held = LATENCY.get(scope[3] if len(scope) > 3 else "", 0)
+            if held:
+                time.sleep(held)
+        return self.app(environ, start_response)
+
+
 def keep_metadata_names(task_class):
     """waitress capitalizes every response header name (`X-Amz-Meta-Wish-Id`); S3 answers metadata in
     lower case as stored, and the SDKs take the metadata key from the name as it comes."""
@@ -493,7 +529,7 @@ def set_up_and_announce(endpoint: str):
     print(f"moto ready on {endpoint} (signatures checked; admin {admin['accessKeyId']}, role {admin['roleArn']})", flush=True)
 
 
-port, serve = make_server(RawTarget(Faults(DomainDispatcherApplication(create_backend_app))))
+port, serve = make_server(RawTarget(Latency(Faults(DomainDispatcherApplication(create_backend_app)))))
 os.environ["MOTO_PORT"] = str(port)
 host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
 host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL

@@ -30,6 +30,8 @@ final class FargateStandIn: Service, Sendable {
         var spotUnavailableRate = 0.0
         /// Chance that an ECS call is throttled, or carried out and answered with a server error.
         var faultRate = 0.0
+        /// How long each call is held before it is answered (`--aws-latency`'s ecs and runtask).
+        var latency = AWSLatency()
         /// How long a stopped task stays known (listed and described), as ECS keeps it about an hour.
         var stoppedRetention: TimeInterval = 3600
         var containerName = DeployedNames.container
@@ -85,6 +87,8 @@ final class FargateStandIn: Service, Sendable {
             let operation = target.split(separator: ".").last.map(String.init) ?? ""
             // ECS's bad days at --aws-fault-rate: throttled before anything happens, or done and then
             // answered with a server error, so the caller repeats what already happened.
+            let held = operation == "RunTask" ? self.options.latency.runTask : self.options.latency.ecs
+            if held > .zero { try await Task.sleep(for: held) }
             let fault = Double.random(in: 0..<1) < self.options.faultRate
             if fault, Bool.random() { return Self.error(400, "ThrottlingException", "Rate exceeded") }
             let response: Response
