@@ -5,21 +5,19 @@ sides take the same batches of stored wishes (`--billed-wishes`, 10 per event) u
 cloud's own Runtime API, which reports each invocation's `Billed Duration` as Lambda does; median
 per batch. The peer works its records on ten threads, so both sides overlap their wishes; what is
 left between them is each wish's chain of round trips and the CPU between them."""
-import os
+import json
 import random
 import statistics
 import sys
 import time
 
-from figures.dispatch import sqs_event, store_wishes
+from figures.dispatch import launch_cloud, sides, sqs_event, store_wishes
 from lib.bootstrap import Bootstrap
-from lib.cloud import LocalCloud
 
 LATENCY = "s3=15,sqs=10,ecs=10,runtask=40"
 
 
 def billed(cloud, bin_dir, command, bucket, ids):
-    import json
     bootstrap = Bootstrap(bin_dir, command, cloud.environment(WISHES_BUCKET=bucket, LOG_LEVEL="warning"))
     try:
         bootstrap.wait_init()
@@ -41,14 +39,11 @@ def billed(cloud, bin_dir, command, bucket, ids):
 
 
 def measure(args):
-    cloud = LocalCloud(args.bin, "--no-web", "--instances", "1", "--launch-burst", "100000000", "--launch-rate", "100000000",
-                       "--task-executable", "/bin/true", "--no-task-events", "--schedule-seconds", "3600", "--aws-latency", LATENCY)
+    cloud = launch_cloud(args.bin, "--aws-latency", LATENCY)
     try:
-        sides = {"ours": [os.path.join(args.bin, "MakeAWish")],
-                 "peer": [sys.executable, os.path.join(args.here, "peers", "dispatcher.py")]}
         results = {}
         launched_before = cloud.stats()["tasksLaunched"]
-        for side, command in sides.items():
+        for side, command in sides(args).items():
             bucket = f"bench-billed-{side}-{random.randrange(1 << 30)}"
             ids = store_wishes(cloud, bucket, args.billed_wishes)
             millis, failed = billed(cloud, args.bin, command, bucket, ids)

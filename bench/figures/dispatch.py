@@ -88,15 +88,24 @@ def dispatch(cloud, bin_dir, command, bucket, ids, redelivery_delay=0.0, batch=1
     return cpu, wall, rss, outcome
 
 
+def launch_cloud(bin_dir, *extra):
+    """One function environment, an unthrottled Fargate whose tasks run /bin/true, no task events, no sweep."""
+    return LocalCloud(bin_dir, "--no-web", "--instances", "1", "--launch-burst", "100000000", "--launch-rate", "100000000",
+                      "--task-executable", "/bin/true", "--no-task-events", "--schedule-seconds", "3600", *extra)
+
+
+def sides(args):
+    """The two dispatchers, as the Runtime API starts them."""
+    return {"ours": [os.path.join(args.bin, "MakeAWish")],
+            "peer": [sys.executable, os.path.join(args.here, "peers", "dispatcher.py")]}
+
+
 def measure(args):
-    cloud = LocalCloud(args.bin, "--no-web", "--instances", "1", "--launch-burst", "100000000", "--launch-rate", "100000000",
-                       "--task-executable", "/bin/true", "--no-task-events", "--schedule-seconds", "3600")
+    cloud = launch_cloud(args.bin)
     try:
-        sides = {"ours": [os.path.join(args.bin, "MakeAWish")],
-                 "peer": [sys.executable, os.path.join(args.here, "peers", "dispatcher.py")]}
         results = {}
         launched_before = cloud.stats()["tasksLaunched"]
-        for side, command in sides.items():
+        for side, command in sides(args).items():
             bucket = f"bench-{side}-{random.randrange(1 << 30)}"
             ids = store_wishes(cloud, bucket, args.wishes)
             cpu, wall, rss, api = dispatch(cloud, args.bin, command, bucket, ids)
