@@ -54,3 +54,13 @@ check_static() {
     fi
   done
 }
+
+# skopeo and umoci, from Debian's packages, for deploy/build-image (checks and pushes an OCI image layout).
+ensure_oci_tools() {
+  command -v skopeo >/dev/null 2>&1 && command -v umoci >/dev/null 2>&1 && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing with apt: skopeo umoci" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq skopeo umoci >/dev/null
+}
