@@ -51,6 +51,7 @@ public struct WebApp: Sendable {
         addLogin(to: router)
         addPages(to: router)
         router.addRoutes(WishesAPI(book: book, metrics: metrics).routes, atPath: "/api/wishes")
+        router.addRoutes(JobDefinitionsAPI(book: book).routes, atPath: "/api/job-definitions")
         // Last, so its table is every route above. A middleware wraps only the routes added after it,
         // and the router's not-found answer, which is the one answer it changes.
         router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
@@ -67,9 +68,10 @@ public struct WebApp: Sendable {
             try Self.checkCSRF(request, form)
             let csrf = Self.csrf(request) ?? Self.newToken()
             let spec: WishSpec
-            switch Result(catching: { () throws(WishValidationError) -> WishSpec in try FormBody.wishSpec(form, now: Date()) }) {
-            case .success(let value): spec = value
-            case .failure(let error): return Self.html(Pages.home(csrf: csrf, problems: error.problems, form: form), status: .badRequest, csrf: csrf)
+            do {
+                spec = try await FormBody.wishSpec(form, now: Date(), definitions: book.store.definitions)
+            } catch let error as WishValidationError {
+                return Self.html(Pages.home(csrf: csrf, problems: error.problems, form: form), status: .badRequest, csrf: csrf)
             }
             do {
                 let (status, _) = try await book.submit(spec)
@@ -93,7 +95,38 @@ public struct WebApp: Sendable {
             let last = detail.status.attempts.last?.number
             let output = if let last { try await book.outputTail(id, attempt: last, bytes: Pages.outputShown) } else { (tail: [UInt8], size: Int)?.none }
             let csrf = Self.csrf(request) ?? Self.newToken()
-            return Self.html(Pages.detail(detail, output: output, csrf: csrf), csrf: csrf)
+            return Self.html(Pages.detail(detail, output: output, csrf: csrf, logs: book.settings.taskLogs), csrf: csrf)
+        }
+        router.get("/wishes/:id/children/:index") { request, context in
+            guard let id = context.parameters.get("id").flatMap(WishID.init), let index = context.parameters.get("index").flatMap({ Int($0) }),
+                let detail = try await book.child(id, index: index)
+            else { throw PageError.noSuchWish }
+            let output = try await book.childOutput(id, index: index, attempt: nil, tailBytes: Pages.outputShown).map { (tail: $0.bytes, size: $0.size) }
+            let csrf = Self.csrf(request) ?? Self.newToken()
+            return Self.html(Pages.detail(detail, output: output, csrf: csrf, logs: book.settings.taskLogs, child: index), csrf: csrf)
+        }
+        router.get("/job-definitions") { request, _ in
+            let csrf = Self.csrf(request) ?? Self.newToken()
+            return Self.html(Pages.jobDefinitions(try await book.store.definitions.list(), csrf: csrf), csrf: csrf)
+        }
+        router.post("/job-definitions") { request, _ in
+            let form = try await Self.form(request)
+            try Self.checkCSRF(request, form)
+            let csrf = Self.csrf(request) ?? Self.newToken()
+            let (object, problems) = FormBody.jobDefinitionObject(form)
+            let draft: JobDefinition
+            switch Result(catching: { () throws(WishValidationError) -> JobDefinition in try JobDefinition.parse(object: object, now: Date()) }) {
+            case .success(let value) where problems.isEmpty: draft = value
+            case .success:
+                return Self.html(
+                    Pages.jobDefinitions(try await book.store.definitions.list(), csrf: csrf, problems: problems, form: form), status: .badRequest, csrf: csrf)
+            case .failure(let error):
+                return Self.html(
+                    Pages.jobDefinitions(try await book.store.definitions.list(), csrf: csrf, problems: problems + error.problems, form: form),
+                    status: .badRequest, csrf: csrf)
+            }
+            let stored = try await book.store.definitions.register(draft, now: Date())
+            return Response(status: .seeOther, headers: [.location: "/job-definitions#\(stored.name)-\(stored.revision)"])
         }
         router.post("/wishes/:id/cancel") { request, context in
             let form = try await Self.form(request)

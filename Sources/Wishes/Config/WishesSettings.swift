@@ -32,6 +32,9 @@ public struct WishesSettings: Sendable, Equatable {
     /// `WISHES_CALLBACK_SECRET_ARN`: the Secrets Manager secret that callbacks are signed with.
     public var callbackSecretID: String?
 
+    /// Where each attempt's CloudWatch log stream is (the task definition's awslogs options).
+    public var taskLogs = TaskLogs()
+
     public var layout: S3Layout { S3Layout(prefix: prefix) }
 
     public init(
@@ -63,7 +66,7 @@ public struct WishesSettings: Sendable, Equatable {
             (environment[name] ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         }
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        return WishesSettings(
+        var settings = WishesSettings(
             bucket: environment["WISHES_BUCKET"] ?? "", prefix: environment["WISHES_PREFIX"] ?? "",
             queueURL: value("WISHES_QUEUE_URL"), asapQueueURL: value("WISHES_ASAP_QUEUE_URL"),
             cluster: value("WISHES_CLUSTER"), taskDefinition: value("WISHES_TASK_DEFINITION"),
@@ -72,6 +75,11 @@ public struct WishesSettings: Sendable, Equatable {
             assignPublicIP: environment["WISHES_ASSIGN_PUBLIC_IP"]?.uppercased() == "ENABLED" || environment["WISHES_ASSIGN_PUBLIC_IP"] == "true",
             limits: try WishLimits.fromEnvironment(environment), secretsKeyID: value("WISHES_SECRETS_KMS_KEY"),
             callbackSecretID: value("WISHES_CALLBACK_SECRET_ARN"))
+        settings.taskLogs = TaskLogs(
+            group: value("WISHES_TASK_LOG_GROUP") ?? TaskLogs.defaultGroup,
+            streamPrefix: value("WISHES_TASK_LOG_STREAM_PREFIX") ?? TaskLogs.defaultStreamPrefix,
+            containerName: settings.containerName, region: value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? "us-east-1")
+        return settings
     }
 
     /// The queue a wish of `queue` goes to.

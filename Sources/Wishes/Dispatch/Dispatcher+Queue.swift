@@ -176,9 +176,9 @@ extension Dispatcher {
             let spec: WishSpec
             do {
                 // The stack's limits hold here too, and the default timeout is stored with the spec.
-                spec = try settings.limits.apply(to: WishSpec.parse(object: object, now: clock.now))
-            } catch {
-                try await finish(message.subject, .failed, reason: "invalid wish: \(error)", logger: logger)
+                spec = try await settings.limits.apply(to: store.definitions.wishSpec(from: object, now: clock.now))
+            } catch let error as WishValidationError {
+                try await finish(message.subject, .failed, reason: "\(error)", logger: logger)
                 return nil
             }
             // Stored as the web stores a submitted wish, by the same code.

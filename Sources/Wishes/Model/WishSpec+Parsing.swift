@@ -21,27 +21,54 @@ extension WishSpec {
     static let fields: Set<String> = [
         "wish", "name", "command", "environment", "vcpus", "memory", "queue", "attempts",
         "timeoutSeconds", "arraySize", "dependsOn", "notBefore", "callbackUrl", "evaluateOnExit",
-        "jobRoleArn",
+        "jobRoleArn", "jobDefinition", "parameters",
     ]
+    public static let maxParameters = 100
+    public static let maxParameterValueLength = 4_096
 
     /// Parses and checks a JSON body; the error lists every problem, not just the first.
     public static func parse(json bytes: [UInt8], now: Date) throws(WishValidationError) -> WishSpec {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
-            throw WishValidationError(problems: [.init(field: "body", rule: "must be a JSON object")])
-        }
-        guard case .object(let object) = value else {
-            throw WishValidationError(problems: [.init(field: "body", rule: "must be a JSON object, not \(value.typeName)")])
-        }
-        return try parse(object: object, now: now)
+        try parse(object: requestObject(json: bytes), now: now)
     }
 
-    public static func parse(object: [String: JSONValue], now: Date) throws(WishValidationError) -> WishSpec {
+    /// A request body as the JSON object every check starts from.
+    public static func requestObject(json bytes: [UInt8], subject: String = "wish") throws(WishValidationError) -> [String: JSONValue] {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
+            throw WishValidationError(problems: [.init(field: "body", rule: "must be a JSON object")], subject: subject)
+        }
+        guard case .object(let object) = value else {
+            throw WishValidationError(problems: [.init(field: "body", rule: "must be a JSON object, not \(value.typeName)")], subject: subject)
+        }
+        return object
+    }
+
+    /// Checks a wish; with `definition`, the fields the wish leaves out are the definition's
+    /// (`JobDefinition.merged`), and the wish records which definition and image it runs.
+    public static func parse(
+        object request: [String: JSONValue], now: Date, definition: JobDefinition? = nil, substitutingParameters: Bool = true
+    ) throws(WishValidationError) -> WishSpec {
+        let object = definition?.merged(into: request) ?? request
         var checker = Checker(object: object)
+        if definition == nil, object["jobDefinition"] != nil {
+            // Only `JobDefinitionStore.wishSpec` resolves a name to a definition: reaching here means a
+            // caller skipped it, and the wish must not run in the default image by mistake.
+            checker.fail("jobDefinition", "was not looked up; submit the wish through the API")
+        }
         for key in object.keys.sorted() where !fields.contains(key) {
             checker.fail(key, "unknown field (known: \(fields.sorted().joined(separator: ", ")))")
         }
         var spec = WishSpec(wish: "")
-        let command = checker.command()
+        if let definition, definition != .builtIn {
+            spec.jobDefinition = definition.reference
+            spec.image = definition.image
+        }
+        spec.parameters = checker.parameters()
+        var command = checker.command()
+        if substitutingParameters, let parameters = spec.parameters, let words = command {
+            // Batch's substitution: an argument that is exactly `Ref::name` becomes the parameter's
+            // value; one naming no parameter stays as written.
+            command = words.map { word in word.hasPrefix("Ref::") ? parameters[String(word.dropFirst(5))] ?? word : word }
+        }
         spec.command = command
         if let wish = checker.string("wish", maxLength: maxWishLength) {
             spec.wish = wish
@@ -166,6 +193,33 @@ extension WishSpec {
                 return nil
             }
             return int
+        }
+
+        mutating func parameters() -> [String: String]? {
+            switch object["parameters"] {
+            case nil: return nil
+            case .object(let pairs):
+                guard pairs.count <= WishSpec.maxParameters else {
+                    fail("parameters", "must hold at most \(WishSpec.maxParameters) parameters, not \(pairs.count)")
+                    return nil
+                }
+                var result: [String: String] = [:]
+                for (name, value) in pairs.sorted(by: { $0.key < $1.key }) {
+                    guard JobDefinitionReference.isValidName(name) else {
+                        fail("parameters.\(name)", "a parameter name must be 1 to 128 characters of A-Z, a-z, 0-9, _ and -")
+                        continue
+                    }
+                    guard case .string(let text) = value, !text.contains("\0"), text.count <= WishSpec.maxParameterValueLength else {
+                        fail("parameters.\(name)", "must be a string of at most \(WishSpec.maxParameterValueLength) characters without NUL")
+                        continue
+                    }
+                    result[name] = text
+                }
+                return result
+            case let other?:
+                fail("parameters", "must be an object of string values, not \(other.typeName)")
+                return nil
+            }
         }
 
         mutating func command() -> [String]? {

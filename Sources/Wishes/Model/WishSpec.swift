@@ -23,6 +23,12 @@ public struct WishSpec: Sendable, Codable, Equatable {
     public var evaluateOnExit: [ExitRule]?
     /// The IAM role whose keys the command gets (one of `WISHES_JOB_ROLE_ARNS`); without one it has none.
     public var jobRoleArn: String?
+    /// The job definition the wish was made from, as `name:revision`; nil is the built-in one.
+    public var jobDefinition: String?
+    /// The container image the command runs in (the definition's); nil is Wishes' default image.
+    public var image: String?
+    /// The parameters that filled the command's `Ref::` placeholders (the definition's defaults under the wish's own).
+    public var parameters: [String: String]?
 
     public struct EnvironmentVariable: Sendable, Codable, Equatable {
         public var name: String

@@ -10,12 +10,15 @@ public struct WishValidationError: Error, Sendable, Equatable, CustomStringConve
     }
 
     public var problems: [Problem]
+    /// What was refused: a wish, or a job definition.
+    public var subject: String
 
-    public init(problems: [Problem]) {
+    public init(problems: [Problem], subject: String = "wish") {
         self.problems = problems
+        self.subject = subject
     }
 
     public var description: String {
-        "invalid wish: " + problems.map { "\($0.field): \($0.rule)" }.joined(separator: "; ")
+        "invalid \(subject): " + problems.map { "\($0.field): \($0.rule)" }.joined(separator: "; ")
     }
 }

@@ -18,6 +18,7 @@
 /// wishes/{id}/tally.json                     which array children have ended, and how (one bit each)
 /// index/{newest-first}-{id}                  one empty object per wish, for newest-first listing
 /// idempotency/{sha256(key)}                  the wish an Idempotency-Key created
+/// job-definitions/{name}/{revision}.json      a job definition's revision (If-None-Match allots the number)
 /// ```
 public struct S3Layout: Sendable, Equatable {
     /// Prepended to every key, so one bucket can hold several deployments.
@@ -56,6 +57,17 @@ public struct S3Layout: Sendable, Equatable {
     public func dependentsPrefix(_ id: WishID) -> String { wishPrefix(id) + "dependents/" }
 
     public var indexPrefix: String { "\(prefix)index/" }
+
+    public var jobDefinitionsPrefix: String { "\(prefix)job-definitions/" }
+    public func jobDefinitionPrefix(_ name: String) -> String { jobDefinitionsPrefix + name + "/" }
+    /// Padded, so key order is revision order and the last key is the newest revision.
+    public func jobDefinition(_ name: String, revision: Int) -> String { jobDefinitionPrefix(name) + Self.pad(revision, 8) + ".json" }
+
+    /// The revision a definition's key names, or nil for a key that is not one.
+    public func revision(ofJobDefinitionKey key: String) -> Int? {
+        guard key.hasPrefix(jobDefinitionsPrefix), key.hasSuffix(".json"), let slash = key.lastIndex(of: "/") else { return nil }
+        return Int(key[key.index(after: slash)...].dropLast(5))
+    }
 
     /// Attempts launched and not yet settled, by `TaskIdentity.startedBy` (the body names the task):
     /// the sweep's list of what ECS must still know.

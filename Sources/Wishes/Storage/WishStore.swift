@@ -16,6 +16,8 @@ package struct WishStore: Sendable {
     package let objects: any ObjectStorage
     package let layout: S3Layout
     package let statuses: StatusStore
+    /// The job definitions wishes are made from, in the same bucket.
+    package let definitions: JobDefinitionStore
     let specs: SpecCache
     static let tallyBackoff = Backoff(base: .milliseconds(10), cap: .milliseconds(320))
 
@@ -23,6 +25,7 @@ package struct WishStore: Sendable {
         self.objects = objects
         self.layout = layout
         self.statuses = StatusStore(objects: objects, layout: layout)
+        self.definitions = JobDefinitionStore(objects: objects, layout: layout)
         self.specs = SpecCache(capacity: specCacheSize)
     }
 

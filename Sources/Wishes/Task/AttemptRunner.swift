@@ -129,6 +129,8 @@ public final class AttemptRunner: Sendable {
         environment["WISH_ID"] = subject.id.rawValue
         environment["WISH_ATTEMPT"] = String(attempt)
         environment["AWS_BATCH_JOB_ATTEMPT"] = String(attempt)
+        // As Batch names an array child: the parent's id, a colon, the index.
+        environment["AWS_BATCH_JOB_ID"] = subject.arrayIndex.map { "\(subject.id):\($0)" } ?? subject.id.rawValue
         if let index = subject.arrayIndex {
             environment["WISH_ARRAY_INDEX"] = String(index)
             environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(index)

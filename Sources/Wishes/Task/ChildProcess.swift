@@ -28,8 +28,21 @@ final class ChildProcess: @unchecked Sendable {
 
     init(command: [String], environment: [String: String], output: OutputBuffer) {
         self.output = output
-        arguments = ["/usr/bin/env", "--"] + command
+        arguments = command
         self.environment = environment
+    }
+
+    /// The command's program as `execvp` finds it, on the command's own PATH. Done here rather than
+    /// through `/usr/bin/env`, which a distroless or scratch image does not have.
+    static func resolve(_ program: String, path: String?) -> String? {
+        if program.contains("/") { return program }
+        let directories = (path ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin").split(separator: ":", omittingEmptySubsequences: false)
+        for directory in directories {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
     }
 
     struct SpawnError: Error, CustomStringConvertible {
@@ -102,8 +115,11 @@ final class ChildProcess: @unchecked Sendable {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
+        guard let program = Self.resolve(arguments[0], path: environment["PATH"]) else {
+            throw SpawnError(call: "\(arguments[0]): command not found on PATH; exec", code: ENOENT)
+        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        let result = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
         guard result == 0 else { throw SpawnError(call: "posix_spawn \(arguments[0])", code: result) }
         return pid
     }

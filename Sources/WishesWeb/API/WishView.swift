@@ -13,8 +13,26 @@ struct WishView: Encodable {
     var results: [String: AttemptResult]?
     var children: [String: Int]?
     var callback: CallbackStatus?
+    /// The job definition the wish runs, `name:revision` (the built-in one when it named none).
+    var jobDefinition: String
+    /// Each launched attempt's CloudWatch log stream, by attempt number.
+    var logs: [String: LogStream]?
 
-    init(spec: WishSpec, status: WishStatus, results: [Int: AttemptResult] = [:], children: [WishState: Int] = [:]) {
+    struct LogStream: Encodable {
+        var group: String
+        var stream: String
+        var url: String
+    }
+
+    init(spec: WishSpec, status: WishStatus, results: [Int: AttemptResult] = [:], children: [WishState: Int] = [:], logs: TaskLogs? = nil) {
+        jobDefinition = spec.jobDefinition ?? JobDefinition.builtIn.reference
+        if let logs {
+            let streams = status.attempts.compactMap { attempt -> (String, LogStream)? in
+                guard let arn = attempt.taskArn, let stream = logs.stream(taskArn: arn), let url = logs.consoleURL(taskArn: arn) else { return nil }
+                return (String(attempt.number), LogStream(group: logs.group, stream: stream, url: url))
+            }
+            self.logs = streams.isEmpty ? nil : Dictionary(streams, uniquingKeysWith: { first, _ in first })
+        }
         id = status.id
         state = status.state
         statusReason = status.statusReason

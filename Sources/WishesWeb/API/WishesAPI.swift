@@ -18,6 +18,8 @@ struct WishesAPI: Sendable {
         routes.get(":id", use: describe)
         routes.get(":id/output", use: output)
         routes.post(":id/cancel", use: cancel)
+        routes.get(":id/children/:index", use: child)
+        routes.get(":id/children/:index/output", use: childOutput)
         return routes
     }
 
@@ -27,9 +29,11 @@ struct WishesAPI: Sendable {
             throw APIError(.contentTooLarge, "too_large", "bodies are limited to \(WebApp.maxBody) bytes")
         }
         let spec: WishSpec
-        switch Result(catching: { () throws(WishValidationError) -> WishSpec in try WishSpec.parse(json: Array(buffer: body), now: Date()) }) {
-        case .success(let value): spec = value.withWishText
-        case .failure(let error): throw APIError.invalidWish(error)
+        do {
+            let object = try WishSpec.requestObject(json: Array(buffer: body))
+            spec = try await book.store.definitions.wishSpec(from: object, now: Date()).withWishText
+        } catch let error as WishValidationError {
+            throw APIError.invalidWish(error)
         }
         let key = request.headers[Self.idempotencyKeyField]
         if let key, key.isEmpty || key.count > 255 {
@@ -79,7 +83,8 @@ struct WishesAPI: Sendable {
     @Sendable func describe(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try Self.id(context)
         guard let detail = try await book.detail(id) else { throw APIError(.notFound, "not_found", "no wish \(id)") }
-        return try Self.json(WishView(spec: detail.spec, status: detail.status, results: detail.results, children: detail.children))
+        return try Self.json(
+            WishView(spec: detail.spec, status: detail.status, results: detail.results, children: detail.children, logs: book.settings.taskLogs))
     }
 
     @Sendable func output(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -96,6 +101,32 @@ struct WishesAPI: Sendable {
     @Sendable func cancel(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard let cancelled = try await book.cancel(try Self.id(context)) else { throw APIError(.notFound, "not_found", "no such wish") }
         return try Self.json(WishView(spec: cancelled.spec, status: cancelled.status), status: .accepted)
+    }
+
+    @Sendable func child(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let (id, index) = try Self.child(context)
+        guard let detail = try await book.child(id, index: index) else { throw APIError(.notFound, "not_found", "wish \(id) has no array child \(index)") }
+        return try Self.json(WishView(spec: detail.spec, status: detail.status, results: detail.results, logs: book.settings.taskLogs))
+    }
+
+    @Sendable func childOutput(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let (id, index) = try Self.child(context)
+        let attemptText = request.uri.queryParameters.get("attempt")
+        let attempt = attemptText.flatMap { Int($0) }
+        if attemptText != nil, (attempt ?? 0) < 1 {
+            throw APIError(.badRequest, "invalid_attempt", "attempt must be a whole number from 1")
+        }
+        guard let output = try await book.childOutput(id, index: index, attempt: attempt) else { throw APIError(.notFound, "not_found", "no output yet") }
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: .init(bytes: output.bytes)))
+    }
+
+    /// The path's wish id and child index; anything else names no child, so it is 404.
+    static func child(_ context: BasicRequestContext) throws -> (WishID, Int) {
+        let id = try id(context)
+        guard let index = context.parameters.get("index").flatMap({ Int($0) }), index >= 0 else {
+            throw APIError(.notFound, "not_found", "no such array child: the index is a whole number from 0")
+        }
+        return (id, index)
     }
 
     /// The path's id; one that is no wish id (`..%2F..`) names no wish, so it is 404 like an unknown one.

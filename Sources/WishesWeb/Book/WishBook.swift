@@ -240,6 +240,31 @@ public struct WishBook: Sendable {
         return WishDetail(spec: spec, status: status, results: results, children: children)
     }
 
+    /// One array child: the parent's spec (a child runs it), the child's status and its attempts'
+    /// results. Nil when the wish is no array or has no such index.
+    public func child(_ id: WishID, index: Int) async throws -> WishDetail? {
+        guard let spec = try await store.spec(id), let size = spec.arraySize, (0..<size).contains(index) else { return nil }
+        let subject = WishSubject(id: id, arrayIndex: index)
+        // A child the dispatcher has not reached yet has no status: it is SUBMITTED with its parent.
+        let status = try await statuses.read(subject) ?? WishStatus(id: id, arrayIndex: index, createdAt: id.date)
+        let numbers = status.attempts.map(\.number)
+        let read = await concurrentMap(numbers, limit: 8) { number in try? await store.result(TaskIdentity(subject: subject, attempt: number)) }
+        var results: [Int: AttemptResult] = [:]
+        for (number, result) in zip(numbers, read) { results[number] = result ?? nil }
+        return WishDetail(spec: spec, status: status, results: results, children: [:])
+    }
+
+    /// A child's kept output (its last attempt by default), or its tail.
+    public func childOutput(_ id: WishID, index: Int, attempt: Int?, tailBytes: Int? = nil) async throws -> (bytes: [UInt8], size: Int)? {
+        let subject = WishSubject(id: id, arrayIndex: index)
+        var number = attempt
+        if number == nil { number = try await statuses.read(subject)?.attempts.last?.number }
+        guard let number else { return nil }
+        let identity = TaskIdentity(subject: subject, attempt: number)
+        if let tailBytes { return try await store.outputTail(identity, bytes: tailBytes).map { ($0.body, $0.size) } }
+        return try await store.output(identity).map { ($0, $0.count) }
+    }
+
     /// How many array children the detail summarises (the first ones by index).
     static let childrenShown = 1000
 

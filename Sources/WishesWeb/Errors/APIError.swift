@@ -40,7 +40,7 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
     }
 
     static func invalidWish(_ error: WishValidationError) -> APIError {
-        APIError(.badRequest, "invalid_wish", "\(error)", problems: error.problems)
+        APIError(.badRequest, error.subject == "wish" ? "invalid_wish" : "invalid_job_definition", "\(error)", problems: error.problems)
     }
 
     var description: String { "\(status.code) \(code): \(message)" }

@@ -28,7 +28,7 @@ enum HTML {
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         \(refresh.map { "<meta http-equiv=\"refresh\" content=\"\($0)\(url.map { "; url=\(escape($0))" } ?? "")\">" } ?? "")
         <title>\(escape(title)) · Wishes</title><link rel="stylesheet" href="/style.css"></head>
-        <body><header><a href="/" class="brand">Wishes</a> <nav><a href="/">Make a wish</a> <a href="/wishes">All wishes</a> <a href="/openapi.yaml">API</a></nav></header>
+        <body><header><a href="/" class="brand">Wishes</a> <nav><a href="/">Make a wish</a> <a href="/wishes">All wishes</a> <a href="/job-definitions">Job definitions</a> <a href="/openapi.yaml">API</a></nav></header>
         <main>\(body)</main></body></html>
         """
     }

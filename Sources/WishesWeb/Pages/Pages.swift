@@ -19,6 +19,7 @@ enum Pages {
             <label for="wish">Your wish</label><input id="wish" name="wish" maxlength="1000" value="\(value("wish"))" placeholder="a pony">
             <details><summary>Advanced: run it as a job</summary><div class="grid">
             <div><label for="command">Command (split into words as sh splits them: quotes and backslashes, no $ or * expansion)</label><input id="command" name="command" value="\(value("command"))" placeholder="sh -c 'echo hello'"></div>
+            <div><label for="jobDefinition">Job definition (name or name:revision; <a href="/job-definitions">list</a>)</label><input id="jobDefinition" name="jobDefinition" value="\(value("jobDefinition"))" placeholder="count-to-three"></div>
             <div><label for="queue">Queue</label><select id="queue" name="queue">\(queues)</select></div>
             <div><label for="vcpus">vCPU</label><input id="vcpus" name="vcpus" value="\(value("vcpus"))" placeholder="0.25"></div>
             <div><label for="memory">Memory (MiB)</label><input id="memory" name="memory" value="\(value("memory"))" placeholder="512"></div>
@@ -29,7 +30,9 @@ enum Pages {
             <div><label for="notBefore">Not before (RFC 3339)</label><input id="notBefore" name="notBefore" value="\(value("notBefore"))" placeholder="2026-12-24T18:00:00Z"></div>
             <div><label for="callbackUrl">Callback URL</label><input id="callbackUrl" name="callbackUrl" value="\(value("callbackUrl"))"></div>
             </div><label for="environment">Environment (NAME=value per line; values are never shown again)</label>
-            <textarea id="environment" name="environment" rows="3"></textarea></details>
+            <textarea id="environment" name="environment" rows="3"></textarea>
+            <label for="parameters">Parameters for the definition's Ref:: placeholders (NAME=value per line)</label>
+            <textarea id="parameters" name="parameters" rows="2">\(value("parameters"))</textarea></details>
             <p><button class="wish" type="submit">Hold your breath, make a wish, count to three</button></p>
             </form>
             """)
@@ -75,21 +78,29 @@ enum Pages {
     /// The bytes of output the detail page shows: the end, where a failure says why.
     static let outputShown = 8192
 
-    static func detail(_ detail: WishDetail, output: (tail: [UInt8], size: Int)?, csrf: String) -> String {
+    /// One wish, or with `child` one of its array children (no cancel: a cancel is the parent's).
+    static func detail(_ detail: WishDetail, output: (tail: [UInt8], size: Int)?, csrf: String, logs: TaskLogs? = nil, child: Int? = nil) -> String {
         let status = detail.status
         let spec = detail.spec
+        func logLink(_ attempt: AttemptStatus) -> String {
+            guard let logs, let arn = attempt.taskArn, let stream = logs.stream(taskArn: arn), let url = logs.consoleURL(taskArn: arn) else { return "" }
+            return "<a href=\"\(HTML.escape(url))\" title=\"\(HTML.escape(logs.group))\"><code>\(HTML.escape(stream))</code></a>"
+        }
         let attempts = status.attempts.map { attempt in
             let result = detail.results[attempt.number]
             return
-                "<tr><td>\(attempt.number)</td><td>\(HTML.badge(attempt.state))</td><td>\(HTML.escape(attempt.reason ?? ""))</td><td>\(attempt.exitCode.map(String.init) ?? "")</td><td>\(result.map { String(format: "%.1f s", $0.durationSeconds) } ?? "")</td></tr>"
+                "<tr><td>\(attempt.number)</td><td>\(HTML.badge(attempt.state))</td><td>\(HTML.escape(attempt.reason ?? ""))</td><td>\(attempt.exitCode.map(String.init) ?? "")</td><td>\(result.map { String(format: "%.1f s", $0.durationSeconds) } ?? "")</td><td>\(logLink(attempt))</td></tr>"
         }.joined()
+        let childLinks = (0..<min(spec.arraySize ?? 0, childrenLinked)).map { "<a href=\"/wishes/\(status.id)/children/\($0)\">\($0)</a>" }.joined(
+            separator: " ")
         let children =
             detail.children.isEmpty
             ? ""
             : "<h2>Array children</h2><p>"
                 + WishState.allCases.compactMap { state in
                     detail.children[state].map { "\(HTML.badge(state)) \($0)" }
-                }.joined(separator: " ") + "</p>"
+                }.joined(separator: " ")
+                + "</p><p class=\"children\">Child: \(childLinks)\((spec.arraySize ?? 0) > childrenLinked ? " … (any index at /wishes/\(status.id)/children/N)" : "")</p>"
         let message = detail.results.values.compactMap(\.message).first.map { "<p class=\"result\"><b>\(HTML.escape($0))</b></p>" } ?? ""
         let tail =
             output.map { output in
@@ -101,7 +112,7 @@ enum Pages {
             spec.environment.map { "<p>Environment: " + $0.map { "<code>\(HTML.escape($0.name))</code>" }.joined(separator: " ") + " (values hidden)</p>" }
             ?? ""
         let cancel =
-            status.isFinal
+            status.isFinal || child != nil
             ? ""
             : "<form method=\"post\" action=\"/wishes/\(status.id)/cancel\"><input type=\"hidden\" name=\"csrf\" value=\"\(HTML.escape(csrf))\"><button type=\"submit\">Cancel</button></form>"
         let callback =
@@ -114,12 +125,64 @@ enum Pages {
         return HTML.page(
             title: spec.title, refresh: status.isFinal ? nil : 2,
             """
-            <h1>\(HTML.escape(spec.title))</h1>
+            <h1>\(HTML.escape(spec.title))\(child.map { " · child \($0)" } ?? "")</h1>\(child.map { "<p><a href=\"/wishes/\(status.id)\">← the whole array</a> · <a href=\"/api/wishes/\(status.id)/children/\($0)/output\">output</a></p>" } ?? "")
             <p>\(HTML.badge(status.state)) \(HTML.escape(status.statusReason ?? ""))</p>\(message)
             <p><small>\(status.id) · queue \(spec.queue.rawValue) · \(timeline)</small></p>
+            <p>Job definition: \(definitionLine(spec))</p>
             \(spec.command.map { "<p>Command: <code>\(HTML.escape(ShellWords.join($0)))</code></p>" } ?? "")\(environment)\(callback)\(spec.jobRoleArn.map { "<p>Job role: <code>\(HTML.escape($0))</code></p>" } ?? "")
-            <h2>Attempts</h2><table><thead><tr><th>#</th><th>Status</th><th>Reason</th><th>Exit</th><th>Duration</th></tr></thead><tbody>\(attempts.isEmpty ? "<tr><td colspan=5>None yet.</td></tr>" : attempts)</tbody></table>
+            <h2>Attempts</h2><table><thead><tr><th>#</th><th>Status</th><th>Reason</th><th>Exit</th><th>Duration</th><th>CloudWatch log stream</th></tr></thead><tbody>\(attempts.isEmpty ? "<tr><td colspan=6>None yet.</td></tr>" : attempts)</tbody></table>
             \(children)\(tail)\(cancel)
+            """)
+    }
+
+    /// Links per array child the detail page shows; any other index is reached by its address.
+    static let childrenLinked = 100
+
+    static func definitionLine(_ spec: WishSpec) -> String {
+        let reference = spec.jobDefinition ?? JobDefinition.builtIn.reference
+        let image = spec.image.map { " · image <code>\(HTML.escape($0))</code>" } ?? " · Wishes' own image"
+        return
+            "<a href=\"/job-definitions#\(HTML.escape(reference.replacingOccurrences(of: ":", with: "-")))\"><code>\(HTML.escape(reference))</code></a>\(image)"
+    }
+
+    static func jobDefinitions(_ definitions: [JobDefinition], csrf: String, problems: [WishValidationError.Problem] = [], form: [String: String] = [:])
+        -> String
+    {
+        func value(_ name: String) -> String { HTML.escape(form[name] ?? "") }
+        let problemList =
+            problems.isEmpty
+            ? "" : "<ul class=\"problems\">" + problems.map { "<li><b>\(HTML.escape($0.field))</b>: \(HTML.escape($0.rule))</li>" }.joined() + "</ul>"
+        let rows = definitions.map { definition in
+            let size = [definition.vcpus.map { "\($0.decimalText) vCPU" }, definition.memory.map { "\($0) MiB" }].compactMap { $0 }.joined(separator: ", ")
+            let parameters = (definition.parameters ?? [:]).sorted { $0.key < $1.key }.map { "<code>\(HTML.escape($0.key))=\(HTML.escape($0.value))</code>" }
+                .joined(separator: " ")
+            return
+                "<tr id=\"\(HTML.escape(definition.name))-\(definition.revision)\"><td><code>\(HTML.escape(definition.reference))</code></td><td>\(definition.status.rawValue)</td><td>\(definition.image.map { "<code>\(HTML.escape($0))</code>" } ?? "Wishes' own")</td><td>\(definition.command.map { "<code>\(HTML.escape(ShellWords.join($0)))</code>" } ?? "counts to three")</td><td>\(parameters)</td><td>\(size)</td></tr>"
+        }.joined()
+        return HTML.page(
+            title: "Job definitions",
+            """
+            <h1>Job definitions</h1>
+            <p>A wish names one (<code>jobDefinition</code>, as <code>name</code> or <code>name:revision</code>) and takes every field it does not set from it; <code>Ref::name</code> in the command becomes the wish's parameter or the definition's default. In AWS the command runs in the definition's image. In the local cloud images cannot be pulled: the command runs on this machine, with the same supervisor and environment.</p>
+            <table><thead><tr><th>Definition</th><th>Status</th><th>Image</th><th>Command</th><th>Parameters</th><th>Size</th></tr></thead><tbody>\(rows)</tbody></table>
+            <h2>Register a definition</h2>\(problemList)
+            <p>Registering a name again makes its next revision.</p>
+            <form method="post" action="/job-definitions">
+            <input type="hidden" name="csrf" value="\(HTML.escape(csrf))">
+            <div class="grid">
+            <div><label for="name">Name</label><input id="name" name="name" value="\(value("name"))" placeholder="ffmpeg"></div>
+            <div><label for="image">Image</label><input id="image" name="image" value="\(value("image"))" placeholder="public.ecr.aws/docker/library/busybox:1.36"></div>
+            <div><label for="command">Command (split as sh splits it)</label><input id="command" name="command" value="\(value("command"))" placeholder="echo Ref::greeting"></div>
+            <div><label for="vcpus">vCPU</label><input id="vcpus" name="vcpus" value="\(value("vcpus"))" placeholder="0.25"></div>
+            <div><label for="memory">Memory (MiB)</label><input id="memory" name="memory" value="\(value("memory"))" placeholder="512"></div>
+            <div><label for="attempts">Attempts</label><input id="attempts" name="attempts" value="\(value("attempts"))" placeholder="1"></div>
+            <div><label for="timeoutSeconds">Timeout (s)</label><input id="timeoutSeconds" name="timeoutSeconds" value="\(value("timeoutSeconds"))"></div>
+            <div><label for="jobRoleArn">Job role ARN</label><input id="jobRoleArn" name="jobRoleArn" value="\(value("jobRoleArn"))"></div>
+            </div>
+            <label for="parameters">Parameter defaults (NAME=value per line)</label><textarea id="parameters" name="parameters" rows="2">\(value("parameters"))</textarea>
+            <label for="environment">Environment (NAME=value per line; shown with the definition)</label><textarea id="environment" name="environment" rows="2">\(value("environment"))</textarea>
+            <p><button type="submit">Register</button></p>
+            </form>
             """)
     }
 }
