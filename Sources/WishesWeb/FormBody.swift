@@ -18,13 +18,14 @@ enum FormBody {
     /// rest, with the job definition it names looked up.
     static func wishSpec(_ form: [String: String], now: Date, definitions: JobDefinitionStore) async throws -> WishSpec {
         let (object, problems) = wishObject(form)
+        let spec: WishSpec
         do {
-            let spec = try await definitions.wishSpec(from: object, now: now)
-            guard problems.isEmpty else { throw WishValidationError(problems: problems) }
-            return spec.withWishText
-        } catch let error as WishValidationError where error.problems != problems {
+            spec = try await definitions.wishSpec(from: object, now: now)
+        } catch let error as WishValidationError {
             throw WishValidationError(problems: problems + error.problems)
         }
+        guard problems.isEmpty else { throw WishValidationError(problems: problems) }
+        return spec.withWishText
     }
 
     /// NAME=value per line, as the environment and parameters fields take them.

@@ -85,13 +85,14 @@ enum ImageName {
                 return "a digest must be sha256: and 64 hexadecimal digits"
             }
         }
-        // The repository part is lower case; a tag (after the last ':' past the last '/') may not be.
-        let name = parts[0]
-        let lastSlash = name.lastIndex(of: "/")
-        let repository = name[..<(name[(lastSlash ?? name.startIndex)...].lastIndex(of: ":") ?? name.endIndex)]
-        let path = repository.split(separator: "/").dropFirst(
-            repository.contains("/") && repository.split(separator: "/").first?.contains(where: { $0 == "." || $0 == ":" }) == true ? 1 : 0)
-        if path.contains(where: { $0.contains(where: \.isUppercase) }) { return "the repository must be lower case" }
+        // The repository is lower case; a registry host (it has a '.' or ':', or is localhost) and a
+        // tag (after the last ':' of the last component) may not be.
+        var components = parts[0].split(separator: "/", omittingEmptySubsequences: false)
+        if components.count > 1, let host = components.first, host.contains(".") || host.contains(":") || host == "localhost" { components.removeFirst() }
+        if let last = components.popLast() { components.append(last.split(separator: ":", maxSplits: 1).first ?? last) }
+        if components.contains(where: { $0.isEmpty || $0.contains(where: \.isUppercase) }) {
+            return "the repository must be lower case, with no empty path part"
+        }
         return nil
     }
 }

@@ -20,10 +20,7 @@ struct JobDefinitionsAPI: Sendable {
     }
 
     @Sendable func register(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: WebApp.maxBody) } catch {
-            throw APIError(.contentTooLarge, "too_large", "bodies are limited to \(WebApp.maxBody) bytes")
-        }
+        let body = try await WishesAPI.body(request)
         let draft: JobDefinition
         switch Result(catching: { () throws(WishValidationError) -> JobDefinition in try JobDefinition.parse(json: Array(buffer: body), now: Date()) }) {
         case .success(let value): draft = value

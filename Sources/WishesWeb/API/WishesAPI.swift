@@ -24,10 +24,7 @@ struct WishesAPI: Sendable {
     }
 
     @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: WebApp.maxBody) } catch {
-            throw APIError(.contentTooLarge, "too_large", "bodies are limited to \(WebApp.maxBody) bytes")
-        }
+        let body = try await Self.body(request)
         let spec: WishSpec
         do {
             let object = try WishSpec.requestObject(json: Array(buffer: body))
@@ -133,6 +130,13 @@ struct WishesAPI: Sendable {
     static func id(_ context: BasicRequestContext) throws -> WishID {
         guard let id = context.parameters.get("id").flatMap(WishID.init) else { throw APIError(.notFound, "not_found", "no such wish") }
         return id
+    }
+
+    /// The request's body, refused with 413 past `WebApp.maxBody`.
+    static func body(_ request: Request) async throws -> ByteBuffer {
+        do { return try await request.body.collect(upTo: WebApp.maxBody) } catch {
+            throw APIError(.contentTooLarge, "too_large", "bodies are limited to \(WebApp.maxBody) bytes")
+        }
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
