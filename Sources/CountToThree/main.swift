@@ -19,12 +19,28 @@ import WishesAWS
 // The Fargate task: one attempt of one wish. Exits with the work's exit code.
 JSONLogHandler.bootstrap()
 var logger = Logger(label: "CountToThree")
+let arguments = CommandLine.arguments
+if arguments.count >= 2, arguments[1] == "--install" {
+    guard arguments.count == 3 else {
+        logger.critical("usage: CountToThree --install DIR (the shared volume the user's container mounts)")
+        exit(64)
+    }
+    do {
+        try Installer.install(into: arguments[2])
+        logger.info("installed", metadata: ["directory": "\(arguments[2])"])
+        exit(0)
+    } catch {
+        logger.critical("cannot install", metadata: ["error": "\(error)"])
+        exit(1)
+    }
+}
 // Before anything else: the command this task runs must not read our environment or memory.
 if !CommandEnvironment.hideThisProcess() {
     logger.warning("cannot make the task non-dumpable (prctl refused); a command of the same user could read its environment")
 }
 let environment = ProcessInfo.processInfo.environment
-let httpClient = AWSClient.makeHTTPClient(maxConnectionsPerHost: 4)
+// The init container put a bundle beside the binary: the user's image may have no trust store.
+let httpClient = AWSClient.makeHTTPClient(maxConnectionsPerHost: 4, caBundle: environment["WISHES_CA_BUNDLE"])
 
 let code: Int32
 do {

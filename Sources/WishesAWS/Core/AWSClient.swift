@@ -3,6 +3,7 @@ import Crypto
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -47,9 +48,13 @@ public struct AWSClient: Sendable {
     }
 
     /// An HTTP client configured as the AWS SDKs configure theirs: pooled keep-alive connections,
-    /// connect and read timeouts, no automatic redirects.
-    public static func makeHTTPClient(maxConnectionsPerHost: Int = 32) -> HTTPClient {
+    /// connect and read timeouts, no automatic redirects. `caBundle` is a PEM file of trusted roots
+    /// for images whose own trust store is missing or elsewhere (busybox, scratch).
+    public static func makeHTTPClient(maxConnectionsPerHost: Int = 32, caBundle: String? = nil) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caBundle { tls.trustRoots = .file(caBundle) }
         var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: .seconds(60)),
             connectionPool: .init(idleTimeout: .seconds(50), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost),
