@@ -26,7 +26,7 @@ struct DeployTests {
         ],
         "CountToThree": [
             "WISHES_BUCKET", "WISHES_PREFIX", "WISHES_COUNT_INTERVAL_SECONDS", "WISHES_KILL_GRACE_SECONDS",
-            "WISHES_OUTPUT_LIMIT_BYTES", "WISHES_FLUSH_SECONDS", "WISHES_SPEC", "LOG_LEVEL",
+            "WISHES_OUTPUT_LIMIT_BYTES", "WISHES_FLUSH_SECONDS", "WISHES_SPEC", "WISHES_CA_BUNDLE", "LOG_LEVEL",
         ],
         // WISHES_CLUSTER: cancel stops a running wish's task.
         "Web": [
@@ -50,6 +50,21 @@ struct DeployTests {
         var cluster: String
         var capacityProviders: [String]
         var family: String
+        struct TaskWiring: Decodable {
+            var containers: [String]
+            var initImage: String
+            var initEssential: Bool
+            var initCommand: [String]
+            var initMounts: [String]
+            var userImage: String
+            var userEntryPoint: [String]
+            var userDependsOn: [String]
+            var userMounts: [String]
+            var volumes: [String]
+            var definitionProperties: [String]
+            var containerProperties: [String]
+        }
+        var taskWiring: TaskWiring
         var container: String
         var functionTimeout: Int
         var runtime: String
@@ -165,6 +180,38 @@ struct DeployTests {
         #expect(facts.entryPoints["MakeAWish"] == "bootstrap")
     }
 
+    /// Any image runs the supervisor: the Wishes image's init container installs it into a shared
+    /// volume, and the wish's container starts it from there once the install succeeded.
+    @Test func theWishesContainerStartsTheSupervisorTheInitContainerInstalled() async throws {
+        let wiring = try await Self.facts().taskWiring
+        #expect(wiring.containers == ["wishes-init", DeployedNames.container])
+        #expect(wiring.initImage == "ImageUri" && !wiring.initEssential, "the init container is the Wishes image and may end")
+        #expect(wiring.initCommand == ["--install", "/wishes-bin"])
+        #expect(wiring.initMounts == ["wishes-bin:/wishes-bin:rw"] && wiring.userMounts == ["wishes-bin:/wishes-bin:ro"])
+        #expect(wiring.volumes == ["wishes-bin"])
+        #expect(wiring.userImage == "DefaultJobImage", "a wish's image replaces only this one")
+        #expect(wiring.userEntryPoint == ["/wishes-bin/CountToThree"])
+        #expect(wiring.userDependsOn == ["wishes-init:SUCCESS"], "the wish's container starts only once the install succeeded")
+    }
+
+    /// The dispatcher copies the stack's definition for each image through `ECS.TaskDefinition`:
+    /// a property the template sets and the type lacks would silently vanish from every copy.
+    @Test func theDispatchersCopyOfTheTaskDefinitionKeepsEveryPropertyTheTemplateSets() async throws {
+        let wiring = try await Self.facts().taskWiring
+        func camel(_ name: String) -> String { name.prefix(1).lowercased() + name.dropFirst() }
+        // Every stored property, set or not, is what the type can carry (and encodes under its own name).
+        let definition = ECS.TaskDefinition(family: "f", containerDefinitions: [])
+        let container = ECS.ContainerDefinition(name: "n", image: "i")
+        let definitionKeys = Set(Mirror(reflecting: definition).children.compactMap(\.label))
+        let containerKeys = Set(Mirror(reflecting: container).children.compactMap(\.label))
+        for property in wiring.definitionProperties {
+            #expect(definitionKeys.contains(camel(property)), "the template's TaskDefinition sets \(property), which the copy drops")
+        }
+        for property in wiring.containerProperties {
+            #expect(containerKeys.contains(camel(property)), "a container sets \(property), which the copy drops")
+        }
+    }
+
     @Test func theImageHoldsTheEntryPointsTheTemplateStarts() async throws {
         let facts = try await Self.facts()
         let recipe = try String(contentsOf: Python.repository.appendingPathComponent("deploy/Containerfile"), encoding: .utf8)
@@ -203,11 +250,18 @@ struct DeployTests {
             for action in grant.actions {
                 switch action {
                 case "ecs:RunTask":
-                    #expect(grant.resources.allSatisfy { $0.hasSuffix(":task-definition/\(DeployedNames.taskFamily):*") }, "\(grant)")
+                    let families = [":task-definition/\(DeployedNames.taskFamily):*", ":task-definition/\(DeployedNames.taskFamily)-*:*"]
+                    #expect(
+                        grant.resources.map { $0.split(separator: "}").last.map(String.init) ?? $0 }.allSatisfy { resource in
+                            families.contains { resource.hasSuffix($0) }
+                        }, "RunTask runs our definition and its copies per image, nothing else: \(grant)")
+                    #expect(families.allSatisfy { family in grant.resources.contains { $0.hasSuffix(family) } }, "\(grant)")
                     #expect(grant.conditionKeys == ["ecs:cluster"], "\(grant)")
                 case "ecs:StopTask", "ecs:DescribeTasks":
                     #expect(grant.resources.allSatisfy { $0.hasSuffix(task) }, "\(grant)")
                     #expect(grant.conditionKeys == ["ecs:cluster"], "\(grant)")
+                case "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition":
+                    #expect(grant.resources == ["*"] && grant.conditionKeys.isEmpty, "neither authorizes on a resource: \(grant)")
                 case "ecs:ListTasks":
                     #expect(grant.resources == ["*"], "ListTasks authorizes on container instances, which Fargate has none of")
                     #expect(grant.conditionKeys == ["ecs:cluster"], "\(grant)")
@@ -219,7 +273,11 @@ struct DeployTests {
             }
         }
         let actions = Dictionary(grouping: facts.ecsGrants, by: \.role).mapValues { Set($0.flatMap(\.actions)) }
-        #expect(actions["FunctionRole"] == ["ecs:RunTask", "ecs:TagResource", "ecs:StopTask", "ecs:DescribeTasks", "ecs:ListTasks"])
+        #expect(
+            actions["FunctionRole"] == [
+                "ecs:RunTask", "ecs:TagResource", "ecs:StopTask", "ecs:DescribeTasks", "ecs:ListTasks", "ecs:DescribeTaskDefinition",
+                "ecs:RegisterTaskDefinition",
+            ])
         #expect(actions["WebTaskRole"] == ["ecs:StopTask"], "cancel stops a running wish")
     }
 

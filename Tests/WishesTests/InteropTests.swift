@@ -117,7 +117,7 @@ struct ECSModelTests {
             var task: String
             var reason: String?
         }
-        return try dispatcherRequests(ecs) + [
+        return try dispatcherRequests(ecs) + taskDefinitionRequests(ecs) + [
             try ecs.request("RunTask", full),
             try ecs.request("RunTask", minimal),
             try ecs.request("DescribeTasks", Describe(cluster: "wishes", tasks: ["arn:aws:ecs:us-east-1:1:task/wishes/abc"])),
@@ -150,6 +150,43 @@ struct ECSModelTests {
             requests.append(try ecs.request("RunTask", input))
         }
         return requests
+    }
+
+    /// The stack's definition as deploy/wishes.yaml writes it, as DescribeTaskDefinition answers it.
+    static let stackDefinition = ECS.TaskDefinition(
+        family: "count-to-three", taskRoleArn: "arn:aws:iam::123456789012:role/wishes-TaskRole",
+        executionRoleArn: "arn:aws:iam::123456789012:role/wishes-TaskExecutionRole", networkMode: "awsvpc",
+        containerDefinitions: [
+            ECS.ContainerDefinition(
+                name: "wishes-init", image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/wishes:1", essential: false,
+                entryPoint: ["/opt/wishes/CountToThree"], command: ["--install", "/wishes-bin"],
+                mountPoints: [.init(sourceVolume: "wishes-bin", containerPath: "/wishes-bin")],
+                logConfiguration: .init(
+                    logDriver: "awslogs", options: ["awslogs-group": "/wishes/count-to-three", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "wish"])),
+            ECS.ContainerDefinition(
+                name: "count-to-three", image: "public.ecr.aws/amazonlinux/amazonlinux:2023-minimal", essential: true,
+                entryPoint: ["/wishes-bin/CountToThree"], environment: [.init(name: "WISHES_CA_BUNDLE", value: "/wishes-bin/ca-bundle.crt")],
+                mountPoints: [.init(sourceVolume: "wishes-bin", containerPath: "/wishes-bin", readOnly: true)],
+                dependsOn: [.init(containerName: "wishes-init", condition: "SUCCESS")], stopTimeout: 120,
+                logConfiguration: .init(logDriver: "awslogs", options: ["awslogs-group": "/wishes/count-to-three", "awslogs-stream-prefix": "wish"])),
+        ],
+        volumes: [.init(name: "wishes-bin")], requiresCompatibilities: ["FARGATE"], cpu: "256", memory: "512",
+        runtimePlatform: .init(cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX"))
+
+    /// What the dispatcher sends for a wish naming its own image: the copy it registers, and the lookups.
+    static func taskDefinitionRequests(_ ecs: ECSClient) throws -> [AWSRequest] {
+        var base = stackDefinition
+        base.taskDefinitionArn = "arn:aws:ecs:us-east-1:123456789012:task-definition/count-to-three:7"
+        let copy = try #require(
+            try TaskDefinitionRegistry.copy(of: base, named: "count-to-three", image: "busybox:1.36", containerName: "count-to-three"))
+        #expect(copy.family.hasPrefix("count-to-three-") && copy.family.count == "count-to-three-".count + 16)
+        #expect(copy.containerDefinitions.map(\.image) == [base.containerDefinitions[0].image, "busybox:1.36"], "only the wish's container changes")
+        struct Describe: Encodable { var taskDefinition: String }
+        return [
+            try ecs.request("RegisterTaskDefinition", copy.registration()),
+            try ecs.request("DescribeTaskDefinition", Describe(taskDefinition: "count-to-three")),
+            try ecs.request("DescribeTaskDefinition", Describe(taskDefinition: copy.family)),
+        ]
     }
 
     @Test func everyRequestShapeIsValidForBotocoresModel() async throws {

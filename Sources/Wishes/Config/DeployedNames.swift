@@ -23,7 +23,8 @@ public enum DeployedNames {
     public static let taskStateEventPattern = #"""
         {"source":["aws.ecs"],"detail-type":["ECS Task State Change"],"detail":{\#
         "clusterArn":["arn:{partition}:ecs:{region}:{account}:cluster/wishes"],"lastStatus":["PENDING","RUNNING","STOPPED"],\#
-        "taskDefinitionArn":[{"prefix":"arn:{partition}:ecs:{region}:{account}:task-definition/count-to-three:"}]}}
+        "taskDefinitionArn":[{"prefix":"arn:{partition}:ecs:{region}:{account}:task-definition/count-to-three:"},\#
+        {"prefix":"arn:{partition}:ecs:{region}:{account}:task-definition/count-to-three-"}]}}
         """#
 
     /// `taskStateEventPattern` for one account and region.

@@ -15,6 +15,16 @@ extension Dispatcher {
     /// starts from it.
     func launch(_ message: WishMessage, spec: WishSpec, seen: StatusStore.Snapshot, logger: Logger) async throws {
         let identity = TaskIdentity(subject: message.subject, attempt: message.attempt ?? 1)
+        guard let baseName = settings.taskDefinition else { throw SettingsError.missing(["WISHES_TASK_DEFINITION"]) }
+        // Before the claim: an image ECS refuses ends the wish, with nothing claimed or launched.
+        let taskDefinition: String
+        do {
+            taskDefinition = try await taskDefinitions.taskDefinition(
+                for: spec.image, baseName: baseName, containerName: settings.containerName, ecs: aws.ecs, logger: logger)
+        } catch let failure as TaskDefinitionRegistry.Failure {
+            if case .refused = failure { return try await finish(message.subject, .failed, reason: "\(failure)", logger: logger) }
+            throw DispatchError.launchFailed(reason: "\(failure)")
+        }
         let token = Self.clientToken(identity, launchTry: message.launchTries ?? 0)
         let record = LaunchRecord(clientToken: token, claimedAt: clock.now)
         let claimed = try await store.claim(identity, record)
@@ -37,7 +47,8 @@ extension Dispatcher {
         let output: ECS.TasksOutput
         let pool = message.onDemand == true ? "FARGATE" : spec.queue.capacityProvider
         do {
-            output = try await aws.ecs.runTask(runTaskInput(identity, spec: spec, onDemand: message.onDemand == true, clientToken: token))
+            output = try await aws.ecs.runTask(
+                runTaskInput(identity, spec: spec, taskDefinition: taskDefinition, onDemand: message.onDemand == true, clientToken: token))
         } catch {
             if let error = error as? AWSClientError, error.serviceError?.isThrottling == true {
                 throw DispatchError.noCapacity(reason: "\(error)", pool: Self.throttled)
@@ -86,8 +97,11 @@ extension Dispatcher {
         launchTry == 0 ? identity.clientToken : "\(identity.clientToken)_\(launchTry)"
     }
 
-    func runTaskInput(_ identity: TaskIdentity, spec: WishSpec, onDemand: Bool = false, clientToken: String? = nil) throws -> ECS.RunTaskInput {
-        guard let taskDefinition = settings.taskDefinition else { throw SettingsError.missing(["WISHES_TASK_DEFINITION"]) }
+    /// `taskDefinition` is the image's (`TaskDefinitionRegistry`); nil is the stack's own.
+    func runTaskInput(
+        _ identity: TaskIdentity, spec: WishSpec, taskDefinition: String? = nil, onDemand: Bool = false, clientToken: String? = nil
+    ) throws -> ECS.RunTaskInput {
+        guard let taskDefinition = taskDefinition ?? settings.taskDefinition else { throw SettingsError.missing(["WISHES_TASK_DEFINITION"]) }
         var environment = [
             ECS.KeyValuePair(name: "WISH_ID", value: identity.subject.id.rawValue),
             ECS.KeyValuePair(name: "WISH_ATTEMPT", value: String(identity.attempt)),

@@ -26,6 +26,8 @@ public struct Dispatcher: Sendable {
     let callbackKey = CallbackKeyCache()
     /// The cluster's load and asap's refusals as this environment last read them.
     let launchGate = LaunchGate()
+    /// The task definition registered for each image, kept for the environment's life.
+    let taskDefinitions = TaskDefinitionRegistry()
 
     public init(aws: AWSClients, settings: WishesSettings, options: DispatcherOptions = DispatcherOptions(), clock: any WallClock = SystemClock()) {
         let objects = S3ObjectStorage(s3: aws.s3, bucket: settings.bucket, sensitiveKeyID: settings.secretsKeyID)

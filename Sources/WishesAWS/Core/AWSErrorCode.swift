@@ -39,6 +39,8 @@ public struct AWSErrorCode: RawRepresentable, Hashable, Sendable, CustomStringCo
     // ECS, Secrets Manager
     public static let clusterNotFound = AWSErrorCode("ClusterNotFoundException")
     public static let resourceExists = AWSErrorCode("ResourceExistsException")
+    /// ECS's answer to a request it refuses as the caller's fault, an unknown task definition included.
+    public static let clientException = AWSErrorCode("ClientException")
 
     // Every service
     public static let expiredToken = AWSErrorCode("ExpiredToken")

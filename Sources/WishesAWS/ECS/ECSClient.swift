@@ -1,4 +1,5 @@
-/// ECS over AWS JSON 1.1: the calls that start, watch and stop Fargate tasks.
+/// ECS over AWS JSON 1.1: the calls that start, watch and stop Fargate tasks, and register the
+/// task definitions they run from.
 public struct ECSClient: Sendable {
     public let client: AWSClient
     let json = AWSJSONProtocol(service: .ecs, targetPrefix: "AmazonEC2ContainerServiceV20141113", contentType: "application/x-amz-json-1.1")
@@ -43,6 +44,20 @@ public struct ECSClient: Sendable {
         }
         struct Output: Decodable { var task: ECS.Task? }
         return try await json.call(client, "StopTask", Input(cluster: cluster, task: task, reason: reason.map { String($0.prefix(255)) }), as: Output.self).task
+    }
+
+    /// The definition `name` names: a family (its latest ACTIVE revision), `family:revision` or an ARN.
+    public func describeTaskDefinition(_ name: String) async throws(AWSClientError) -> ECS.TaskDefinition {
+        struct Input: Encodable { var taskDefinition: String }
+        struct Output: Decodable { var taskDefinition: ECS.TaskDefinition }
+        return try await json.call(client, "DescribeTaskDefinition", Input(taskDefinition: name), as: Output.self).taskDefinition
+    }
+
+    /// Registers the next revision of `input.family`. ECS limits this call to about one a second
+    /// per account, so callers register once and keep the ARN.
+    public func registerTaskDefinition(_ input: ECS.RegisterTaskDefinitionInput) async throws(AWSClientError) -> ECS.TaskDefinition {
+        struct Output: Decodable { var taskDefinition: ECS.TaskDefinition }
+        return try await json.call(client, "RegisterTaskDefinition", input, as: Output.self).taskDefinition
     }
 
     public func listTasks(_ input: ECS.ListTasksInput) async throws(AWSClientError) -> ECS.ListTasksOutput {

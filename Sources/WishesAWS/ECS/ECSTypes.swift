@@ -205,4 +205,153 @@ public enum ECS {
             self.nextToken = nextToken
         }
     }
+
+    /// A task definition as DescribeTaskDefinition answers and RegisterTaskDefinition takes it.
+    /// Only the members the stack's definition uses are modelled: `TaskDefinitionRegistry` copies
+    /// the stack's definition through this type, and a test keeps the template within it.
+    public struct TaskDefinition: Codable, Sendable, Equatable {
+        public var taskDefinitionArn: String?
+        public var family: String
+        public var revision: Int?
+        /// `ACTIVE`, `INACTIVE` or `DELETE_IN_PROGRESS`.
+        public var status: String?
+        public var taskRoleArn: String?
+        public var executionRoleArn: String?
+        public var networkMode: String?
+        public var containerDefinitions: [ContainerDefinition]
+        public var volumes: [Volume]?
+        public var requiresCompatibilities: [String]?
+        public var cpu: String?
+        public var memory: String?
+        public var runtimePlatform: RuntimePlatform?
+        public var ephemeralStorage: EphemeralStorage?
+
+        public init(
+            family: String, taskRoleArn: String? = nil, executionRoleArn: String? = nil, networkMode: String? = nil,
+            containerDefinitions: [ContainerDefinition], volumes: [Volume]? = nil, requiresCompatibilities: [String]? = nil, cpu: String? = nil,
+            memory: String? = nil, runtimePlatform: RuntimePlatform? = nil, ephemeralStorage: EphemeralStorage? = nil
+        ) {
+            self.family = family
+            self.taskRoleArn = taskRoleArn
+            self.executionRoleArn = executionRoleArn
+            self.networkMode = networkMode
+            self.containerDefinitions = containerDefinitions
+            self.volumes = volumes
+            self.requiresCompatibilities = requiresCompatibilities
+            self.cpu = cpu
+            self.memory = memory
+            self.runtimePlatform = runtimePlatform
+            self.ephemeralStorage = ephemeralStorage
+        }
+
+        /// What RegisterTaskDefinition takes: this definition without what ECS assigns.
+        public func registration(tags: [Tag]? = nil) -> RegisterTaskDefinitionInput {
+            RegisterTaskDefinitionInput(
+                family: family, taskRoleArn: taskRoleArn, executionRoleArn: executionRoleArn, networkMode: networkMode,
+                containerDefinitions: containerDefinitions, volumes: volumes, requiresCompatibilities: requiresCompatibilities, cpu: cpu, memory: memory,
+                tags: tags, runtimePlatform: runtimePlatform, ephemeralStorage: ephemeralStorage)
+        }
+    }
+
+    public struct RegisterTaskDefinitionInput: Codable, Sendable, Equatable {
+        public var family: String
+        public var taskRoleArn: String?
+        public var executionRoleArn: String?
+        public var networkMode: String?
+        public var containerDefinitions: [ContainerDefinition]
+        public var volumes: [Volume]?
+        public var requiresCompatibilities: [String]?
+        public var cpu: String?
+        public var memory: String?
+        public var tags: [Tag]?
+        public var runtimePlatform: RuntimePlatform?
+        public var ephemeralStorage: EphemeralStorage?
+    }
+
+    public struct ContainerDefinition: Codable, Sendable, Equatable {
+        public var name: String
+        public var image: String
+        public var essential: Bool?
+        public var entryPoint: [String]?
+        public var command: [String]?
+        public var environment: [KeyValuePair]?
+        public var secrets: [Secret]?
+        public var mountPoints: [MountPoint]?
+        public var dependsOn: [ContainerDependency]?
+        public var startTimeout: Int?
+        public var stopTimeout: Int?
+        public var user: String?
+        public var workingDirectory: String?
+        public var readonlyRootFilesystem: Bool?
+        public var logConfiguration: LogConfiguration?
+        public var cpu: Int?
+        public var memory: Int?
+        public var memoryReservation: Int?
+
+        public init(
+            name: String, image: String, essential: Bool? = nil, entryPoint: [String]? = nil, command: [String]? = nil, environment: [KeyValuePair]? = nil,
+            mountPoints: [MountPoint]? = nil, dependsOn: [ContainerDependency]? = nil, stopTimeout: Int? = nil, logConfiguration: LogConfiguration? = nil
+        ) {
+            self.name = name
+            self.image = image
+            self.essential = essential
+            self.entryPoint = entryPoint
+            self.command = command
+            self.environment = environment
+            self.mountPoints = mountPoints
+            self.dependsOn = dependsOn
+            self.stopTimeout = stopTimeout
+            self.logConfiguration = logConfiguration
+        }
+    }
+
+    public struct Secret: Codable, Sendable, Equatable {
+        public var name: String
+        public var valueFrom: String
+    }
+
+    public struct MountPoint: Codable, Sendable, Equatable {
+        public var sourceVolume: String?
+        public var containerPath: String?
+        public var readOnly: Bool?
+        public init(sourceVolume: String, containerPath: String, readOnly: Bool? = nil) {
+            self.sourceVolume = sourceVolume
+            self.containerPath = containerPath
+            self.readOnly = readOnly
+        }
+    }
+
+    public struct ContainerDependency: Codable, Sendable, Equatable {
+        public var containerName: String
+        /// `START`, `COMPLETE`, `SUCCESS` or `HEALTHY`.
+        public var condition: String
+        public init(containerName: String, condition: String) {
+            self.containerName = containerName
+            self.condition = condition
+        }
+    }
+
+    /// A Fargate task's volume: with no `host`, its storage lives and dies with the task.
+    public struct Volume: Codable, Sendable, Equatable {
+        public var name: String?
+        public init(name: String) { self.name = name }
+    }
+
+    public struct LogConfiguration: Codable, Sendable, Equatable {
+        public var logDriver: String
+        public var options: [String: String]?
+        public init(logDriver: String, options: [String: String]? = nil) {
+            self.logDriver = logDriver
+            self.options = options
+        }
+    }
+
+    public struct RuntimePlatform: Codable, Sendable, Equatable {
+        public var cpuArchitecture: String?
+        public var operatingSystemFamily: String?
+    }
+
+    public struct EphemeralStorage: Codable, Sendable, Equatable {
+        public var sizeInGiB: Int
+    }
 }

@@ -248,7 +248,8 @@ def without(template, removed):
                 return {"Fn::Sub": [substitute(value[0]), walk(value[1])] if isinstance(value, list) else substitute(value)}
             out = {}
             for key, value in node.items():
-                if key == "DependsOn":
+                # A resource's DependsOn names resources; a container's lists {ContainerName, Condition}.
+                if key == "DependsOn" and (isinstance(value, str) or all(isinstance(d, str) for d in value)):
                     kept = [d for d in ([value] if isinstance(value, str) else value) if d not in removed]
                     if kept:
                         out[key] = kept

@@ -58,7 +58,10 @@ definitions = of_type("AWS::ECS::TaskDefinition")
 web_service = next(iter(services.values()))
 web_definition = definitions[referenced(web_service["TaskDefinition"])]
 task = next(d for name, d in definitions.items() if name not in {referenced(s["TaskDefinition"]) for s in services.values()})
-container = task["ContainerDefinitions"][0]
+# The wish's container runs the supervisor from the shared volume; the init container (the Wishes
+# image) puts it there.
+container = next(c for c in task["ContainerDefinitions"] if c.get("Essential", True))
+init = next((c for c in task["ContainerDefinitions"] if c is not container), {})
 web = web_definition["ContainerDefinitions"][0]
 target_group = resources[referenced(web_service["LoadBalancers"][0]["TargetGroupArn"])]["Properties"]
 queues = of_type("AWS::SQS::Queue")
@@ -110,7 +113,7 @@ facts = {
         "Web": container_environment(web),
     },
     "entryPoints": {
-        "CountToThree": container["EntryPoint"][0],
+        "CountToThree": init.get("EntryPoint", ["<no init container>"])[0],
         "Web": web["EntryPoint"][0],
         "MakeAWish": function["Handler"],
     },
@@ -126,6 +129,21 @@ facts = {
     "capacityProviders": next(iter(of_type("AWS::ECS::Cluster").values()))["CapacityProviders"],
     "family": task["Family"],
     "container": container["Name"],
+    "taskWiring": {
+        "containers": [c["Name"] for c in task["ContainerDefinitions"]],
+        "initImage": referenced(init.get("Image")) or plain(init.get("Image")),
+        "initEssential": init.get("Essential", True),
+        "initCommand": init.get("Command", []),
+        "initMounts": [f'{m["SourceVolume"]}:{m["ContainerPath"]}:{"ro" if m.get("ReadOnly") else "rw"}' for m in init.get("MountPoints", [])],
+        "userImage": referenced(container.get("Image")) or plain(container.get("Image")),
+        "userEntryPoint": container.get("EntryPoint", []),
+        "userDependsOn": [f'{d["ContainerName"]}:{d["Condition"]}' for d in container.get("DependsOn", [])],
+        "userMounts": [f'{m["SourceVolume"]}:{m["ContainerPath"]}:{"ro" if m.get("ReadOnly") else "rw"}' for m in container.get("MountPoints", [])],
+        "volumes": [v["Name"] for v in task.get("Volumes", [])],
+        # What the dispatcher's copy (ECS.TaskDefinition) must carry over: every property written here.
+        "definitionProperties": sorted(task.keys()),
+        "containerProperties": sorted({k for c in task["ContainerDefinitions"] for k in c}),
+    },
     "functionTimeout": function["Timeout"],
     "runtime": function["Runtime"],
     "batchResponses": sorted({t for m in of_type("AWS::Lambda::EventSourceMapping").values() for t in m.get("FunctionResponseTypes", [])}),
