@@ -38,7 +38,7 @@ struct WishSpecTests {
         #expect(spec.command == ["./build.sh", "test_job", "123"])
         #expect(spec.secrets == ["TOKEN": "s3cr3t"])
         #expect(spec.queue.capacityProvider == "FARGATE" && spec.queue.isASAP)
-        #expect(spec.dependsOn?.first == id && spec.dependsOn?.count == 2)
+        #expect(spec.dependsOn?.first == .whole(id) && spec.dependsOn?.count == 2)
         #expect(spec.notBefore == RFC3339.parse("2026-09-22T08:00:00Z"))
     }
 
@@ -106,6 +106,53 @@ struct WishSpecTests {
         #expect(problems(#"{"wish":"x","dependsOn":[\#(ids)]}"#).map(\.field) == ["dependsOn"])
         #expect(problems(#"{"wish":"x","notBefore":"2030-01-01T00:00:00Z"}"#).map(\.field) == ["notBefore"])
         #expect(problems(#"{"wish":"x","notBefore":"2026-10-01T00:00:00.5Z"}"#).isEmpty)
+    }
+
+    @Test func arrayDependencyTypesParseAsAWSBatchDefinesThem() throws {
+        let (paired, whole, plain) = (WishID.generate(at: Self.now), WishID.generate(at: Self.now + 1), WishID.generate(at: Self.now + 2))
+        let spec = try parse(
+            #"{"wish":"w","arraySize":3,"dependsOn":[{"type":"SEQUENTIAL"},{"jobId":"\#(paired)","type":"N_TO_N"},{"jobId":"\#(whole)"},"\#(plain)"]}"#)
+        #expect(spec.dependsOn == [.sequential, .nToN(paired), .whole(whole), .whole(plain)])
+        #expect(spec.isSequential && spec.pairedDependencies == [paired] && spec.wholeDependencies == [whole, plain])
+        // Batch's type on a plain dependency of a wish that is not an array is not needed: without one, it is today's meaning.
+        #expect(try parse(#"{"wish":"w","dependsOn":[{"jobId":"\#(whole)"}]}"#).dependsOn == [.whole(whole)])
+    }
+
+    @Test(arguments: [
+        (#"{"jobId":"ID","type":"ALL"}"#, true, "dependsOn[0].type"),
+        (#"{"jobId":"ID","type":"n_to_n"}"#, true, "dependsOn[0].type"),
+        (#"{"jobId":"ID","type":null}"#, true, "dependsOn[0].type"),
+        (#"{"jobId":"ID","type":"SEQUENTIAL"}"#, true, "dependsOn[0].jobId"),
+        (#"{"type":"N_TO_N"}"#, true, "dependsOn[0].jobId"),
+        (#"{"type":"SEQUENTIAL"}"#, false, "dependsOn[0].type"),
+        (#"{"jobId":"ID","type":"N_TO_N"}"#, false, "dependsOn[0].type"),
+        (#"{"type":"SEQUENTIAL"},{"type":"SEQUENTIAL"}"#, true, "dependsOn[1].type"),
+        (#"{}"#, true, "dependsOn[0].jobId"),
+        (#"{"jobId":null}"#, true, "dependsOn[0].jobId"),
+        (#"{"jobId":"ID","kind":"N_TO_N"}"#, true, "dependsOn[0].kind"),
+        (#"7"#, true, "dependsOn[0]"),
+    ])
+    func badArrayDependenciesAreRefusedNamingTheField(dependency: String, isArray: Bool, field: String) {
+        let items = dependency.replacingOccurrences(of: "ID", with: WishID.generate(at: Self.now).rawValue)
+        let found = problems(#"{"wish":"w",\#(isArray ? #""arraySize":3,"# : "")"dependsOn":[\#(items)]}"#)
+        #expect(found.map(\.field) == [field], "\(found)")
+    }
+
+    /// `spec.json` written before dependency types held plain id strings; it still reads, and a
+    /// dependency without a type is still written that way, so older readers read new specs too.
+    @Test func aSpecStoredBeforeDependencyTypesStillDecodes() throws {
+        let (first, second) = (WishID.generate(at: Self.now), WishID.generate(at: Self.now + 1))
+        let stored = #"{"wish":"w","vcpus":0.25,"memory":512,"queue":"default","attempts":1,"dependsOn":["\#(first)","\#(second)"]}"#
+        let spec = try WishJSON.decode(WishSpec.self, from: Array(stored.utf8))
+        #expect(spec.dependsOn == [.whole(first), .whole(second)])
+        #expect(String(decoding: try WishJSON.encode(spec), as: UTF8.self).contains(#""dependsOn":["\#(first)","\#(second)"]"#))
+        var typed = spec
+        typed.arraySize = 3
+        typed.dependsOn = [.sequential, .nToN(first), .whole(second)]
+        let written = try WishJSON.encode(typed)
+        #expect(String(decoding: written, as: UTF8.self).contains(#"[{"type":"SEQUENTIAL"},{"jobId":"\#(first)","type":"N_TO_N"},"\#(second)"]"#))
+        #expect(try WishJSON.decode(WishSpec.self, from: written) == typed)
+        #expect(throws: DecodingError.self) { try WishJSON.decode(WishDependency.self, from: Array(#"{"type":"N_TO_N"}"#.utf8)) }
     }
 
     @Test func theStoredCopyHoldsNoSecrets() throws {

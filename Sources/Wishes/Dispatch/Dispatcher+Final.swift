@@ -57,10 +57,12 @@ extension Dispatcher {
         }
     }
 
-    /// Records a child's end; once every child has ended, the parent ends: SUCCEEDED only if all did.
+    /// Records a child's end and wakes the children waiting for it; once every child has ended, the
+    /// parent ends: SUCCEEDED only if all did.
     func childFinished(_ id: WishID, index: Int, state: WishState, logger: Logger) async throws {
         guard let spec = try await storedSpec(id), let size = spec.arraySize else { return }
-        let tally = try await store.countChild(id, index: index, of: size, state: state)
+        let (tally, counted) = try await store.countChild(id, index: index, of: size, state: state)
+        if counted { await wakeChildDependents(of: id, index: index, spec: spec, tally: tally, logger: logger) }
         guard tally.isComplete else { return }
         let failed = tally.failedCount
         let now = clock.now

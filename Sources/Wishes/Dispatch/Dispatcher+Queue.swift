@@ -105,8 +105,20 @@ extension Dispatcher {
         if let notBefore = spec.notBefore, notBefore > now {
             return try await waitUntil(notBefore, message: message, spec: spec, logger: logger)
         }
-        if message.arrayIndex == nil, let dependencies = spec.dependsOn, !dependencies.isEmpty {
-            switch try await dependencyState(dependencies) {
+        if message.arrayIndex == nil, spec.dependsOn?.contains(where: { $0.id == message.id }) == true {
+            return try await finish(message.subject, .failed, reason: "it depends on itself, so it would wait forever", logger: logger)
+        }
+        // An N_TO_N array of another size can never pair its children: that fails before anything waits.
+        if message.arrayIndex == nil, !spec.pairedDependencies.isEmpty {
+            switch try await pairedArraysState(spec) {
+            case .failed(let reason): return try await finish(message.subject, .failed, reason: reason, logger: logger)
+            case .waiting(let reason): return try await wait(message, spec: spec, seconds: options.recheckSeconds, reason: reason)
+            case .ready: break
+            }
+        }
+        let wholeDependencies = message.arrayIndex == nil ? spec.wholeDependencies : []
+        if !wholeDependencies.isEmpty {
+            switch try await dependencyState(wholeDependencies) {
             case .failed(let id):
                 return try await finish(message.subject, .failed, reason: "dependency \(id) failed", logger: logger)
             case .missing(let id):
@@ -120,7 +132,16 @@ extension Dispatcher {
             case .ready: break
             }
         }
+        if let index = message.arrayIndex, spec.childrenWait {
+            switch try await childDependencyState(spec, of: message.id, index: index) {
+            case .failed(let reason): return try await finish(message.subject, .failed, reason: reason, logger: logger)
+            case .waiting(let dependency): return try await waitForChild(message, spec: spec, on: dependency)
+            case .ready: break
+            }
+        }
         if let size = spec.arraySize, message.arrayIndex == nil {
+            // Before any child is sent, so no child's first look can miss a wake (`wakeChildDependents`).
+            if (message.fanOutFrom ?? 0) == 0 { try await registerWithPairedArrays(spec, waiter: message.id, size: size) }
             return try await fanOut(message, spec: spec, size: size, logger: logger)
         }
         // A delivery of an attempt already launched goes straight to `launch`, which drops it.

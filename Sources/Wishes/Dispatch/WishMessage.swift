@@ -32,6 +32,9 @@ package struct WishMessage: Sendable, Codable, Equatable {
     package var holds: Int?
     /// When this launch was first held; asap-first stops holding it after a while.
     package var heldSince: Date?
+    /// Looks so far of an array child at a dependency that had not ended; each waits longer,
+    /// since the dependency's end wakes the child anyway.
+    package var dependencyChecks: Int?
 
     /// Which try of the callback this is, and when it is due (SQS delays 15 minutes at most, so a
     /// later try hops until then).

@@ -112,7 +112,7 @@ extension WishSpec {
         spec.attempts = checker.integer("attempts", in: 1...10) ?? 1
         spec.timeoutSeconds = checker.integer("timeoutSeconds", in: 60...maxTimeoutSeconds)
         spec.arraySize = checker.integer("arraySize", in: 2...maxArraySize)
-        spec.dependsOn = checker.dependencies()
+        spec.dependsOn = checker.dependencies(isArray: object["arraySize"] != nil)
         if let text = checker.string("notBefore", maxLength: 64) {
             if let date = RFC3339.parse(text) {
                 if date.timeIntervalSince(now) > maxNotBeforeHorizon {
@@ -334,7 +334,8 @@ extension WishSpec {
             }
         }
 
-        mutating func dependencies() -> [WishID]? {
+        /// `isArray`: whether the wish names an `arraySize` (a wrong one is refused on its own).
+        mutating func dependencies(isArray: Bool) -> [WishDependency]? {
             switch object["dependsOn"] {
             case nil: return nil
             case .array(let items):
@@ -342,23 +343,75 @@ extension WishSpec {
                     fail("dependsOn", "must name at most \(WishSpec.maxDependencies) wishes, not \(items.count)")
                     return nil
                 }
-                var ids: [WishID] = []
+                var dependencies: [WishDependency] = []
                 for (index, item) in items.enumerated() {
-                    // Both a plain id and AWS Batch's `{"jobId": ...}` are accepted.
-                    var text: String?
-                    if case .string(let value) = item { text = value }
-                    if case .object(let dependency) = item, case .string(let value)? = dependency["jobId"] { text = value }
-                    guard let text, let id = WishID(text) else {
-                        fail("dependsOn[\(index)]", "must be a wish id")
-                        continue
+                    let field = "dependsOn[\(index)]"
+                    guard let dependency = dependency(item, field: field, isArray: isArray) else { continue }
+                    if let id = dependency.id, dependencies.contains(where: { $0.id == id }) {
+                        fail(field, "\(id) is named twice")
+                    } else if dependency.type == .sequential, dependencies.contains(where: { $0.type == .sequential }) {
+                        fail("\(field).type", "SEQUENTIAL is given twice; one orders the children")
+                    } else {
+                        dependencies.append(dependency)
                     }
-                    if ids.contains(id) { fail("dependsOn[\(index)]", "\(id) is named twice") } else { ids.append(id) }
                 }
-                return ids
+                return dependencies
             case let other?:
-                fail("dependsOn", "must be an array of wish ids, not \(other.typeName)")
+                fail("dependsOn", "must be an array of wish ids or {jobId, type} objects, not \(other.typeName)")
                 return nil
             }
+        }
+
+        /// A plain id, or AWS Batch's `{"jobId": ..., "type": ...}`.
+        mutating func dependency(_ item: JSONValue, field: String, isArray: Bool) -> WishDependency? {
+            if case .string(let text) = item {
+                guard let id = WishID(text) else {
+                    fail(field, "must be a wish id")
+                    return nil
+                }
+                return .whole(id)
+            }
+            guard case .object(let fields) = item else {
+                fail(field, "must be a wish id or a {jobId, type} object, not \(item.typeName)")
+                return nil
+            }
+            var valid = true
+            for key in fields.keys.sorted() where key != "jobId" && key != "type" {
+                fail("\(field).\(key)", "unknown field (known: jobId, type)")
+                valid = false
+            }
+            var id: WishID?
+            if let value = fields["jobId"] {
+                if case .string(let text) = value, let parsed = WishID(text) {
+                    id = parsed
+                } else {
+                    fail("\(field).jobId", "must be a wish id")
+                    valid = false
+                }
+            }
+            var type: WishDependency.Kind?
+            if let value = fields["type"] {
+                if case .string(let text) = value, let parsed = WishDependency.Kind(rawValue: text) {
+                    type = parsed
+                } else {
+                    fail("\(field).type", "must be N_TO_N or SEQUENTIAL")
+                    valid = false
+                }
+            }
+            guard valid else { return nil }
+            switch (id, type) {
+            case (nil, nil):
+                fail("\(field).jobId", "required, unless type is SEQUENTIAL")
+            case (_, let type?) where !isArray:
+                fail("\(field).type", "\(type.rawValue) is for array wishes: this wish has no arraySize")
+            case (_?, .sequential?):
+                fail("\(field).jobId", "not allowed with SEQUENTIAL, which orders this array's own children")
+            case (nil, .nToN?):
+                fail("\(field).jobId", "required with N_TO_N: the array whose child i each child i waits for")
+            default:
+                return WishDependency(id: id, type: type)
+            }
+            return nil
         }
     }
 }

@@ -16,7 +16,8 @@ public struct WishSpec: Sendable, Codable, Equatable {
     public var attempts: Int
     public var timeoutSeconds: Int?
     public var arraySize: Int?
-    public var dependsOn: [WishID]?
+    /// What must succeed first (`WishDependency`): whole wishes, or on an array child for child.
+    public var dependsOn: [WishDependency]?
     public var notBefore: Date?
     public var callbackUrl: String?
     /// AWS Batch's `retryStrategy.evaluateOnExit`: which failures are retried.
@@ -46,7 +47,7 @@ public struct WishSpec: Sendable, Codable, Equatable {
     public init(
         wish: String, name: String? = nil, command: [String]? = nil, environment: [EnvironmentVariable]? = nil,
         vcpus: Double = WishSpec.defaultVCPUs, memory: Int = WishSpec.defaultMemory, queue: WishQueue = .default,
-        attempts: Int = 1, timeoutSeconds: Int? = nil, arraySize: Int? = nil, dependsOn: [WishID]? = nil,
+        attempts: Int = 1, timeoutSeconds: Int? = nil, arraySize: Int? = nil, dependsOn: [WishDependency]? = nil,
         notBefore: Date? = nil, callbackUrl: String? = nil, evaluateOnExit: [ExitRule]? = nil,
         jobRoleArn: String? = nil
     ) {

@@ -178,18 +178,43 @@ package struct WishStore: Sendable {
     // MARK: Arrays
 
     /// Counts a child's end in the array's tally, once however often it is reported, and returns
-    /// the tally: one read and one conditional write per child, whatever the array's size.
-    package func countChild(_ id: WishID, index: Int, of size: Int, state: WishState, maxRaces: Int = 60) async throws -> ChildTally {
+    /// the tally and whether this report counted it: one read and one conditional write per child,
+    /// whatever the array's size.
+    package func countChild(_ id: WishID, index: Int, of size: Int, state: WishState, maxRaces: Int = 60) async throws -> (
+        tally: ChildTally, counted: Bool
+    ) {
+        try await updateTally(id, size: size, maxRaces: maxRaces) { $0.record(index, succeeded: state == .succeeded) }
+    }
+
+    /// Registers the array `waiter`, whose child i waits for child i of the array `id` (`N_TO_N`):
+    /// each child of `id` that ends sends the waiter's child again at once. The tally is read at
+    /// every child's end anyway, so the waiters ride in it rather than cost a listing per child.
+    package func registerPairedDependent(of id: WishID, size: Int, waiter: WishID, queue: WishQueue) async throws {
+        try await updateTally(id, size: size) { tally in
+            var waiters = tally.pairedDependents ?? []
+            guard !waiters.contains(where: { $0.id == waiter }) else { return false }
+            waiters.append(.init(id: waiter, queue: queue))
+            tally.pairedDependents = waiters
+            return true
+        }
+    }
+
+    /// Changes the tally with `If-Match` (or `If-None-Match` for the first), racing whoever else
+    /// changes it; `change` answers false when there is nothing to write.
+    @discardableResult
+    func updateTally(_ id: WishID, size: Int, maxRaces: Int = 60, _ change: (inout ChildTally) -> Bool) async throws -> (
+        tally: ChildTally, counted: Bool
+    ) {
         let key = layout.childTally(id)
         for race in 0..<maxRaces {
             let stored = try await objects.get(key)
             var tally = try stored.map { try WishJSON.decode(ChildTally.self, from: $0.body) } ?? ChildTally(size: size)
-            guard tally.record(index, succeeded: state == .succeeded) else { return tally }
+            guard change(&tally) else { return (tally, false) }
             do {
                 try await objects.put(
                     key, WishJSON.encode(tally), contentType: "application/json",
                     condition: stored.map { .matches(etag: $0.etag ?? "*") } ?? .absent, sensitive: false)
-                return tally
+                return (tally, true)
             } catch ObjectStorageError.conditionFailed {
                 // Every lost race is another child counted; the children of one array end in bursts.
                 try await Self.tallyBackoff.wait(afterFailures: race + 1)
@@ -236,6 +261,13 @@ package struct ChildTally: Sendable, Codable, Equatable {
     package var size: Int
     package var succeeded: Data
     package var failed: Data
+    /// Arrays whose child i waits for this array's child i (`N_TO_N`), woken as each child ends.
+    package var pairedDependents: [PairedDependent]?
+
+    package struct PairedDependent: Sendable, Codable, Equatable {
+        package var id: WishID
+        package var queue: WishQueue
+    }
 
     package init(size: Int) {
         self.size = size
@@ -246,6 +278,23 @@ package struct ChildTally: Sendable, Codable, Equatable {
     package var succeededCount: Int { succeeded.reduce(0) { $0 + $1.nonzeroBitCount } }
     package var failedCount: Int { failed.reduce(0) { $0 + $1.nonzeroBitCount } }
     package var isComplete: Bool { succeededCount + failedCount >= size }
+
+    /// How child `index` ended: nil while it has not.
+    package func state(of index: Int) -> WishState? {
+        guard index >= 0, index < size else { return nil }
+        let bit = UInt8(1) << UInt8(index % 8)
+        if succeeded[index / 8] & bit != 0 { return .succeeded }
+        return failed[index / 8] & bit != 0 ? .failed : nil
+    }
+
+    /// The lowest index below `limit` of a child that failed.
+    package func firstFailed(below limit: Int) -> Int? {
+        for (byte, bits) in failed.prefix((min(limit, size) + 7) / 8).enumerated() where bits != 0 {
+            let index = byte * 8 + bits.trailingZeroBitCount
+            return index < limit ? index : nil
+        }
+        return nil
+    }
 
     /// Records the child; false when it was counted before (its first report stands).
     mutating func record(_ index: Int, succeeded ok: Bool) -> Bool {

@@ -150,16 +150,23 @@ public struct WishBook: Sendable {
         return (status, false)
     }
 
-    /// Every `dependsOn` id must name a stored wish: one that does not exist would be waited for forever.
+    /// Every `dependsOn` id must name a stored wish: one that does not exist would be waited for
+    /// forever. An `N_TO_N` one must be an array of this one's size, which its spec (the same one
+    /// read as the check for a plain id) tells.
     func checkDependencies(_ spec: WishSpec) async throws {
-        guard let ids = spec.dependsOn, !ids.isEmpty else { return }
-        let found = await concurrentMap(ids, limit: 8) { id -> Result<Bool, any Error> in
-            do { return .success(try await store.exists(id)) } catch { return .failure(error) }
+        let named = (spec.dependsOn ?? []).enumerated().compactMap { index, dependency in dependency.id.map { (index, $0, dependency.type) } }
+        guard !named.isEmpty else { return }
+        let found = await concurrentMap(named.map(\.1), limit: 8) { id -> Result<WishSpec?, any Error> in
+            do { return .success(try await store.spec(id)) } catch { return .failure(error) }
         }
         var problems: [WishValidationError.Problem] = []
-        for (index, (id, answer)) in zip(ids, found).enumerated() {
-            if try !answer.get() {
+        for ((index, id, type), answer) in zip(named, found) {
+            guard let dependency = try answer.get() else {
                 problems.append(.init(field: "dependsOn[\(index)]", rule: "no wish \(id): a dependency must be submitted before the wish that waits for it"))
+                continue
+            }
+            if type == .nToN, let refusal = spec.pairingRefusal(id, paired: dependency) {
+                problems.append(.init(field: "dependsOn[\(index)].jobId", rule: refusal))
             }
         }
         if !problems.isEmpty { throw WishValidationError(problems: problems) }

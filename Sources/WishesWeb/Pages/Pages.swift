@@ -111,6 +111,8 @@ enum Pages {
         let environment =
             spec.environment.map { "<p>Environment: " + $0.map { "<code>\(HTML.escape($0.name))</code>" }.joined(separator: " ") + " (values hidden)</p>" }
             ?? ""
+        let dependencies =
+            spec.dependsOn.flatMap { $0.isEmpty ? nil : $0 }.map { "<p>Depends on: " + $0.map(dependencyLine).joined(separator: " · ") + "</p>" } ?? ""
         let cancel =
             status.isFinal || child != nil
             ? ""
@@ -129,10 +131,20 @@ enum Pages {
             <p>\(HTML.badge(status.state)) \(HTML.escape(status.statusReason ?? ""))</p>\(message)
             <p><small>\(status.id) · queue \(spec.queue.rawValue) · \(timeline)</small></p>
             <p>Job definition: \(definitionLine(spec))</p>
-            \(spec.command.map { "<p>Command: <code>\(HTML.escape(ShellWords.join($0)))</code></p>" } ?? "")\(environment)\(callback)\(spec.jobRoleArn.map { "<p>Job role: <code>\(HTML.escape($0))</code></p>" } ?? "")
+            \(spec.command.map { "<p>Command: <code>\(HTML.escape(ShellWords.join($0)))</code></p>" } ?? "")\(environment)\(dependencies)\(callback)\(spec.jobRoleArn.map { "<p>Job role: <code>\(HTML.escape($0))</code></p>" } ?? "")
             <h2>Attempts</h2><table><thead><tr><th>#</th><th>Status</th><th>Reason</th><th>Exit</th><th>Duration</th><th>CloudWatch log stream</th></tr></thead><tbody>\(attempts.isEmpty ? "<tr><td colspan=6>None yet.</td></tr>" : attempts)</tbody></table>
             \(children)\(tail)\(cancel)
             """)
+    }
+
+    /// A dependency with its AWS Batch type, said plainly: what waits for what.
+    static func dependencyLine(_ dependency: WishDependency) -> String {
+        let link = dependency.id.map { "<a href=\"/wishes/\($0)\">\($0)</a>" } ?? ""
+        switch dependency.type {
+        case nil: return link
+        case .nToN?: return "\(link) <small>N_TO_N: each child after the child of \(link) with its index</small>"
+        case .sequential?: return "<small>SEQUENTIAL: each child after the one before it</small>"
+        }
     }
 
     /// Links per array child the detail page shows; any other index is reached by its address.
