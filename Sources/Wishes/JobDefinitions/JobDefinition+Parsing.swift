@@ -42,8 +42,10 @@ extension JobDefinition {
         }
         // The shared fields go through the wish's checks, so a definition can hold nothing a wish
         // would be refused for. Only what was given is kept: the rest stays the wish's to choose.
+        // A definition has no wish text, so the wish's "text or command" rule is not its own: the
+        // stand-in text keeps a command refused for a bad argument from also naming a `wish` nobody sent.
         var shared = object.filter { wishFields.contains($0.key) }
-        if shared["command"] == nil { shared["wish"] = .string("definition") }
+        shared["wish"] = .string("definition")
         do {
             let checked = try WishSpec.parse(object: shared, now: now, substitutingParameters: false)
             if object["command"] != nil { definition.command = checked.command }

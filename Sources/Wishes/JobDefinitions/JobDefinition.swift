@@ -128,7 +128,8 @@ public struct JobDefinitionReference: Sendable, Equatable, CustomStringConvertib
         guard (1...2).contains(parts.count), JobDefinitionReference.isValidName(parts[0]) else { return nil }
         name = String(parts[0])
         if parts.count == 2 {
-            guard let number = Int(parts[1]), number >= 1 else { return nil }
+            // Digits only: `Int` also reads `+2`, which would give one revision a second spelling.
+            guard parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(parts[1]), number >= 1 else { return nil }
             revision = number
         }
     }

@@ -84,18 +84,27 @@ package struct JobDefinitionStore: Sendable {
         case builtIn
     }
 
-    /// Marks a revision INACTIVE; it stays readable. Deregistering twice answers the same.
+    /// Marks a revision INACTIVE; it stays readable. Deregistering twice answers the same, also
+    /// when the two race: the one whose write loses reads the revision again and finds it INACTIVE.
     package func deregister(_ name: String, revision: Int, now: Date) async throws -> DeregisterOutcome {
         if name == JobDefinition.builtIn.name { return .builtIn }
         let key = layout.jobDefinition(name, revision: revision)
-        guard let object = try await objects.get(key) else { return .notFound }
-        var definition = try WishJSON.decode(JobDefinition.self, from: object.body)
-        guard definition.status == .active else { return .deregistered(definition) }
-        definition.status = .inactive
-        definition.deregisteredAt = now
-        try await objects.put(
-            key, WishJSON.encode(definition), contentType: "application/json", condition: object.etag.map { .matches(etag: $0) }, sensitive: false)
-        return .deregistered(definition)
+        while true {
+            guard let object = try await objects.get(key) else { return .notFound }
+            var definition = try WishJSON.decode(JobDefinition.self, from: object.body)
+            guard definition.status == .active else { return .deregistered(definition) }
+            definition.status = .inactive
+            definition.deregisteredAt = now
+            do {
+                try await objects.put(
+                    key, WishJSON.encode(definition), contentType: "application/json", condition: object.etag.map { .matches(etag: $0) },
+                    sensitive: false)
+                return .deregistered(definition)
+            } catch ObjectStorageError.conditionFailed {
+                // Only a deregistration changes a stored revision, so the next read ends the loop.
+                continue
+            }
+        }
     }
 
     /// A wish request as it runs: its `jobDefinition` looked up (an unknown or INACTIVE one is a

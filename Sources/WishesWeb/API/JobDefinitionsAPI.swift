@@ -26,7 +26,13 @@ struct JobDefinitionsAPI: Sendable {
         case .success(let value): draft = value
         case .failure(let error): throw APIError.invalidWish(error)
         }
-        let stored = try await definitions.register(draft, now: Date())
+        let stored: JobDefinition
+        do {
+            stored = try await definitions.register(draft, now: Date())
+        } catch let error as JobDefinitionStore.Failure {
+            // Its message tells the client what to do, which a bare 500 would hide.
+            throw APIError(.conflict, "contended", "\(error)")
+        }
         return try WishesAPI.json(stored, status: .created, headers: [.location: "/api/job-definitions/\(stored.reference)"])
     }
 
@@ -70,7 +76,11 @@ struct JobDefinitionsAPI: Sendable {
     }
 
     static func reference(_ context: BasicRequestContext) throws -> JobDefinitionReference {
-        guard let text = context.parameters.get("reference"), let reference = JobDefinitionReference(text) else {
+        // Hummingbird hands over the segment as sent: a client that encodes the colon (`name%3A2`,
+        // as encodeURIComponent and urllib's quote do) names the same revision.
+        guard let text = context.parameters.get("reference").map({ $0.removingPercentEncoding ?? String($0) }),
+            let reference = JobDefinitionReference(text)
+        else {
             throw APIError(.notFound, "not_found", "no such job definition: name it as NAME or NAME:REVISION")
         }
         return reference
