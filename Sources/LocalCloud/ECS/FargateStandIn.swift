@@ -45,6 +45,7 @@ final class FargateStandIn: Service, Sendable {
     let events: EventBus
     let logger: Logger
     let table: TaskTable
+    let definitions: TaskDefinitionBook
     /// Each task's life (start, wait, stop), Spot interruptions and stops: children of `run`.
     let work = ChildTasks()
     let cluster = "arn:aws:ecs:us-east-1:000000000000:cluster/wishes"
@@ -54,6 +55,7 @@ final class FargateStandIn: Service, Sendable {
         self.events = events
         self.logger = logger
         table = TaskTable(burst: options.launchBurst, rate: options.launchRate, stoppedRetention: options.stoppedRetention)
+        definitions = TaskDefinitionBook(containerName: options.containerName)
     }
 
     func run() async throws {
@@ -98,6 +100,19 @@ final class FargateStandIn: Service, Sendable {
                 case "DescribeTasks": response = try await self.describeTasks(body)
                 case "StopTask": response = try await self.stopTask(body)
                 case "ListTasks": response = try await self.listTasks(JSONDecoder().decode(ECS.ListTasksInput.self, from: body))
+                case "DescribeTaskDefinition":
+                    struct Input: Decodable { var taskDefinition: String }
+                    let name = try JSONDecoder().decode(Input.self, from: body).taskDefinition
+                    if let found = await self.definitions.describe(name) {
+                        response = Self.json(encodable: ["taskDefinition": found])
+                    } else {
+                        response = Self.error(400, "ClientException", "Unable to describe task definition.")
+                    }
+                case "RegisterTaskDefinition":
+                    switch await self.definitions.register(try JSONDecoder().decode(ECS.RegisterTaskDefinitionInput.self, from: body)) {
+                    case .success(let registered): response = Self.json(encodable: ["taskDefinition": registered])
+                    case .failure(let problem): response = Self.error(400, "ClientException", problem.message)
+                    }
                 default: return Self.error(400, "InvalidAction", "\(target) is not an operation of this ECS")
                 }
             } catch let error as DecodingError {

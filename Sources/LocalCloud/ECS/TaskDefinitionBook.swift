@@ -1,0 +1,79 @@
+import Wishes
+import WishesAWS
+
+/// The local Fargate's task definitions: revisions per family as ECS numbers them, seeded with the
+/// stack's `count-to-three:1` in the shape deploy/wishes.yaml gives it (init container, shared
+/// volume), so the dispatcher's DescribeTaskDefinition and RegisterTaskDefinition meet what they
+/// meet in AWS. Tasks still run the host's CountToThree: no image is pulled here.
+actor TaskDefinitionBook {
+    static let prefix = "arn:aws:ecs:us-east-1:000000000000:task-definition/"
+    private var families: [String: [ECS.TaskDefinition]] = [:]
+
+    init(containerName: String) {
+        var seed = Self.stackDefinition(containerName: containerName)
+        seed.revision = 1
+        seed.status = "ACTIVE"
+        seed.taskDefinitionArn = Self.prefix + "\(seed.family):1"
+        families[seed.family] = [seed]
+    }
+
+    /// The template's `TaskDefinition`, with local role ARNs.
+    static func stackDefinition(containerName: String) -> ECS.TaskDefinition {
+        ECS.TaskDefinition(
+            family: DeployedNames.taskFamily, taskRoleArn: "arn:aws:iam::000000000000:role/wishes-task",
+            executionRoleArn: "arn:aws:iam::000000000000:role/wishes-task-execution", networkMode: "awsvpc",
+            containerDefinitions: [
+                ECS.ContainerDefinition(
+                    name: "wishes-init", image: "wishes:local", essential: false, entryPoint: ["/opt/wishes/CountToThree"],
+                    command: ["--install", "/wishes-bin"], mountPoints: [.init(sourceVolume: "wishes-bin", containerPath: "/wishes-bin")]),
+                ECS.ContainerDefinition(
+                    name: containerName, image: "public.ecr.aws/amazonlinux/amazonlinux:2023-minimal", essential: true,
+                    entryPoint: ["/wishes-bin/CountToThree"], environment: [.init(name: "WISHES_CA_BUNDLE", value: "/wishes-bin/ca-bundle.crt")],
+                    mountPoints: [.init(sourceVolume: "wishes-bin", containerPath: "/wishes-bin", readOnly: true)],
+                    dependsOn: [.init(containerName: "wishes-init", condition: "SUCCESS")], stopTimeout: 120),
+            ],
+            volumes: [.init(name: "wishes-bin")], requiresCompatibilities: ["FARGATE"], cpu: "256", memory: "512")
+    }
+
+    /// ECS's checks that matter here; the message is what the caller is told.
+    func register(_ input: ECS.RegisterTaskDefinitionInput) -> Result<ECS.TaskDefinition, RegistrationProblem> {
+        guard (1...255).contains(input.family.count), input.family.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else { return .failure(RegistrationProblem("Family contains invalid characters or is not 1 to 255 characters")) }
+        guard !input.containerDefinitions.isEmpty else { return .failure(RegistrationProblem("Container list cannot be empty.")) }
+        let names = input.containerDefinitions.map(\.name)
+        guard Set(names).count == names.count else { return .failure(RegistrationProblem("Container names must be unique.")) }
+        let volumes = Set((input.volumes ?? []).compactMap(\.name))
+        for container in input.containerDefinitions {
+            for dependency in container.dependsOn ?? [] where !names.contains(dependency.containerName) {
+                return .failure(RegistrationProblem("Container \(container.name) depends on \(dependency.containerName), which is not in the task definition."))
+            }
+            for mount in container.mountPoints ?? [] where !volumes.contains(mount.sourceVolume ?? "") {
+                return .failure(RegistrationProblem("Invalid 'mountPoints' in container \(container.name): unknown volume \(mount.sourceVolume ?? "")."))
+            }
+        }
+        var definition = ECS.TaskDefinition(
+            family: input.family, taskRoleArn: input.taskRoleArn, executionRoleArn: input.executionRoleArn, networkMode: input.networkMode,
+            containerDefinitions: input.containerDefinitions, volumes: input.volumes, requiresCompatibilities: input.requiresCompatibilities,
+            cpu: input.cpu, memory: input.memory, runtimePlatform: input.runtimePlatform, ephemeralStorage: input.ephemeralStorage)
+        let revision = (families[input.family]?.count ?? 0) + 1
+        definition.revision = revision
+        definition.status = "ACTIVE"
+        definition.taskDefinitionArn = Self.prefix + "\(input.family):\(revision)"
+        families[input.family, default: []].append(definition)
+        return .success(definition)
+    }
+
+    /// A family (its latest ACTIVE revision), `family:revision` or an ARN.
+    func describe(_ name: String) -> ECS.TaskDefinition? {
+        let reference = name.hasPrefix("arn:") ? String(name.split(separator: "/", maxSplits: 1).last ?? "") : name
+        let parts = reference.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let family = parts.first, let revisions = families[family] else { return nil }
+        if parts.count == 2 { return Int(parts[1]).flatMap { number in revisions.first { $0.revision == number } } }
+        return revisions.last { $0.status == "ACTIVE" }
+    }
+
+    struct RegistrationProblem: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+}
