@@ -49,6 +49,8 @@ struct SchemathesisTests {
         defer { try? FileManager.default.removeItem(at: report) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // use_after_free (ST301) is left out: `DELETE /api/job-definitions/{name}:{revision}` deregisters
+        // as Batch does, and the revision stays readable as INACTIVE by contract (issue 20).
         // Positive-data acceptance is left out on purpose: rules that span fields (memory per vCPU,
         // notBefore within a year, override size) are the server's to check and answer with 400.
         // A request may take 30 s before schemathesis gives up on it; `--checks all` still fails
@@ -57,7 +59,7 @@ struct SchemathesisTests {
         // mismatch" (python/cpython#106905) and schemathesis reports that as a runtime error of ours.
         process.arguments = [
             "schemathesis", "run", "\(base)/openapi.yaml", "--header", "Authorization: Bearer \(token)", "--checks", "all", "--request-timeout", "30",
-            "--exclude-checks", "positive_data_acceptance", "--max-examples", "20", "--workers", "1",
+            "--exclude-checks", "positive_data_acceptance,use_after_free", "--max-examples", "20", "--workers", "1",
             "--seed", "20261124", "--no-color",
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(["SCHEMATHESIS_TELEMETRY": "false"]) { _, new in new }
