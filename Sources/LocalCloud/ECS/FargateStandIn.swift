@@ -109,7 +109,7 @@ final class FargateStandIn: Service, Sendable {
                         response = Self.error(400, "ClientException", "Unable to describe task definition.")
                     }
                 case "RegisterTaskDefinition":
-                    switch await self.definitions.register(try JSONDecoder().decode(ECS.RegisterTaskDefinitionInput.self, from: body)) {
+                    switch await self.definitions.register(try JSONDecoder().decode(ECS.TaskDefinition.self, from: body)) {
                     case .success(let registered): response = Self.json(encodable: ["taskDefinition": registered])
                     case .failure(let problem): response = Self.error(400, "ClientException", problem.message)
                     }

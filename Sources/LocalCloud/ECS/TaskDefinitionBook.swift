@@ -36,7 +36,7 @@ actor TaskDefinitionBook {
     }
 
     /// ECS's checks that matter here; the message is what the caller is told.
-    func register(_ input: ECS.RegisterTaskDefinitionInput) -> Result<ECS.TaskDefinition, RegistrationProblem> {
+    func register(_ input: ECS.TaskDefinition) -> Result<ECS.TaskDefinition, RegistrationProblem> {
         guard (1...255).contains(input.family.count), input.family.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else { return .failure(RegistrationProblem("Family contains invalid characters or is not 1 to 255 characters")) }
         guard !input.containerDefinitions.isEmpty else { return .failure(RegistrationProblem("Container list cannot be empty.")) }
@@ -51,10 +51,7 @@ actor TaskDefinitionBook {
                 return .failure(RegistrationProblem("Invalid 'mountPoints' in container \(container.name): unknown volume \(mount.sourceVolume ?? "")."))
             }
         }
-        var definition = ECS.TaskDefinition(
-            family: input.family, taskRoleArn: input.taskRoleArn, executionRoleArn: input.executionRoleArn, networkMode: input.networkMode,
-            containerDefinitions: input.containerDefinitions, volumes: input.volumes, requiresCompatibilities: input.requiresCompatibilities,
-            cpu: input.cpu, memory: input.memory, runtimePlatform: input.runtimePlatform, ephemeralStorage: input.ephemeralStorage)
+        var definition = input.registration()
         let revision = (families[input.family]?.count ?? 0) + 1
         definition.revision = revision
         definition.status = "ACTIVE"

@@ -55,9 +55,9 @@ public struct ECSClient: Sendable {
 
     /// Registers the next revision of `input.family`. ECS limits this call to about one a second
     /// per account, so callers register once and keep the ARN.
-    public func registerTaskDefinition(_ input: ECS.RegisterTaskDefinitionInput) async throws(AWSClientError) -> ECS.TaskDefinition {
+    public func registerTaskDefinition(_ input: ECS.TaskDefinition) async throws(AWSClientError) -> ECS.TaskDefinition {
         struct Output: Decodable { var taskDefinition: ECS.TaskDefinition }
-        return try await json.call(client, "RegisterTaskDefinition", input, as: Output.self).taskDefinition
+        return try await json.call(client, "RegisterTaskDefinition", input.registration(), as: Output.self).taskDefinition
     }
 
     public func listTasks(_ input: ECS.ListTasksInput) async throws(AWSClientError) -> ECS.ListTasksOutput {

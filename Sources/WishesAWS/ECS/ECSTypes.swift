@@ -245,27 +245,13 @@ public enum ECS {
         }
 
         /// What RegisterTaskDefinition takes: this definition without what ECS assigns.
-        public func registration(tags: [Tag]? = nil) -> RegisterTaskDefinitionInput {
-            RegisterTaskDefinitionInput(
-                family: family, taskRoleArn: taskRoleArn, executionRoleArn: executionRoleArn, networkMode: networkMode,
-                containerDefinitions: containerDefinitions, volumes: volumes, requiresCompatibilities: requiresCompatibilities, cpu: cpu, memory: memory,
-                tags: tags, runtimePlatform: runtimePlatform, ephemeralStorage: ephemeralStorage)
+        public func registration() -> TaskDefinition {
+            var input = self
+            input.taskDefinitionArn = nil
+            input.revision = nil
+            input.status = nil
+            return input
         }
-    }
-
-    public struct RegisterTaskDefinitionInput: Codable, Sendable, Equatable {
-        public var family: String
-        public var taskRoleArn: String?
-        public var executionRoleArn: String?
-        public var networkMode: String?
-        public var containerDefinitions: [ContainerDefinition]
-        public var volumes: [Volume]?
-        public var requiresCompatibilities: [String]?
-        public var cpu: String?
-        public var memory: String?
-        public var tags: [Tag]?
-        public var runtimePlatform: RuntimePlatform?
-        public var ephemeralStorage: EphemeralStorage?
     }
 
     public struct ContainerDefinition: Codable, Sendable, Equatable {
