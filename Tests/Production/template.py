@@ -73,6 +73,8 @@ class Template:
             return self.resolve(props["ClusterName"])
         if kind == "AWS::Lambda::Function":
             return self.resolve(props["FunctionName"])
+        if kind == "AWS::Logs::LogGroup":
+            return self.resolve(props["LogGroupName"])
         if kind == "AWS::SecretsManager::Secret":
             return f"arn:{self.partition}:secretsmanager:{self.region}:{self.account}:secret:{name}-AbCdEf"
         raise KeyError(f"the test does not know what Ref {name} ({kind}) names")
