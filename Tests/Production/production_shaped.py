@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -273,6 +274,14 @@ class Harness:
         os.makedirs(pki_dir)
         self.pki = pki.make(self.hosts, pki_dir)
         prepare_root(os.path.join(self.root, "fs"), self.hosts, self.pki["ca"], os.path.abspath(self.args.bin), self.bootstrap_file())
+        # The task volumes' mount points (/wishes-bin): each task mounts its own tmpfs there in a namespace of
+        # its own. The one thing written outside the test's folder, an empty directory, removed at the end.
+        self.made_mount_points = []
+        for container in self.template.props("TaskDefinition")["ContainerDefinitions"]:
+            for mount in container.get("MountPoints", []):
+                if not os.path.isdir(mount["ContainerPath"]):
+                    os.makedirs(mount["ContainerPath"], mode=0o755)
+                    self.made_mount_points.append(mount["ContainerPath"])
         self.report.check("namespace: loopback only, 169.254.170.2 on lo, /etc replaced (no /etc/ssl)", self.namespace_facts())
 
         import container_agent
@@ -283,7 +292,9 @@ class Harness:
         definition = self.template.props("TaskDefinition")
         self.task_definition = ecs_endpoint.TaskDefinition(
             account=self.account, region=REGION, family=definition["Family"], revision=1,
-            containers=[c["Name"] for c in definition["ContainerDefinitions"]],
+            # The essential container first: RunTask's overrides and the task's state name it.
+            containers=[self.template.main_container("TaskDefinition")["Name"]]
+            + [c["Name"] for c in definition["ContainerDefinitions"] if c is not self.template.main_container("TaskDefinition")],
             task_role_arn=self.template.resolve(definition["TaskRoleArn"]),
             execution_role_arn=self.template.resolve(definition["ExecutionRoleArn"]),
             cpu=str(definition["Cpu"]), memory=str(definition["Memory"]), network_mode=definition["NetworkMode"])
@@ -478,11 +489,34 @@ class Harness:
         if run and run["binary"] and run["binary"].process.poll() is None:
             run["binary"].process.send_signal(signal.SIGTERM)  # what ECS sends first; SIGKILL after stopTimeout
 
+    def init_containers(self, essential):
+        """What Fargate does before the essential container starts, as the template wires it: a fresh volume
+        per task, each container the essential one waits for (dependsOn SUCCESS) run to its end with the
+        volume mounted, then the volume read-only for the essential container. Each task gets its own
+        mount namespace, so concurrent tasks never share a volume."""
+        containers = {c["Name"]: c for c in self.template.props("TaskDefinition")["ContainerDefinitions"]}
+        volumes = {m["SourceVolume"]: m["ContainerPath"] for c in containers.values() for m in c.get("MountPoints", [])}
+        steps = ["set -e"]
+        for volume, path in volumes.items():
+            steps.append(f"mount -t tmpfs -o mode=0755,uid={UID},gid={UID},size=512m {shlex.quote(volume)} {shlex.quote(path)}")
+        for dependency in essential.get("DependsOn", []):
+            if dependency["Condition"] != "SUCCESS":
+                raise KeyError(f"the test only runs dependsOn SUCCESS, not {dependency['Condition']}")
+            init = containers[dependency["ContainerName"]]
+            argv = [*init.get("EntryPoint", []), *init.get("Command", [])]
+            # As the image's user, with no environment but the one ECS gives every container.
+            steps.append(f"env -i /usr/bin/setpriv --reuid={UID} --regid={UID} --clear-groups -- {shlex.join(argv)}")
+        for mount in essential.get("MountPoints", []):
+            if mount.get("ReadOnly"):
+                steps.append(f"mount -o remount,ro {shlex.quote(mount['ContainerPath'])}")
+        steps.append('exec "$@"')
+        return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", "\n".join(steps), "init"]
+
     def fargate(self, run):
         task = run["task"]
         try:
             credentials = self.assume("TaskRole", task.id)
-            definition = self.template.props("TaskDefinition")["ContainerDefinitions"][0]
+            definition = self.template.main_container("TaskDefinition")
             env = self.template.container_environment("TaskDefinition")
             env.update(task.container_environment())
             env.update(self.ecs_task_environment(task.id, task.definition.family, task.definition.revision, "TaskRole", credentials,
@@ -492,7 +526,7 @@ class Harness:
                 task.set_status("PENDING", pullStartedAt=1)
             self.emit_task_state(task, run)
             name = f"CountToThree-{env.get('WISH_ID', task.id)[-6:]}"
-            binary = Binary(name, definition["EntryPoint"], env, "/", self.logs)
+            binary = Binary(name, definition["EntryPoint"], env, "/", self.logs, prefix=self.init_containers(definition))
             run["binary"] = binary
             self.binaries[name] = binary
             ids = binary.ids()
@@ -943,6 +977,11 @@ class Harness:
         if getattr(self, "closed", False):
             return
         self.closed = True
+        for path in getattr(self, "made_mount_points", []):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
         for binary in list(self.binaries.values()):
             try:
                 binary.stop(grace=2)

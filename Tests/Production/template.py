@@ -156,13 +156,21 @@ class Template:
         raise KeyError(f"the test does not know the condition function {name}")
 
     # --- what the test takes ---------------------------------------------------------------------
+    def main_container(self, task_definition):
+        """The task's essential container: the wish's own, not the init container that installs CountToThree."""
+        containers = self.props(task_definition)["ContainerDefinitions"]
+        essential = [c for c in containers if self.resolve(c.get("Essential", True)) not in (False, "false")]
+        if len(essential) != 1:
+            raise KeyError(f"{task_definition} has {len(essential)} essential containers; the test expects one")
+        return essential[0]
+
     def container_environment(self, task_definition):
-        """The first container's Environment of an ECS task definition, resolved, as a dict."""
-        container = self.props(task_definition)["ContainerDefinitions"][0]
+        """The essential container's Environment of an ECS task definition, resolved, as a dict."""
+        container = self.main_container(task_definition)
         return {item["Name"]: str(self.resolve(item["Value"])) for item in container.get("Environment", [])}
 
     def container_secrets(self, task_definition):
-        container = self.props(task_definition)["ContainerDefinitions"][0]
+        container = self.main_container(task_definition)
         return [item["Name"] for item in container.get("Secrets", [])]
 
     def function_environment(self, function):
