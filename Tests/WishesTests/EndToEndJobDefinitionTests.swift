@@ -74,6 +74,23 @@ struct EndToEndJobDefinitionTests {
         let text = try await output(overridden)
         #expect(text.stored.contains("bonjour le monde"), "\(text.stored)")
         #expect(!text.stored.contains("hello"), "the wish's parameter wins over the default")
+
+        // Both ran on the image's own copy of the stack's task definition, registered once, whose
+        // init container installed the CountToThree that the wish's container started.
+        let ecs = try state.aws().ecs
+        var definitions: Set<String> = []
+        for wish in [result, done] {
+            let task = try #require((wish["attempts"] as? [[String: Any]])?.first?["taskArn"] as? String, "\(wish)")
+            let described = try await ecs.describeTasks(cluster: DeployedNames.cluster, tasks: [task])
+            definitions.insert(try #require(described.tasks?.first?.taskDefinitionArn, "\(described)"))
+        }
+        #expect(definitions.count == 1, "\(definitions)")
+        let arn = try #require(definitions.first)
+        let family = String(arn.split(separator: "/").last?.split(separator: ":").first ?? "")
+        #expect(family.hasPrefix("count-to-three-") && family.count == "count-to-three-".count + 16, "\(arn)")
+        let copy = try await ecs.describeTaskDefinition(arn)
+        #expect(copy.containerDefinitions.first { $0.name == DeployedNames.container }?.image == "public.ecr.aws/docker/library/busybox:1.36")
+        #expect(copy.containerDefinitions.contains { $0.name == "wishes-init" && $0.essential == false })
     }
 
     @Test func aDeregisteredRevisionIsRefusedWhileTheRevisionBeforeItStillRuns() async throws {

@@ -90,6 +90,47 @@ struct StrictLocalCloudTests {
         #expect(unsigned.body.contains("MissingAuthenticationTokenException"))
     }
 
+    /// RunTask starts only a registered, ACTIVE task definition and overrides only its containers, and
+    /// RegisterTaskDefinition has a throttle of its own, as in ECS: a dispatcher that ran any name or
+    /// registered per wish would pass here and fail in AWS.
+    @Test func theLocalFargateRunsOnlyRegisteredDefinitionsAndThrottlesRegistration() async throws {
+        let state = try await cloud()
+        guard let endpoint = Endpoint(url: state.ecs) else { throw TestError("bad endpoint \(state.ecs)") }
+        let ecs = ECSClient(
+            client: AWSClient(
+                configuration: AWSConfiguration(region: "us-east-1", endpoints: [.ecs: endpoint]),
+                httpClient: TestAWS.httpClient,
+                credentialProvider: StaticCredentialProvider(
+                    Credentials(
+                        accessKeyId: state.credentials.accessKeyId, secretAccessKey: state.credentials.secretAccessKey,
+                        sessionToken: state.credentials.sessionToken)),
+                retry: RetryPolicy(maxAttempts: 1)))
+        func code(_ error: any Error) -> String? { (error as? AWSClientError)?.serviceError?.code }
+        await #expect {
+            _ = try await ecs.runTask(.init(cluster: DeployedNames.cluster, taskDefinition: "\(DeployedNames.taskFamily):99"))
+        } throws: { code($0) == "ClientException" && "\($0)".contains("TaskDefinition not found") }
+        await #expect {
+            _ = try await ecs.runTask(
+                .init(
+                    cluster: DeployedNames.cluster, taskDefinition: "\(DeployedNames.taskFamily):1",
+                    overrides: .init(containerOverrides: [.init(name: "someone-else", command: ["true"])])))
+        } throws: { code($0) == "InvalidParameterException" && "\($0)".contains("someone-else") }
+
+        var definition = try await ecs.describeTaskDefinition("\(DeployedNames.taskFamily):1")
+        definition.family = "strict-\(UUID().uuidString.prefix(8).lowercased())"
+        var registered: [Int] = []
+        var throttled = 0
+        for _ in 0..<8 {
+            do {
+                registered.append(try #require(try await ecs.registerTaskDefinition(definition.registration()).revision))
+            } catch let error where code(error) == "ThrottlingException" {
+                throttled += 1
+            }
+        }
+        #expect(throttled > 0, "8 registrations at once, none throttled")
+        #expect(registered == Array(1..<(registered.count + 1)), "revisions count up from 1 without gaps: \(registered)")
+    }
+
     /// Lambda freezes an environment while it waits for an event: so does the local cloud, with
     /// the cgroup freezer where the machine has one (SIGSTOP otherwise), and thaws it for the next.
     /// A cloud of its own: the shared one is kept busy by every other suite, and idleness is the point.

@@ -35,6 +35,13 @@ final class FargateStandIn: Service, Sendable {
         /// How long a stopped task stays known (listed and described), as ECS keeps it about an hour.
         var stoppedRetention: TimeInterval = 3600
         var containerName = DeployedNames.container
+        /// Where each task's volumes are made (one folder per task, removed when it stops).
+        var volumesDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("wishes-fargate-\(getpid())").path
+        /// The Wishes image's files here: its CountToThree is the task binary, and the rest of
+        /// /opt/wishes the folder that binary was built in.
+        var imagePaths: [(String, String)] {
+            [("\(TaskLayout.imageBinaries)/CountToThree", executable), (TaskLayout.imageBinaries, (executable as NSString).deletingLastPathComponent)]
+        }
         /// The task role's credentials, served to each task at its own path.
         var credentials: ContainerCredentials
         /// Every request must be signed with a key the local cloud issued, as ECS checks.
@@ -55,10 +62,11 @@ final class FargateStandIn: Service, Sendable {
         self.events = events
         self.logger = logger
         table = TaskTable(burst: options.launchBurst, rate: options.launchRate, stoppedRetention: options.stoppedRetention)
-        definitions = TaskDefinitionBook(containerName: options.containerName)
+        definitions = TaskDefinitionBook(containerName: options.containerName, environment: options.environment)
     }
 
     func run() async throws {
+        defer { try? FileManager.default.removeItem(atPath: options.volumesDirectory) }
         let app = Application(router: router(), configuration: .init(address: .hostname("127.0.0.1", port: options.port), serverName: nil), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.work.run() }
@@ -111,7 +119,7 @@ final class FargateStandIn: Service, Sendable {
                 case "RegisterTaskDefinition":
                     switch await self.definitions.register(try JSONDecoder().decode(ECS.TaskDefinition.self, from: body)) {
                     case .success(let registered): response = Self.json(encodable: ["taskDefinition": registered])
-                    case .failure(let problem): response = Self.error(400, "ClientException", problem.message)
+                    case .failure(let problem): response = Self.error(400, problem.code, problem.message)
                     }
                 default: return Self.error(400, "InvalidAction", "\(target) is not an operation of this ECS")
                 }
@@ -165,6 +173,16 @@ final class FargateStandIn: Service, Sendable {
         }
         let count = input.count ?? 1
         guard (1...10).contains(count) else { return Self.error(400, "InvalidParameterException", "count must be 1 to 10") }
+        let definition: ECS.TaskDefinition
+        switch await definitions.runnable(input.taskDefinition) {
+        case .success(let found): definition = found
+        case .failure(let problem): return Self.error(400, problem.code, problem.message)
+        }
+        let containers = definition.containerDefinitions.map(\.name)
+        for override in input.overrides?.containerOverrides ?? [] where !containers.contains(override.name) {
+            return Self.error(400, "InvalidParameterException", "Override for container named \(override.name) is not a container in the TaskDefinition.")
+        }
+        let essential = definition.containerDefinitions.first { $0.essential ?? true }?.name ?? options.containerName
         guard await table.takeLaunchTokens(count) else {
             return Self.error(400, "ThrottlingException", "Rate exceeded")
         }
@@ -184,10 +202,10 @@ final class FargateStandIn: Service, Sendable {
             let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             let task = LocalTask(
                 id: id, arn: "arn:aws:ecs:us-east-1:000000000000:task/wishes/\(id)", clusterArn: cluster,
-                taskDefinitionArn: Self.taskDefinitionARN(input.taskDefinition),
+                taskDefinitionArn: definition.taskDefinitionArn ?? input.taskDefinition,
                 startedBy: input.startedBy, group: input.group, capacityProvider: provider,
                 cpu: input.overrides?.cpu ?? "256", memory: input.overrides?.memory ?? "512", overrides: input.overrides,
-                tags: input.tags ?? [], containerName: options.containerName)
+                tags: input.tags ?? [], containerName: essential)
             tasks.append(task)
         }
         // The same token from a racing caller gets these tasks, not new ones.
@@ -196,45 +214,58 @@ final class FargateStandIn: Service, Sendable {
         }
         for task in tasks {
             await table.insert(task)
-            start(task)
+            start(task, definition: definition)
         }
         return Self.json(encodable: ECS.TasksOutput(tasks: tasks.map(\.ecsTask), failures: failures))
     }
 
-    func start(_ task: LocalTask) {
+    func start(_ task: LocalTask, definition: ECS.TaskDefinition) {
         events.publishTaskState(taskARN: task.arn, detail: task.eventDetail)
         let options = self.options
-        var taskEnvironment = options.environment
-        for pair in task.overrides?.containerOverrides?.first(where: { $0.name == options.containerName })?.environment ?? [] {
-            taskEnvironment[pair.name] = pair.value
-        }
-        taskEnvironment["ECS_CONTAINER_METADATA_URI_V4"] = "http://127.0.0.1:\(options.port)/v4/\(task.id)"
-        work.add { [self, taskEnvironment] in
-            var environment = taskEnvironment
+        work.add { [self] in
             let grant = await options.credentials.grant(session: "task-\(task.id)")
-            environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "\(self.credentialsBase)/\(grant.id)"
-            environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = grant.token
-            let (executable, arguments) = Self.containerized(options.executable)
-            let program = ChildProgram(name: "Fargate \(task.id.prefix(8))", executable: executable, arguments: arguments, environment: environment)
+            // What ECS sets in every container of a task, beside the definition's own environment.
+            let ecsEnvironment = [
+                "ECS_CONTAINER_METADATA_URI_V4": "http://127.0.0.1:\(options.port)/v4/\(task.id)",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI": "\(self.credentialsBase)/\(grant.id)", "AWS_CONTAINER_AUTHORIZATION_TOKEN": grant.token,
+            ]
+            let layout: TaskLayout
             do {
-                try program.start()
+                layout = try TaskLayout(
+                    definition: definition, overrides: task.overrides?.containerOverrides ?? [], image: options.imagePaths,
+                    root: "\(options.volumesDirectory)/\(task.id)", environment: ecsEnvironment)
+                try layout.makeVolumes()
             } catch {
-                let stopped = await table.update(task.id) {
-                    $0.lastStatus = "STOPPED"
-                    $0.desiredStatus = "STOPPED"
-                    $0.stopCode = "TaskFailedToStart"
-                    $0.stoppedReason = "CannotStartContainerError: \(error)"
-                    $0.stoppedAt = Date()
-                }
-                if let stopped { events.publishTaskState(taskARN: stopped.arn, detail: stopped.eventDetail) }
+                await self.failToStart(task, reason: "CannotCreateVolumeError: \(error)")
                 await options.credentials.revoke(grant.id)
                 return
             }
-            await table.attach(task.id, program)
-            // ECS reports every state; the template's rule lets RUNNING and STOPPED through.
+            defer { layout.removeVolumes() }
             if let pending = await table.update(task.id, { $0.lastStatus = "PENDING" }) {
                 events.publishTaskState(taskARN: pending.arn, detail: pending.eventDetail)
             }
+            // The containers the essential one depends on run first, to their end: the init container
+            // installs CountToThree into the task's volume.
+            for container in layout.dependencies {
+                guard let program = await startContainer(container, of: task, name: "Fargate \(task.id.prefix(8)) \(container.name)") else {
+                    await options.credentials.revoke(grant.id)
+                    return
+                }
+                let code = await program.wait(stoppingOnCancelAfter: .seconds(2))
+                await table.detach(task.id)
+                let stopped = await table.task(task.id)?.desiredStatus == "STOPPED"
+                if stopped || (container.mustSucceed && code != 0) {
+                    let reason = "CannotStartContainerError: \(container.name) exited \(code), and \(layout.essential.name) starts only on its SUCCESS"
+                    await self.failToStart(task, reason: stopped ? nil : reason)
+                    await options.credentials.revoke(grant.id)
+                    return
+                }
+            }
+            guard let program = await startContainer(layout.essential, of: task, name: "Fargate \(task.id.prefix(8))") else {
+                await options.credentials.revoke(grant.id)
+                return
+            }
+            // ECS reports every state; the template's rule lets RUNNING and STOPPED through.
             if let running = await table.update(
                 task.id,
                 {
@@ -280,6 +311,38 @@ final class FargateStandIn: Service, Sendable {
             }
             await table.detach(task.id)
         }
+    }
+
+    /// Starts one container's process as the task's own (StopTask and shutdown reach it), or stops
+    /// the task saying why it could not.
+    func startContainer(_ container: TaskLayout.Container, of task: LocalTask, name: String) async -> ChildProgram? {
+        let (executable, arguments) = Self.containerized(container.executable, container.arguments)
+        let program = ChildProgram(name: name, executable: executable, arguments: arguments, environment: container.environment)
+        do {
+            try program.start()
+        } catch {
+            await failToStart(task, reason: "CannotStartContainerError: container \(container.name): \(error)")
+            return nil
+        }
+        await table.attach(task.id, program)
+        return program
+    }
+
+    /// A task whose essential container never started: STOPPED, with why (nil: StopTask came first).
+    func failToStart(_ task: LocalTask, reason: String?) async {
+        let stopped = await table.update(task.id) {
+            $0.lastStatus = "STOPPED"
+            $0.desiredStatus = "STOPPED"
+            $0.stoppedAt = Date()
+            if let reason {
+                $0.stopCode = "TaskFailedToStart"
+                $0.stoppedReason = reason
+            } else if $0.stopCode == nil {
+                $0.stopCode = "UserInitiated"
+                $0.stoppedReason = "Task stopped before its essential container started"
+            }
+        }
+        if let stopped { events.publishTaskState(taskARN: stopped.arn, detail: stopped.eventDetail) }
     }
 
     /// A Spot interruption: SIGTERM now, SIGKILL after the two minutes' notice (here: the stop timeout).
@@ -359,15 +422,9 @@ final class FargateStandIn: Service, Sendable {
     static let fargateCapabilities =
         "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap"
 
-    static func containerized(_ executable: String) -> (String, [String]) {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return (executable, []) }
-        return ("/usr/bin/setpriv", ["--bounding-set", fargateCapabilities, "--", executable])
-    }
-
-    /// ECS answers with the full ARN, revision included, whether RunTask named a family, `family:revision` or an ARN.
-    static func taskDefinitionARN(_ name: String) -> String {
-        if name.hasPrefix("arn:") { return name }
-        return "arn:aws:ecs:us-east-1:000000000000:task-definition/\(name)\(name.contains(":") ? "" : ":1")"
+    static func containerized(_ executable: String, _ arguments: [String] = []) -> (String, [String]) {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return (executable, arguments) }
+        return ("/usr/bin/setpriv", ["--bounding-set", fargateCapabilities, "--", executable] + arguments)
     }
 
     /// Where the container credentials are served (`AWS_CONTAINER_CREDENTIALS_FULL_URI` is this plus a path id).

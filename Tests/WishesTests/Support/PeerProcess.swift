@@ -35,14 +35,18 @@ final class PeerProcess: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         defer { try? FileManager.default.removeItem(at: portFile) }
-        for _ in 0..<200 {
+        // Up to 30 s: Python's start-up and imports take seconds on a loaded two-core CI machine.
+        for _ in 0..<1200 {
             if let text = try? String(contentsOf: portFile, encoding: .utf8), let port = Int(text) {
                 return PeerProcess(process: process, port: port, log: log)
+            }
+            guard process.isRunning else {
+                throw TestError("\(script) \(arguments) exited \(process.terminationStatus) before listening; see \(log.path)")
             }
             try await Task.sleep(for: .milliseconds(25))
         }
         process.terminate()
-        throw TestError("\(script) \(arguments) did not start; see \(log.path)")
+        throw TestError("\(script) \(arguments) did not listen within 30 s; see \(log.path)")
     }
 
     var endpoint: Endpoint { Endpoint(scheme: "http", host: "127.0.0.1", port: port, isAWS: false) }
