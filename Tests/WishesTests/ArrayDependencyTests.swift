@@ -220,6 +220,45 @@ struct ArrayDependencyTests {
         #expect(status.statusReason == "it depends on itself, so it would wait forever")
     }
 
+    /// Wishes sent straight to the queue can name each other (the API takes only ids that exist):
+    /// A waits for B, B for C, C for A. Each finds the cycle on its own first look and ends FAILED
+    /// naming it, instead of all three waiting forever.
+    @Test func wishesThatWaitForEachOtherInACycleEndFailedNamingIt() async throws {
+        let (a, b, c) = (WishID.generate(at: Date()), WishID.generate(at: Date()), WishID.generate(at: Date()))
+        try await withDispatcher { dispatcher in
+            for (id, dependency) in [(a, b), (b, c), (c, a)] {
+                let body = #"{"id":"\#(id)","spec":{"command":["true"],"dependsOn":[{"jobId":"\#(dependency)"}]}}"#
+                try await dispatcher.handle(SQSEvent.Record(messageId: "m", receiptHandle: "r", body: body), logger: Self.logger)
+            }
+            // C is the first to see the whole cycle. A and B looked before the rest was stored, so
+            // they wait; their next looks (the delayed messages they sent) end them.
+            #expect(try await status(c)?.state == .failed)
+            try await deliver(WishMessage(id: a), to: dispatcher)
+            try await deliver(WishMessage(id: b), to: dispatcher)
+        }
+        func reason(_ id: WishID) async throws -> String { try await status(id)?.statusReason ?? "" }
+        #expect(try await reason(c) == "dependency cycle \(c) → \(a) → \(b) → \(c): none of these wishes can start")
+        #expect(try await reason(a) == "dependency cycle \(a) → \(b) → \(c) → \(a): none of these wishes can start")
+        #expect(try await reason(b) == "dependency \(c) failed", "B's dependency has ended by then")
+        for id in [a, b, c] { #expect(try await status(id)?.state == .failed) }
+        #expect(fake.launched.isEmpty)
+    }
+
+    /// Two arrays paired N_TO_N with each other would leave every child waiting for its twin.
+    @Test func arraysPairedWithEachOtherEndFailedBeforeAnyChildIsQueued() async throws {
+        let (a, b) = (WishID.generate(at: Date()), WishID.generate(at: Date()))
+        try await withDispatcher { dispatcher in
+            for (id, dependency) in [(a, b), (b, a)] {
+                let body = #"{"id":"\#(id)","spec":{"command":["true"],"arraySize":2,"dependsOn":[{"jobId":"\#(dependency)","type":"N_TO_N"}]}}"#
+                try await dispatcher.handle(SQSEvent.Record(messageId: "m", receiptHandle: "r", body: body), logger: Self.logger)
+            }
+            try await deliver(WishMessage(id: a), to: dispatcher)
+        }
+        #expect(try await status(a)?.state == .failed)
+        #expect(try await status(b)?.statusReason?.hasPrefix("dependency cycle \(b) → \(a) → \(b)") == true)
+        #expect(!fake.sent.contains { $0.message.arrayIndex != nil }, "no child was queued")
+    }
+
     @Test func theWishPageShowsEachDependencyWithItsType() {
         let (paired, whole) = (WishID.generate(at: Date()), WishID.generate(at: Date()))
         let spec = WishSpec(wish: "w", arraySize: 2, dependsOn: [.whole(whole), .nToN(paired), .sequential])

@@ -113,7 +113,11 @@ extension Dispatcher {
             switch try await pairedArraysState(spec) {
             case .failed(let reason): return try await finish(message.subject, .failed, reason: reason, logger: logger)
             case .waiting(let reason): return try await wait(message, spec: spec, seconds: options.recheckSeconds, reason: reason)
-            case .ready: break
+            case .ready:
+                // Paired children would wait for each other forever.
+                for id in spec.pairedDependencies {
+                    if try await failIfCycle(message, waitingFor: id, logger: logger) { return }
+                }
             }
         }
         let wholeDependencies = message.arrayIndex == nil ? spec.wholeDependencies : []
@@ -125,6 +129,7 @@ extension Dispatcher {
                 let reason = "dependency \(id) does not exist: no wish with that id was submitted within \(options.unknownDependencyGraceSeconds) s of its time"
                 return try await finish(message.subject, .failed, reason: reason, logger: logger)
             case .waiting(let id):
+                if try await failIfCycle(message, waitingFor: id, logger: logger) { return }
                 // Registered first, then checked again: a dependency that ends in between is not missed.
                 try await store.registerDependent(of: id, waiter: message.id, queue: spec.queue)
                 let ended = try await statuses.read(WishSubject(id: id))?.isFinal == true
