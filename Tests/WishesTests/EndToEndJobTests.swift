@@ -60,6 +60,34 @@ struct EndToEndJobTests {
         #expect(Self.attempts(failed).isEmpty, "it never ran")
     }
 
+    /// Batch's array dependencies end to end: a SEQUENTIAL array runs its children one after
+    /// another, and an N_TO_N array on it starts child i only after the other's child i ended.
+    @Test func sequentialChildrenRunInOrderAndNToNChildrenFollowTheirTwins() async throws {
+        let state = try await e2e.cloud()
+        let chain = try await submit(
+            #"{"command":["sh","-c","sleep 0.3; echo link $AWS_BATCH_JOB_ARRAY_INDEX"],"arraySize":3,"dependsOn":[{"type":"SEQUENTIAL"}]}"#)
+        let paired = try await submit(#"{"command":["true"],"arraySize":3,"dependsOn":[{"jobId":"\#(chain)","type":"N_TO_N"}]}"#)
+        for id in [chain, paired] {
+            let result = try await e2e.final(id)
+            #expect(result["state"] as? String == "SUCCEEDED", "\(id): \(result["statusReason"] ?? "")")
+        }
+        func child(_ id: String, _ index: Int) async throws -> (started: Date, stopped: Date) {
+            let answer = try await state.call("GET", "/api/wishes/\(id)/children/\(index)")
+            #expect(answer.status == 200, "\(answer.body)")
+            let wish = try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+            let attempt = try #require(Self.attempts(wish).last, "\(wish)")
+            return (try #require(Self.date(attempt["startedAt"])), try #require(Self.date(attempt["stoppedAt"])))
+        }
+        var links: [(started: Date, stopped: Date)] = []
+        for index in 0..<3 { links.append(try await child(chain, index)) }
+        for (before, after) in zip(links, links.dropFirst()) {
+            #expect(after.started >= before.stopped, "a SEQUENTIAL child starts after the one before it ended")
+        }
+        for index in 0..<3 {
+            #expect(try await child(paired, index).started >= links[index].stopped, "N_TO_N child \(index) waits for its twin")
+        }
+    }
+
     @Test func aSpotInterruptionIsRetriedAndTheRetrySucceeds() async throws {
         let state = try await e2e.cloud()
         let id = try await submit(
