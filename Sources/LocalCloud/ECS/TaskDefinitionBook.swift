@@ -84,9 +84,10 @@ actor TaskDefinitionBook {
         return .success(found)
     }
 
+    /// ECS's refusal of a call about a task definition: the error code and message it answers with.
     struct RegistrationProblem: Error {
         var message: String
-        var code = "ClientException"
+        var code: String
         init(_ message: String, code: String = "ClientException") {
             self.message = message
             self.code = code
