@@ -234,6 +234,12 @@ final class FargateStandIn: Service, Sendable {
                 layout = try TaskLayout(
                     definition: definition, overrides: task.overrides?.containerOverrides ?? [], image: options.imagePaths,
                     root: "\(options.volumesDirectory)/\(task.id)", environment: ecsEnvironment)
+            } catch {
+                await self.failToStart(task, reason: "CannotStartContainerError: \(error)")
+                await options.credentials.revoke(grant.id)
+                return
+            }
+            do {
                 try layout.makeVolumes()
             } catch {
                 await self.failToStart(task, reason: "CannotCreateVolumeError: \(error)")
