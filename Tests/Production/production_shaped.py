@@ -290,11 +290,11 @@ class Harness:
         import tls_front
         self.principals = sigv4.Principals()
         definition = self.template.props("TaskDefinition")
+        essential = self.template.main_container("TaskDefinition")
         self.task_definition = ecs_endpoint.TaskDefinition(
             account=self.account, region=REGION, family=definition["Family"], revision=1,
             # The essential container first: RunTask's overrides and the task's state name it.
-            containers=[self.template.main_container("TaskDefinition")["Name"]]
-            + [c["Name"] for c in definition["ContainerDefinitions"] if c is not self.template.main_container("TaskDefinition")],
+            containers=[essential["Name"]] + [c["Name"] for c in definition["ContainerDefinitions"] if c is not essential],
             task_role_arn=self.template.resolve(definition["TaskRoleArn"]),
             execution_role_arn=self.template.resolve(definition["ExecutionRoleArn"]),
             cpu=str(definition["Cpu"]), memory=str(definition["Memory"]), network_mode=definition["NetworkMode"])

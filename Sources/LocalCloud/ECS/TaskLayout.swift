@@ -29,9 +29,10 @@ struct TaskLayout: Sendable {
     var volumes: [String]
 
     /// Where the Wishes image keeps its binaries (deploy/Containerfile and deploy/build-image).
-    /// `image` maps paths in it to this host's.
     static let imageBinaries = "/opt/wishes"
 
+    /// `image` maps paths of the Wishes image to this host's; `environment` is what ECS sets in
+    /// every container (metadata endpoint, container credentials).
     init(
         definition: ECS.TaskDefinition, overrides: [ECS.ContainerOverride], image: [(String, String)], root: String,
         environment: [String: String]
