@@ -166,7 +166,7 @@ struct CallbackTests {
         ])
         let inAWS = CallbackSender(
             policy: CallbackPolicy(), resolver: resolver,
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            httpClient: TestAWS.httpClient)
         await #expect(
             throws: CallbackDeliveryError.refused(
                 "hooks.example.com (127.0.0.1) is a loopback address; a callback must reach a public address"
@@ -191,7 +191,7 @@ struct CallbackTests {
         let resolver = StaticResolver(["hooks.wishes-test.invalid": [NetworkAddress("127.0.0.1")!]])
         let local = CallbackSender(
             policy: CallbackPolicy(allowLoopback: true), resolver: resolver,
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            httpClient: TestAWS.httpClient)
         let status = try await local.send(
             "http://HOOKS.wishes-test.invalid:\(receiver.port)/done?a=1", body: Array("{}".utf8),
             headers: [("webhook-id", "x")])

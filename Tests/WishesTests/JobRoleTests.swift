@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HummingbirdTesting
 import Logging
@@ -81,10 +80,10 @@ struct JobRoleTests {
     }
 
     static func get(_ url: String, authorization: String? = nil) async throws -> (status: UInt, body: String) {
-        var request = HTTPClientRequest(url: url)
+        var request = try HTTPClient.Request(method: .GET, url: url)
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        let response = try await TestAWS.httpClient.execute(request, timeout: .seconds(5))
-        return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 16)))
+        let response = try await TestAWS.httpClient.execute(request, timeout: .seconds(5), maxBodyBytes: 1 << 16)
+        return (UInt(response.status), String(buffer: response.body))
     }
 
     @Test(.timeLimit(.minutes(1))) func theEndpointServesTheJobRoleOnlyWithItsTokenAndClosesWithTheAttempt() async throws {

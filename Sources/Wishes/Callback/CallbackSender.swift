@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import WishesAWS
@@ -32,17 +31,17 @@ package enum CallbackDeliveryError: Error, Sendable, Equatable, CustomStringConv
 package struct CallbackSender: Sendable {
     package var policy: CallbackPolicy
     package var resolver: any HostResolver
-    package var eventLoopGroup: any EventLoopGroup
+    package var httpClient: HTTPClient
     package var connectTimeout: Duration = .seconds(5)
     package var requestTimeout: Duration = .seconds(10)
 
     package init(
         policy: CallbackPolicy, resolver: any HostResolver = SystemResolver(),
-        eventLoopGroup: any EventLoopGroup
+        httpClient: HTTPClient
     ) {
         self.policy = policy
         self.resolver = resolver
-        self.eventLoopGroup = eventLoopGroup
+        self.httpClient = httpClient
     }
 
     /// The address this URL would be sent to, or why it may not be.
@@ -69,46 +68,26 @@ package struct CallbackSender: Sendable {
         let url: CallbackURL
         do { url = try CallbackURL.parse(text) } catch { throw .refused(error.description) }
         let address = try await destination(url)
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .init(connectTimeout), read: .init(requestTimeout)))
-        // The checked address, not a second lookup that could answer differently.
-        configuration.dnsOverride = [url.host: address.description]
-        configuration.httpVersion = .http1Only
-        let client = HTTPClient(
-            eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
-        let result = await post(text, to: url, at: address, body: body, headers: headers, with: client)
-        try? await client.shutdown()
-        return try result.get()
-    }
-
-    func post(
-        _ text: String, to url: CallbackURL, at address: NetworkAddress, body: [UInt8],
-        headers: [(String, String)],
-        with client: HTTPClient
-    ) async -> Result<Int, CallbackDeliveryError> {
-        var request = HTTPClientRequest(url: url.normalized)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "wishes-callback/2")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
+        var fields = HTTPHeaders()
+        fields.add(name: "Content-Type", value: "application/json")
+        fields.add(name: "User-Agent", value: "wishes-callback/2")
+        for (name, value) in headers { fields.add(name: name, value: value) }
+        let response: HTTPClient.Response
         do {
-            response = try await client.execute(request, timeout: .init(requestTimeout + connectTimeout))
+            var request = try HTTPClient.Request(method: .POST, url: url.normalized, headers: fields, body: body)
+            // The checked address, not a second lookup that could answer differently.
+            request.address = try SocketAddress(ipAddress: address.description, port: url.effectivePort)
+            response = try await httpClient.execute(request, timeout: requestTimeout + connectTimeout, maxBodyBytes: 4096)
         } catch {
-            return .failure(.unreachable("\(url.host) (\(address)): \(error)"))
+            throw .unreachable("\(url.host) (\(address)): \(error)")
         }
-        let answer = (try? await response.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
-        let status = Int(response.status.code)
-        if (200..<300).contains(status) { return .success(status) }
+        let status = response.status
+        if (200..<300).contains(status) { return status }
         if (300..<400).contains(status) {
-            return .failure(
-                .answered(
-                    status: status,
-                    "redirected to \(response.headers.first(name: "location") ?? "nowhere"); callbacks follow no redirect"
-                ))
+            throw .answered(
+                status: status,
+                "redirected to \(response.headers.first(name: "location") ?? "nowhere"); callbacks follow no redirect")
         }
-        return .failure(.answered(status: status, String(answer.prefix(200))))
+        throw .answered(status: status, String(String(buffer: response.body).prefix(200)))
     }
 }

@@ -61,16 +61,14 @@ package struct SystemResolver: HostResolver {
         var found: [NetworkAddress] = []
         var cursor = list
         while let entry = cursor?.pointee {
+            // The address sits after family and port in sockaddr_in (byte 4) and after family, port and
+            // flow info in sockaddr_in6 (byte 8), on Linux as on the BSDs; read as bytes, because the
+            // structs' members belong to whichever C module first included <netinet/in.h>.
             if entry.ai_family == AF_INET, let raw = entry.ai_addr {
-                let address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                    $0.pointee.sin_addr.s_addr
-                }
-                found.append(.v4(UInt32(bigEndian: address)))
+                let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(raw) + 4, count: 4)
+                found.append(.v4(bytes.reduce(0) { $0 << 8 | UInt32($1) }))
             } else if entry.ai_family == AF_INET6, let raw = entry.ai_addr {
-                var address = raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                    $0.pointee.sin6_addr
-                }
-                found.append(.v6(withUnsafeBytes(of: &address) { Array($0) }))
+                found.append(.v6(Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(raw) + 8, count: 16))))
             }
             cursor = entry.ai_next
         }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Logging
 import NIOConcurrencyHelpers
 import WishesAWS
@@ -107,7 +106,7 @@ extension Dispatcher {
         let body = Array((try? encoder.encode(view ?? [:])) ?? Data())
         var sender = CallbackSender(
             policy: settings.limits.callbacks, resolver: resolver,
-            eventLoopGroup: aws.httpClient.eventLoopGroup)
+            httpClient: aws.httpClient)
         sender.requestTimeout = .seconds(options.callbackTimeoutSeconds)
         do {
             return .success(

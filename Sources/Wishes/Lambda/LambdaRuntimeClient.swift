@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -17,7 +16,7 @@ import WishesAWS
 public struct LambdaRuntimeClient: Sendable {
     public let host: String
     let httpClient: HTTPClient
-    let answerTimeout: TimeAmount = .seconds(30)
+    let answerTimeout: Duration = .seconds(30)
     static let maxEventBytes = 6 << 20 + 1024
 
     public init(runtimeAPI: String?, httpClient: HTTPClient) throws(LambdaRuntimeError) {
@@ -30,19 +29,12 @@ public struct LambdaRuntimeClient: Sendable {
 
     var base: String { "http://\(host)/2018-06-01/runtime" }
 
-    /// An HTTP client for the Runtime API alone. It has no read timeout: AsyncHTTPClient applies a
-    /// configured read timeout to every request whatever its deadline, and `/next` waits, frozen and
-    /// thawed, for as long as Lambda has no event. With the AWS clients' 60 s read timeout an idle
-    /// function died after a minute and Lambda reported `Runtime.ExitError`.
+    /// An HTTP client for the Runtime API alone: `/next` waits, frozen and thawed, for as long as
+    /// Lambda has no event, so nothing may time it out (once, a 60 s read timeout there made an idle
+    /// function die after a minute, and Lambda reported `Runtime.ExitError`). The connection stays
+    /// open across freezes.
     public static func makeHTTPClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: nil),
-            connectionPool: .init(idleTimeout: .hours(24), concurrentHTTP1ConnectionsPerHostSoftLimit: 2),
-            decompression: .disabled
-        )
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        HTTPClient(configuration: .init(connectTimeout: .seconds(5), maxConnectionsPerHost: 2, idleTimeout: .seconds(24 * 3600)))
     }
 
     /// Waits for the next event.
@@ -98,17 +90,15 @@ public struct LambdaRuntimeClient: Sendable {
         guard status == 202 else { throw .unexpectedStatus(operation: operation, status: status, body: String(decoding: answer, as: UTF8.self)) }
     }
 
-    func call(_ operation: String, _ method: String, _ url: String, body: [UInt8]?, headers: [String: String], timeout: TimeAmount?)
+    func call(_ operation: String, _ method: String, _ url: String, body: [UInt8]?, headers: [String: String], timeout: Duration?)
         async throws(LambdaRuntimeError) -> (Int, HTTPHeaders, [UInt8])
     {
-        var request = HTTPClientRequest(url: url)
-        request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        var fields = HTTPHeaders()
+        for (name, value) in headers { fields.add(name: name, value: value) }
         do {
-            let response = try await httpClient.execute(request, timeout: timeout ?? .hours(24 * 365))
-            let bytes = try await response.body.collect(upTo: Self.maxEventBytes)
-            return (Int(response.status.code), response.headers, Array(buffer: bytes))
+            let request = try HTTPClient.Request(method: HTTPMethod(rawValue: method), url: url, headers: fields, body: body ?? [])
+            let response = try await httpClient.execute(request, timeout: timeout, maxBodyBytes: Self.maxEventBytes)
+            return (response.status, response.headers, Array(buffer: response.body))
         } catch {
             throw .transport(operation: operation, reason: "\(error)")
         }

@@ -1,9 +1,7 @@
-import AsyncHTTPClient
 import Crypto
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -48,20 +46,10 @@ public struct AWSClient: Sendable {
     }
 
     /// An HTTP client configured as the AWS SDKs configure theirs: pooled keep-alive connections,
-    /// connect and read timeouts, no automatic redirects. `caBundle` is a PEM file of trusted roots
-    /// for images whose own trust store is missing or elsewhere (busybox, scratch).
+    /// a connect timeout, no redirects. `caBundle` is a PEM file of trusted roots for images whose
+    /// own trust store is missing or elsewhere (busybox, scratch).
     public static func makeHTTPClient(maxConnectionsPerHost: Int = 32, caBundle: String? = nil) -> HTTPClient {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caBundle { tls.trustRoots = .file(caBundle) }
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(5), read: .seconds(60)),
-            connectionPool: .init(idleTimeout: .seconds(50), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost),
-            decompression: .disabled
-        )
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        HTTPClient(configuration: .init(connectTimeout: .seconds(5), maxConnectionsPerHost: maxConnectionsPerHost, caBundle: caBundle))
     }
 
     /// When set, no call (with its retries) waits past it: a Lambda handler sets its invocation's
@@ -161,7 +149,6 @@ public struct AWSClient: Sendable {
         var headers = HTTPHeaders()
         for header in signable.headers { headers.add(name: header.name, value: header.value) }
         headers.replaceOrAdd(name: "User-Agent", value: "wishes/1.0")
-        let body: HTTPClient.Body? = !request.body.isEmpty || ["PUT", "POST"].contains(request.method) ? .bytes(request.body) : nil
         var limit = request.timeout ?? timeout
         if let deadline = Self.deadline {
             let left = deadline - .now
@@ -170,44 +157,21 @@ public struct AWSClient: Sendable {
         }
         do {
             let http = try HTTPClient.Request(
+                method: HTTPMethod(rawValue: request.method),
                 url: "\(endpoint.scheme)://\(endpoint.hostHeader)\(signable.path)\(query.isEmpty ? "" : "?" + query)",
-                method: HTTPMethod(rawValue: request.method), headers: headers, body: body)
-            // The future-based call, awaited: the async `execute` starts an actor and an unstructured
-            // task per request, whose jobs wake a thread of the global pool every time (~15 % of the
-            // dispatcher's CPU in `perf`); this one completes on the event loop the caller runs on.
-            let task = httpClient.execute(
-                request: http, delegate: ResponseAccumulator(request: http, maxBodySize: maxResponseBytes),
-                eventLoop: .indifferent, deadline: .now() + TimeAmount(limit))
-            let response = try await withTaskCancellationHandler {
-                try await task.get()
-            } onCancel: {
-                task.cancel()
-            }
+                headers: headers, body: request.body)
+            let response = try await httpClient.execute(http, timeout: limit, maxBodyBytes: maxResponseBytes)
             return AWSResponse(
-                status: Int(response.status.code),
+                status: response.status,
                 headers: response.headers.map { ($0.name, $0.value) },
-                body: response.body.map { Array(buffer: $0) } ?? []
+                body: Array(buffer: response.body)
             )
-        } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
+        } catch  where error.isTimeout {
             throw .timeout(service: request.service, operation: request.operation, seconds: limit.seconds)
-        } catch is ResponseAccumulator.ResponseTooBigError {
+        } catch .bodyTooLarge {
             throw .invalidResponse(service: request.service, operation: request.operation, reason: "body larger than \(maxResponseBytes) bytes")
         } catch {
             throw .transport(service: request.service, operation: request.operation, reason: "\(error)")
         }
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import NIOCore
 import NIOFoundationEssentialsCompat
 import NIOHTTP1
@@ -21,10 +20,10 @@ public struct ContainerCredentialProvider: CredentialProvider {
     let authorizationToken: String?
     let authorizationTokenFile: String?
     let httpClient: HTTPClient
-    let timeout: TimeAmount
+    let timeout: Duration
 
     /// Nil when the environment names no container endpoint.
-    public init?(environment: [String: String], httpClient: HTTPClient, timeout: TimeAmount = .seconds(5)) {
+    public init?(environment: [String: String], httpClient: HTTPClient, timeout: Duration = .seconds(5)) {
         if let relative = environment["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"], !relative.isEmpty {
             url = Self.ecsHost + (relative.hasPrefix("/") ? relative : "/" + relative)
         } else if let full = environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"], !full.isEmpty {
@@ -64,28 +63,28 @@ public struct ContainerCredentialProvider: CredentialProvider {
             throw CredentialError.containerEndpoint(
                 "\(url) is not allowed: use https, or http to loopback or the ECS/EKS link-local address, as the AWS SDKs require")
         }
-        var request = HTTPClientRequest(url: url)
+        var headers = HTTPHeaders()
         if let file = authorizationTokenFile {
             // The file is rotated by the agent, so it is read on every fetch.
             guard let token = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw CredentialError.containerEndpoint("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
             }
-            request.headers.add(name: "Authorization", value: token.trimmingSpacesAndNewlines())
+            headers.add(name: "Authorization", value: token.trimmingSpacesAndNewlines())
         } else if let token = authorizationToken {
-            request.headers.add(name: "Authorization", value: token)
+            headers.add(name: "Authorization", value: token)
         }
+        let request = try HTTPClient.Request(method: .GET, url: url, headers: headers)
         var lastError = "no attempt made"
         for attempt in 0..<3 {
             if attempt > 0 { try await Self.backoff.wait(afterFailures: attempt) }
             do {
-                let response = try await httpClient.execute(request, timeout: timeout)
-                let body = try await response.body.collect(upTo: 64 * 1024)
-                guard response.status == .ok else {
-                    lastError = "HTTP \(response.status.code)"
-                    if response.status.code < 500 { break }
+                let response = try await httpClient.execute(request, timeout: timeout, maxBodyBytes: 64 * 1024)
+                guard response.status == 200 else {
+                    lastError = "HTTP \(response.status)"
+                    if response.status < 500 { break }
                     continue
                 }
-                return try Self.decode(Data(buffer: body))
+                return try Self.decode(Data(buffer: response.body))
             } catch let error as CredentialError {
                 throw error
             } catch {

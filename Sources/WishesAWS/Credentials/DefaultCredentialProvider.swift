@@ -1,5 +1,3 @@
-import AsyncHTTPClient
-
 /// The SDKs' provider chain: environment, then the shared profile files, then the ECS task role.
 ///
 /// The source is chosen once, from what the environment names, and then cached and refreshed.

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Wishes
@@ -170,12 +169,9 @@ enum HTTP {
     }
 
     static func call(_ method: String, _ url: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
-        var request = HTTPClientRequest(url: url)
-        request.method = .init(rawValue: method)
+        var request = try HTTPClient.Request(method: .init(rawValue: method), url: url, body: Array((body ?? "").utf8))
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await TestAWS.httpClient.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 8 << 20)
-        return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: String(buffer: bytes))
+        let response = try await TestAWS.httpClient.execute(request, timeout: .seconds(30), maxBodyBytes: 8 << 20)
+        return Answer(status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: String(buffer: response.body))
     }
 }
