@@ -71,7 +71,7 @@ struct LambdaRuntimeTests {
         let api = try await RuntimeAPIProcess.start()
         let runtime = LambdaRuntime(client: try api.client(), logger: Logger(label: "test")) { throw SettingsError.missing(["WISHES_BUCKET"]) }
         async let answer = api.invoke("{}")
-        try await Task.sleep(for: .milliseconds(200))
+        for _ in 0..<400 where !api.output.contains("START RequestId") { try await Task.sleep(for: .milliseconds(50)) }
         await #expect(throws: SettingsError.self) { try await runtime.run() }
         let invoked = try await answer
         #expect(invoked.header("X-Amz-Function-Error") == "Unhandled")
@@ -94,7 +94,8 @@ struct LambdaRuntimeTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         async let answer = api.invoke("{}")
-        try await Task.sleep(for: .milliseconds(200))
+        // Lambda inits for an invocation: the init error must find it queued, however slow the machine.
+        for _ in 0..<400 where !api.output.contains("START RequestId") { try await Task.sleep(for: .milliseconds(50)) }
         try process.run()
         try await offPool { process.waitUntilExit() }
         #expect(process.terminationStatus == 1)

@@ -66,8 +66,11 @@ public final class HTTPClient: Sendable {
             self.target = target
             self.headers = headers
             self.body = body
-            if !headers.contains(name: "Host") { self.headers.add(name: "Host", value: endpoint.hostHeader) }
+            self.hostHeader = endpoint.hostHeader
         }
+
+        /// `Host` when the headers name none: the URL's host, its port unless the scheme's default.
+        var hostHeader: String
 
         /// The host without IPv6 brackets, as sockets and TLS want it.
         var bareHost: String { host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host }
@@ -175,12 +178,16 @@ public final class HTTPClient: Sendable {
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
-                    let queued = pool.withLockedValue { state -> Bool in
-                        guard !state.isShutDown else { return false }
-                        state.enqueue(key, .init(id: id, continuation: continuation))
-                        return true
+                    enum Queued { case waiting, checkAgain, shutDown }
+                    let queued = pool.withLockedValue { state -> Queued in
+                        guard !state.isShutDown else { return .shutDown }
+                        return state.enqueue(key, .init(id: id, continuation: continuation)) ? .waiting : .checkAgain
                     }
-                    if !queued { continuation.resume(throwing: HTTPClientError.shutDown) }
+                    switch queued {
+                    case .waiting: break
+                    case .checkAgain: continuation.resume(returning: nil)
+                    case .shutDown: continuation.resume(throwing: HTTPClientError.shutDown)
+                    }
                 }
             } onCancel: {
                 pool.withLockedValue { $0.removeWaiter(key, id: id) }?.continuation.resume(throwing: HTTPClientError.cancelled)
@@ -193,7 +200,11 @@ public final class HTTPClient: Sendable {
     }
 
     private func checkin(_ key: HTTPConnectionPool.Key, _ channel: any Channel) {
-        pool.withLockedValue { $0.checkin(key, channel, now: .now()) }?.continuation.resume(returning: channel)
+        switch pool.withLockedValue({ $0.checkin(key, channel, now: .now()) }) {
+        case .handTo(let waiter): waiter.continuation.resume(returning: channel)
+        case .keptIdle: break
+        case .close: channel.close(promise: nil)
+        }
     }
 
     private func resumeToRetry(_ waiter: HTTPConnectionPool.Waiter?) {
@@ -218,9 +229,11 @@ public final class HTTPClient: Sendable {
         let context = request.scheme == "https" ? try tlsContext() : nil
         // SNI carries names only; for an address literal the certificate is checked against the address.
         let serverName = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
-        let bootstrap = ClientBootstrap(group: eventLoopGroup)
+        let started = NIODeadline.now()
+        let loop = eventLoopGroup.any()
+        let handshake = context == nil ? nil : loop.makePromise(of: Void.self)
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(limit)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 do {
                     let pipeline = channel.pipeline.syncOperations
@@ -228,21 +241,54 @@ public final class HTTPClient: Sendable {
                         try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
                     }
                     try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(HTTPExchangeHandler())
+                    try pipeline.addHandler(HTTPExchangeHandler(handshake: handshake))
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
             }
+        let connecting = request.address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: host, port: request.port)
+        let channel: any Channel
         do {
-            if let address = request.address {
-                return try await bootstrap.connect(to: address).get()
-            }
-            return try await bootstrap.connect(host: host, port: request.port).get()
+            channel = try await Self.cancellable(connecting)
         } catch ChannelError.connectTimeout {
+            handshake?.fail(ChannelError.connectTimeout(limit))
             throw .connectTimeout(host: host, seconds: limit.seconds)
+        } catch let error as HTTPClientError {
+            handshake?.fail(error)
+            throw error
         } catch {
+            handshake?.fail(error)
             throw .connectFailed(host: host, reason: "\(error)")
+        }
+        guard let handshake else { return channel }
+        // The handshake shares the connect's time limit.
+        let timer = channel.eventLoop.scheduleTask(deadline: started + limit) {
+            Self.close(channel, because: .connectTimeout(host: host, seconds: limit.seconds))
+        }
+        defer { timer.cancel() }
+        do {
+            try await Self.cancellable(handshake.futureResult)
+            return channel
+        } catch {
+            channel.close(promise: nil)
+            switch error as? HTTPClientError {
+            case .connectTimeout, .cancelled: throw error as! HTTPClientError
+            default: throw .connectFailed(host: host, reason: "TLS handshake: \(error)")
+            }
+        }
+    }
+
+    /// Awaits `future`, or fails with `.cancelled` as soon as the task is (a connect or handshake
+    /// would otherwise run on to its own timeout); a channel that connects afterwards is closed.
+    private static func cancellable<Value: Sendable>(_ future: EventLoopFuture<Value>) async throws -> Value {
+        let outcome = future.eventLoop.makePromise(of: Value.self)
+        future.cascade(to: outcome)
+        return try await withTaskCancellationHandler {
+            try await outcome.futureResult.get()
+        } onCancel: {
+            outcome.fail(HTTPClientError.cancelled)
+            future.whenSuccess { if let channel = $0 as? any Channel { channel.close(promise: nil) } }
         }
     }
 
@@ -269,6 +315,7 @@ public final class HTTPClient: Sendable {
         async throws(HTTPClientError) -> Response
     {
         var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.target, headers: request.headers)
+        if !head.headers.contains(name: "Host") { head.headers.add(name: "Host", value: request.hostHeader) }
         if !request.body.isEmpty || [.POST, .PUT, .PATCH].contains(request.method) {
             head.headers.replaceOrAdd(name: "Content-Length", value: String(request.body.count))
         }

@@ -58,8 +58,12 @@ struct HTTPConnectionPool {
         return .wait(id: nextWaiterID)
     }
 
-    mutating func enqueue(_ key: Key, _ waiter: Waiter) {
+    /// Queues a caller that `checkout` told to wait, unless a connection came back or a slot
+    /// freed in between (false: check out again), since no one would wake it for those.
+    mutating func enqueue(_ key: Key, _ waiter: Waiter) -> Bool {
+        guard idle[key, default: []].isEmpty, open[key, default: 0] >= maxConnectionsPerHost else { return false }
         waiters[key, default: []].append(waiter)
+        return true
     }
 
     /// Takes a waiter out of the queue (its deadline passed or its task was cancelled); nil when
@@ -69,12 +73,23 @@ struct HTTPConnectionPool {
         return waiters[key]!.remove(at: index)
     }
 
-    /// A connection whose exchange ended: handed to the first waiter, or kept idle. Returns the
-    /// waiter to resume with it.
-    mutating func checkin(_ key: Key, _ channel: any Channel, now: NIODeadline) -> Waiter? {
-        if let waiter = popWaiter(key) { return waiter }
+    /// What becomes of a connection whose exchange ended well.
+    enum Checkin {
+        case handTo(Waiter)
+        case keptIdle
+        /// The client was shut down meanwhile: close it (its slot is freed).
+        case close
+    }
+
+    /// A connection whose exchange ended: handed to the first waiter, or kept idle.
+    mutating func checkin(_ key: Key, _ channel: any Channel, now: NIODeadline) -> Checkin {
+        if isShutDown {
+            open[key, default: 1] -= 1
+            return .close
+        }
+        if let waiter = popWaiter(key) { return .handTo(waiter) }
         idle[key, default: []].append(Idle(channel: channel, since: now))
-        return nil
+        return .keptIdle
     }
 
     /// A connection that will not be reused (closed, failed, or never connected) frees its slot;

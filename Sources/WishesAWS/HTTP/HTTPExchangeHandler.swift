@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 
 /// One request and where its response goes, as written into a connection's pipeline.
 struct HTTPExchange {
@@ -23,6 +24,21 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     private var body: ByteBuffer?
     /// Set when the owner closes the connection on purpose, so the exchange fails with that reason.
     var closeReason: HTTPClientError?
+    /// Completed when the TLS handshake ends, so a refused certificate fails the connect with
+    /// TLS's own reason rather than a later write with "connection closed". Nil for plain http.
+    private var handshake: EventLoopPromise<Void>?
+
+    init(handshake: EventLoopPromise<Void>? = nil) {
+        self.handshake = handshake
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            handshake?.succeed(())
+            handshake = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let next = unwrapOutboundIn(data)
@@ -70,11 +86,15 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        handshake?.fail(closeReason ?? HTTPClientError.connectionClosed(host: "the server"))
+        handshake = nil
         if let exchange { finish(.failure(closeReason ?? .connectionClosed(host: exchange.host))) }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        handshake?.fail(error)
+        handshake = nil
         if let exchange { finish(.failure(closeReason ?? .transport(host: exchange.host, reason: "\(error)"))) }
         context.close(promise: nil)
     }
