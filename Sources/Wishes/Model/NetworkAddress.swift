@@ -26,18 +26,23 @@ public enum NetworkAddress: Sendable, Hashable, CustomStringConvertible {
         guard !text.isEmpty, !text.contains("\0") else { return nil }
         let string = String(text)
         if string.contains(":") {
-            var storage = in6_addr()
-            guard inet_pton(AF_INET6, string, &storage) == 1 else { return nil }
-            self = .v6(withUnsafeBytes(of: &storage) { Array($0) })
+            // Raw bytes rather than in6_addr's members: which C module those belong to differs between
+            // builds (the static SDK's Glibc or NIO's shims), and Swift checks that it is imported.
+            var bytes = [UInt8](repeating: 0, count: 16)
+            guard inet_pton(AF_INET6, string, &bytes) == 1 else { return nil }
+            self = .v6(bytes)
             return
         }
         // inet_aton takes "127.1", "2130706433", "0x7f.0.0.1" and "0177.0.0.1", as getaddrinfo does.
         guard string.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == "x" || $0 == "X" }) else {
             return nil
         }
-        var storage = in_addr()
-        guard inet_aton(string, &storage) != 0 else { return nil }
-        self = .v4(UInt32(bigEndian: storage.s_addr))
+        var word: UInt32 = 0
+        let parsed = withUnsafeMutablePointer(to: &word) {
+            $0.withMemoryRebound(to: in_addr.self, capacity: 1) { inet_aton(string, $0) }
+        }
+        guard parsed != 0 else { return nil }
+        self = .v4(UInt32(bigEndian: word))
     }
 
     public var description: String {
@@ -45,10 +50,9 @@ public enum NetworkAddress: Sendable, Hashable, CustomStringConvertible {
         case .v4(let value):
             return [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
         case .v6(let bytes):
-            var storage = in6_addr()
-            withUnsafeMutableBytes(of: &storage) { $0.copyBytes(from: bytes) }
+            guard bytes.count == 16 else { return "?" }
             var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            guard inet_ntop(AF_INET6, &storage, &buffer, socklen_t(buffer.count)) != nil else {
+            guard inet_ntop(AF_INET6, bytes, &buffer, socklen_t(buffer.count)) != nil else {
                 return "?"
             }
             return String(
