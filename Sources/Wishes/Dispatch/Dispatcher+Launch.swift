@@ -30,6 +30,9 @@ extension Dispatcher {
         let claimed = try await store.claim(identity, record)
         if !claimed {
             if let launched = seen.status?.attempts.first(where: { $0.number == identity.attempt && $0.taskArn != nil }) {
+                // The in-flight entry is written beside the status (below): a delivery that stopped
+                // after the status but before the entry leaves it to this one, and the sweep needs it.
+                if launched.settled != true, let taskArn = launched.taskArn { try await store.markInFlight(identity, taskArn: taskArn) }
                 logger.info(
                     "attempt already launched; duplicate message dropped", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(launched.taskArn ?? "")"])
                 return
@@ -59,7 +62,7 @@ extension Dispatcher {
             let failure = output.failures?.first
             let reason = [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer"
             // ECS says "Capacity is unavailable at this time" for Spot, RESOURCE:* when out of room.
-            if reason.lowercased().firstRange(of: "capacity") != nil || reason.hasPrefix("RESOURCE:") {
+            if reason.lowercased().containsText("capacity") || reason.hasPrefix("RESOURCE:") {
                 throw DispatchError.noCapacity(reason: reason, pool: pool)
             }
             throw DispatchError.launchFailed(reason: reason)
@@ -67,12 +70,15 @@ extension Dispatcher {
         // The claim stays as it is: the status (for repeated deliveries) is where the task is
         // recorded. ECS lists tasks in flight and for an hour after they stop; the in-flight entry
         // outlives that, so an attempt whose task ECS has forgotten is still found (`sweepInFlight`).
-        try await store.markInFlight(identity, taskArn: taskArn)
+        // The two writes go together, one round trip instead of two; if this delivery stops between
+        // them, the message comes back and the duplicate path above writes the entry.
         let now = clock.now
+        async let markedInFlight: Void = store.markInFlight(identity, taskArn: taskArn)
         let status = try await statuses.merge(
             WishStatus(
                 id: identity.subject.id, arrayIndex: identity.subject.arrayIndex, updatedAt: now,
                 attempts: [AttemptStatus(number: identity.attempt, state: .runnable, taskArn: taskArn)]), seen: seen)
+        try await markedInFlight
         logger.info(
             "task launched", metadata: ["attempt": "\(identity.attempt)", "taskArn": "\(taskArn)", "capacityProvider": "\(spec.queue.capacityProvider)"])
         // A cancel that landed between the check before RunTask and now: the merge (or, for a child,
