@@ -29,7 +29,7 @@ public enum DeployedNames {
 
     /// `taskStateEventPattern` for one account and region.
     public static func taskStateEventPattern(partition: String = "aws", region: String, account: String) -> String {
-        taskStateEventPattern.replacingText("{partition}", with: partition)
-            .replacingText("{region}", with: region).replacingText("{account}", with: account)
+        taskStateEventPattern.replacing("{partition}", with: partition)
+            .replacing("{region}", with: region).replacing("{account}", with: account)
     }
 }

@@ -62,7 +62,7 @@ extension Dispatcher {
             let failure = output.failures?.first
             let reason = [failure?.reason, failure?.detail].compactMap { $0 }.joined(separator: ": ").nonEmpty ?? "no task and no failure in the answer"
             // ECS says "Capacity is unavailable at this time" for Spot, RESOURCE:* when out of room.
-            if reason.lowercased().containsText("capacity") || reason.hasPrefix("RESOURCE:") {
+            if reason.lowercased().firstRange(of: "capacity") != nil || reason.hasPrefix("RESOURCE:") {
                 throw DispatchError.noCapacity(reason: reason, pool: pool)
             }
             throw DispatchError.launchFailed(reason: reason)

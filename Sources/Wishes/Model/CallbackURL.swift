@@ -36,11 +36,9 @@ public struct CallbackURL: Sendable, Equatable {
             throw .malformed(
                 "must be ASCII without spaces or control characters (percent-encode the rest)")
         }
-        // The scheme ends at the first colon (RFC 3986), which must begin "://".
-        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else {
+        guard let separator = text.firstRange(of: "://") else {
             throw .malformed("must be an absolute https:// URL")
         }
-        let separator = colon..<text.index(colon, offsetBy: 3)
         let scheme = text[..<separator.lowerBound].lowercased()
         guard scheme == "https" || scheme == "http" else {
             throw .malformed("scheme must be https, not \(scheme)")

@@ -218,7 +218,7 @@ public final class AttemptRunner: Sendable {
         if isInterrupted {
             return await finish(.interrupted, exitCode: exitCode, reason: "interrupted (SIGTERM)", startedAt: startedAt, output: output)
         }
-        if exitCode == 127 && output.totalBytes < 512, String(decoding: output.snapshot(), as: UTF8.self).containsText("No such file") {
+        if exitCode == 127 && output.totalBytes < 512, String(decoding: output.snapshot(), as: UTF8.self).contains("No such file") {
             return await finish(.failed, exitCode: exitCode, reason: "command not found: \(command[0])", startedAt: startedAt, output: output)
         }
         return await finish(exitCode == 0 ? .succeeded : .failed, exitCode: exitCode, reason: "exit code \(exitCode)", startedAt: startedAt, output: output)

@@ -17,8 +17,10 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses `http(s)://host[:port][/path]`; nil for anything else.
     public init?(url: String, isAWS: Bool = false) {
-        guard let (given, rest) = url.splitOnce(atText: "://"), ["http", "https"].contains(given.lowercased()) else { return nil }
-        scheme = given.lowercased()
+        let parts = url.split(separator: "://", maxSplits: 1)
+        guard parts.count == 2, ["http", "https"].contains(parts[0].lowercased()) else { return nil }
+        scheme = parts[0].lowercased()
+        let rest = parts[1]
         let authority = rest.prefix { $0 != "/" }
         basePath = rest.dropFirst(authority.count).trimmingSuffix("/")
         guard !authority.isEmpty, !authority.contains("@"), !authority.contains("?") else { return nil }

@@ -51,9 +51,11 @@ public final class HTTPClient: Sendable {
         public var address: SocketAddress?
 
         public init(method: HTTPMethod, url: String, headers: HTTPHeaders = [:], body: [UInt8] = []) throws(HTTPClientError) {
-            guard let (scheme, rest) = url.splitOnce(atText: "://") else { throw .invalidURL(url) }
+            let parts = url.split(separator: "://", maxSplits: 1)
+            guard parts.count == 2 else { throw .invalidURL(url) }
+            let rest = parts[1]
             let authority = rest.prefix { $0 != "/" && $0 != "?" }
-            guard let endpoint = Endpoint(url: "\(scheme)://\(authority)"), endpoint.basePath.isEmpty else { throw .invalidURL(url) }
+            guard let endpoint = Endpoint(url: "\(parts[0])://\(authority)"), endpoint.basePath.isEmpty else { throw .invalidURL(url) }
             var target = String(rest.dropFirst(authority.count))
             if !target.hasPrefix("/") { target = "/" + target }
             guard !target.contains(" "), !target.contains("#") else { throw .invalidURL(url) }

@@ -176,7 +176,7 @@ public struct S3Client: Sendable {
         func decoded(_ text: String) throws -> String {
             guard encoded else { return text }
             // `encoding-type=url` uses form encoding: `+` is a space there.
-            guard let value = URIEncoding.decode(text.replacingText("+", with: "%20")) else {
+            guard let value = URIEncoding.decode(text.replacing("+", with: "%20")) else {
                 throw AWSClientError.invalidResponse(service: .s3, operation: "ListObjectsV2", reason: "undecodable key \(text)")
             }
             return value

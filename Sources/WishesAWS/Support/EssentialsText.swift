@@ -27,53 +27,6 @@ extension StringProtocol {
     }
 }
 
-// The standard library's `firstRange(of:)`, `contains(_:)` for text, `split(separator:)` on a text
-// separator and `replacing(_:with:)` live in _StringProcessing, which brings its regex parser along:
-// about 1 MB of the Lambda's bootstrap for seven calls. These match UTF-8 bytes, which is what every
-// needle here (ASCII punctuation and words) needs.
-extension StringProtocol {
-    /// Where `needle` first occurs, by UTF-8 bytes.
-    package func firstRange(ofText needle: some StringProtocol) -> Range<String.Index>? {
-        let bytes = Array(needle.utf8)
-        guard let first = bytes.first else { return startIndex..<startIndex }
-        var start = utf8.startIndex
-        while let candidate = utf8[start...].firstIndex(of: first) {
-            var at = candidate
-            var matched = 0
-            while matched < bytes.count, at != utf8.endIndex, utf8[at] == bytes[matched] {
-                utf8.formIndex(after: &at)
-                matched += 1
-            }
-            if matched == bytes.count { return candidate..<at }
-            start = utf8.index(after: candidate)
-        }
-        return nil
-    }
-
-    package func containsText(_ needle: some StringProtocol) -> Bool {
-        firstRange(ofText: needle) != nil
-    }
-
-    /// Every occurrence of `target` replaced, left to right.
-    package func replacingText(_ target: some StringProtocol, with replacement: some StringProtocol) -> String {
-        var result = ""
-        var rest = self[...]
-        while !target.isEmpty, let found = rest.firstRange(ofText: target) {
-            result += rest[..<found.lowerBound]
-            result += replacement
-            rest = rest[found.upperBound...]
-        }
-        result += rest
-        return result
-    }
-
-    /// The text before and after the first `separator`; nil when there is none.
-    package func splitOnce(atText separator: some StringProtocol) -> (before: SubSequence, after: SubSequence)? {
-        guard let found = firstRange(ofText: separator) else { return nil }
-        return (self[..<found.lowerBound], self[found.upperBound...])
-    }
-}
-
 extension Double {
     /// What `formatted()` printed (ICU's default number format, as in the en and root locales): at most
     /// six decimals, rounded half to even from the shortest decimal form, thousands grouped with commas.
