@@ -38,8 +38,24 @@ ensure_browser() {
 # The linker's notes on getaddrinfo, getpwnam and dlopen in static binaries are that caveat, once per
 # binary; they are left out of the output.
 release_build() {
-  swift build -c release --static-swift-stdlib -Xswiftc -static-executable "$@" 2>&1 \
+  swift build -c release --static-swift-stdlib -Xswiftc -static-executable $SECTION_FLAGS "$@" 2>&1 \
     | grep -v 'in statically linked applications requires at runtime'
+}
+
+# One section per function and per datum, Swift's and C's, so the linker's --gc-sections (SwiftPM
+# passes it for release) drops each unused one rather than keeping whole files: 1.5 MB less bootstrap,
+# 0.6 MB less zip, measured 2026-12-07. The Swift driver passes -function-sections to the frontend.
+SECTION_FLAGS="-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections"
+
+# advzip (Debian's advancecomp) for deploy/package-lambda: it deflates the zip again with 7-Zip's
+# encoder, 3.8 % smaller than zlib's level 9 (Lambda reads only deflate, so this is the lever left).
+ensure_zip_tools() {
+  command -v advzip >/dev/null 2>&1 && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing with apt: advancecomp" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq advancecomp >/dev/null
 }
 
 # Fails unless every named binary in .build/release loads no shared library at all.
