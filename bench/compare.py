@@ -12,9 +12,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from figures import billed, calls, click, cold_start, dispatch, fargate_limit, priority, signing, web  # noqa: E402
+from figures import billed, calls, click, cold_start, dispatch, fargate_limit, lambda_zip, priority, signing, web  # noqa: E402
 
-FIGURES = {"signing": signing, "calls": calls, "cold-start": cold_start, "dispatch": dispatch, "billed": billed, "fargate-limit": fargate_limit,
+FIGURES = {"signing": signing, "calls": calls, "lambda-zip": lambda_zip, "cold-start": cold_start, "dispatch": dispatch, "billed": billed, "fargate-limit": fargate_limit,
            "priority": priority, "click": click, "web": web}
 
 
@@ -59,6 +59,7 @@ def main():
     parser.add_argument("--limit-scale", type=int, default=1,
                         help="multiplies Fargate's bucket (100 burst, 20/s) to shorten the limit figure; moto caps what helps")
     parser.add_argument("--clicks", type=int, default=20)
+    parser.add_argument("--lambda-zip", help="the zip deploy/package-lambda wrote (default: lambda/make-a-wish.zip beside --bin)")
     parser.add_argument("--web-seconds", type=int, default=10)
     parser.add_argument("figures", nargs="*", default=list(FIGURES))
     args = parser.parse_args()
