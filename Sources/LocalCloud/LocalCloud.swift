@@ -124,7 +124,8 @@ struct LocalCloud {
 
         let pool = try FunctionPool(
             count: options.instances, supervision: .environments(executable: try binary("MakeAWish"), credentials: vendor),
-            environment: environment, functionTimeout: options.functionTimeout, killRate: options.killRuntimeRate, logger: logger)
+            environment: environment, functionTimeout: options.functionTimeout, memoryMB: options.functionMemoryMB,
+            killRate: options.killRuntimeRate, logger: logger)
         let containerCredentials = ContainerCredentials(vendor: vendor)
         // The function's on-failure destination, as the template's EventInvokeConfig sets it.
         let sqs = aws.sqs

@@ -1,4 +1,5 @@
 import Foundation
+import Wishes
 import WishesAWS
 
 /// The command line of `LocalCloud`.
@@ -6,6 +7,8 @@ struct LocalCloudOptions: Sendable {
     var webPort = 8080
     var instances = 3
     var functionTimeout = 60
+    /// MakeAWish's `MemorySize` in the template, and so its share of the CPU (`CPUShare`).
+    var functionMemoryMB = DeployedNames.functionMemoryMB
     var countInterval = "1"
     var spotInterruptionRate = 0.0
     var spotUnavailableRate = 0.0
@@ -33,6 +36,8 @@ struct LocalCloudOptions: Sendable {
         Options:
           --port N                  the web front's port (8080)
           --instances N             MakeAWish environments (3)
+          --function-memory MB      MakeAWish's memory size, 128 to 10240 (128, as the template): each environment
+                                    gets MB / 1769 of a vCPU, as Lambda gives (needs root for a cpu cgroup)
           --count-interval S        seconds between counts in CountToThree (1)
           --spot-interruption-rate P  chance that a Spot task is interrupted (0)
           --spot-unavailable-rate P chance that a FARGATE_SPOT launch is refused for capacity (0)
@@ -97,6 +102,7 @@ struct LocalCloudOptions: Sendable {
             case "--launch-rate": options.launchRate = try number(flag, Double.self)
             case "--schedule-seconds": options.scheduleSeconds = try number(flag, Int.self)
             case "--function-timeout": options.functionTimeout = try number(flag, Int.self)
+            case "--function-memory": options.functionMemoryMB = try CPUShare.lambdaMemory(value(flag), flag: flag)
             case "--state-file": options.stateFile = try value(flag)
             case "--no-web": options.web = false
             case "--task-executable": options.taskExecutable = try value(flag)

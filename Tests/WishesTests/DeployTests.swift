@@ -67,6 +67,7 @@ struct DeployTests {
         var taskWiring: TaskWiring
         var container: String
         var functionTimeout: Int
+        var functionMemorySize: Int
         var runtime: String
         var batchResponses: [String]
         var architectures: [String]
@@ -177,6 +178,8 @@ struct DeployTests {
         }
         #expect(facts.batchResponses == ["ReportBatchItemFailures"])
         #expect(facts.runtime == "provided.al2023")
+        // The local cloud gives each MakeAWish environment the CPU this memory buys in Lambda.
+        #expect(facts.functionMemorySize == DeployedNames.functionMemoryMB)
         #expect(facts.entryPoints["MakeAWish"] == "bootstrap")
     }
 

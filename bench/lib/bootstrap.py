@@ -13,7 +13,8 @@ from lib import processes
 
 
 class Bootstrap:
-    def __init__(self, bin_dir, command, environment, function_timeout=900):
+    def __init__(self, bin_dir, command, environment, function_timeout=900, memory_mb=None):
+        """`memory_mb` gives the runtime the CPU Lambda gives that memory size (`--memory-size`); None, whole cores."""
         self.state_file = os.path.join(tempfile.mkdtemp(prefix="bench-runtime-api-"), "state.json")
         self.init_seconds = None
         # Each invocation's `Billed Duration` from the emulator's REPORT line, in milliseconds.
@@ -21,7 +22,7 @@ class Bootstrap:
         self.initialized = threading.Event()
         self.process = subprocess.Popen(
             [os.path.join(bin_dir, "LocalCloud"), "runtime-api", "--state-file", self.state_file,
-             "--function-timeout", str(function_timeout), "--", *command],
+             "--function-timeout", str(function_timeout), *(["--memory-size", str(memory_mb)] if memory_mb else []), "--", *command],
             env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         threading.Thread(target=self._read, daemon=True).start()
         deadline = time.monotonic() + 30

@@ -112,10 +112,12 @@ struct Freezer: Sendable {
         }
     }
 
-    static func write(_ text: String, to path: String) {
+    /// Whether the kernel took the whole of `text` (a cgroup file refuses a value with an error).
+    @discardableResult
+    static func write(_ text: String, to path: String) -> Bool {
         let fd = open(path, O_WRONLY)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
-        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        return text.withCString { Glibc.write(fd, $0, strlen($0)) } == text.utf8.count
     }
 }

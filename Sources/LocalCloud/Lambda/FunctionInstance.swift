@@ -33,6 +33,9 @@ actor FunctionInstance {
     private(set) var lastRequestID: String?
 
     nonisolated let freezer: Freezer
+    /// The CPU Lambda gives `memoryMB`, for each process of this environment.
+    nonisolated let cpuShare: CPUShare
+    nonisolated let memoryMB: Int
 
     /// Chance that the environment is killed in the middle of an invocation (`--kill-runtime-rate`).
     let killRate: Double
@@ -44,7 +47,8 @@ actor FunctionInstance {
     let reportsInit: Bool
 
     init(
-        name: String, port: Int, functionTimeout: Int, freezer: Freezer, killRate: Double = 0, reportsInit: Bool = false,
+        name: String, port: Int, functionTimeout: Int, memoryMB: Int = 128, freezer: Freezer, cpuShare: CPUShare = .unlimited, killRate: Double = 0,
+        reportsInit: Bool = false,
         functionARN: String = "arn:aws:lambda:us-east-1:000000000000:function:make-a-wish"
     ) {
         self.killRate = killRate
@@ -52,6 +56,8 @@ actor FunctionInstance {
         self.functionARN = functionARN
         self.name = name
         self.freezer = freezer
+        self.cpuShare = cpuShare
+        self.memoryMB = memoryMB
         self.port = port
         self.functionTimeout = functionTimeout
     }
@@ -185,6 +191,7 @@ actor FunctionInstance {
     func started(_ program: ChildProgram, at spawned: ContinuousClock.Instant) {
         self.program = program
         freezer.adopt(program.pid)
+        cpuShare.adopt(program.pid)
         frozen = false
         spawnedAt = spawned
         initDuration = nil

@@ -35,7 +35,8 @@ final class FunctionPool: Service, Sendable {
     let runtimeExits = NIOLockedValueBox(0)
 
     init(
-        count: Int, supervision: Supervision, environment: [String: String], functionTimeout: Int, killRate: Double = 0, servesInvoke: Bool = false,
+        count: Int, supervision: Supervision, environment: [String: String], functionTimeout: Int, memoryMB: Int = 128, limitsCPU: Bool = true,
+        killRate: Double = 0, servesInvoke: Bool = false,
         onReady: @escaping @Sendable (_ instance: FunctionInstance, _ bootstrapPID: Int32?) -> Void = { _, _ in }, logger: Logger
     ) throws {
         var instances: [FunctionInstance] = []
@@ -46,12 +47,14 @@ final class FunctionPool: Service, Sendable {
             // running, as the runtime interface emulator does.
             let freezer: Freezer
             if case .environments = supervision { freezer = Freezer.make(name: name, logger: logger) } else { freezer = Freezer(kind: .none) }
+            let share =
+                limitsCPU ? CPUShare.make(name: name, cpus: CPUShare.lambda(memoryMB: memoryMB), freezer: freezer, logger: logger) : .unlimited
             var reportsInit = false
             if case .once = supervision { reportsInit = true }
             instances.append(
                 FunctionInstance(
-                    name: name, port: port, functionTimeout: functionTimeout, freezer: freezer, killRate: killRate,
-                    reportsInit: reportsInit))
+                    name: name, port: port, functionTimeout: functionTimeout, memoryMB: memoryMB, freezer: freezer, cpuShare: share,
+                    killRate: killRate, reportsInit: reportsInit))
         }
         self.instances = instances
         self.supervision = supervision
@@ -71,7 +74,7 @@ final class FunctionPool: Service, Sendable {
         await slots.release(instance)
         let millis = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
         var report =
-            "REPORT \(requestLine)\tDuration: \(String(format: "%.2f", millis)) ms\tBilled Duration: \(Int(millis.rounded(.up))) ms\tMemory Size: 128 MB\tMax Memory Used: \(memory)"
+            "REPORT \(requestLine)\tDuration: \(String(format: "%.2f", millis)) ms\tBilled Duration: \(Int(millis.rounded(.up))) ms\tMemory Size: \(instance.memoryMB) MB\tMax Memory Used: \(memory)"
         if let initDuration {
             let initMillis = Double(initDuration.components.attoseconds) / 1e15 + Double(initDuration.components.seconds) * 1000
             report += "\tInit Duration: \(String(format: "%.2f", initMillis)) ms"
@@ -137,14 +140,15 @@ final class FunctionPool: Service, Sendable {
         onReady(instance, program.pid)
         let code = await program.wait(stoppingOnCancelAfter: .seconds(2))
         await instance.shutDown(code: code)
+        instance.cpuShare.remove()
         ConsoleOutput.write("\(instance.name) | the bootstrap exited with code \(code)")
     }
 
-    /// What Lambda sets in a `provided.al2023` environment of a 128 MB function, besides the role's keys.
+    /// What Lambda sets in a `provided.al2023` environment, besides the role's keys.
     static func lambdaEnvironment(instance: FunctionInstance) -> [String: String] {
         [
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(instance.port)", "AWS_LAMBDA_FUNCTION_NAME": "make-a-wish",
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(instance.memoryMB),
             "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/make-a-wish", "AWS_LAMBDA_LOG_STREAM_NAME": "local/[$LATEST]\(instance.name)",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023", "_HANDLER": "bootstrap",
             "LAMBDA_TASK_ROOT": "/var/task", "LAMBDA_RUNTIME_DIR": "/var/runtime", "TZ": ":UTC", "LANG": "en_US.UTF-8",
@@ -200,6 +204,7 @@ final class FunctionPool: Service, Sendable {
             await program.stop(grace: .seconds(2))
         }
         instance.freezer.remove()
+        instance.cpuShare.remove()
     }
 }
 

@@ -17,6 +17,8 @@ public enum DeployedNames {
     public static let failedEventsQueue = "wishes-failed-events"
     /// Receives before a message goes to the dead-letter queue.
     public static let maxReceiveCount = 5
+    /// The function's `MemorySize`: Lambda gives it memory ÷ 1,769 MB of a vCPU, and so does the local cloud.
+    package static let functionMemoryMB = 128
     /// The event pattern of the template's task-state rule, with `{partition}`, `{region}` and
     /// `{account}` to fill in: the local cloud delivers exactly what it matches, as EventBridge does,
     /// and a test holds the template to it.

@@ -145,6 +145,7 @@ facts = {
         "containerProperties": sorted({k for c in task["ContainerDefinitions"] for k in c}),
     },
     "functionTimeout": function["Timeout"],
+    "functionMemorySize": function.get("MemorySize", 128),
     "runtime": function["Runtime"],
     "batchResponses": sorted({t for m in of_type("AWS::Lambda::EventSourceMapping").values() for t in m.get("FunctionResponseTypes", [])}),
     "architectures": sorted({plain(d.get("RuntimePlatform", {}).get("CpuArchitecture", "<unset>")) for d in definitions.values()}

@@ -1,0 +1,9 @@
+"""Spins for a second of wall time and prints, as JSON, the share of one CPU it got: what a function
+under `LocalCloud runtime-api --memory-size MB` may use (MB / 1769 of a vCPU, as Lambda gives)."""
+import json
+import time
+
+started, cpu = time.monotonic(), time.process_time()
+while time.monotonic() - started < 1.0:
+    pass
+print(json.dumps({"share": (time.process_time() - cpu) / (time.monotonic() - started)}), flush=True)
