@@ -28,26 +28,34 @@ struct FunctionCPUShareTests {
         return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
-    static func share(in output: String) throws -> Double {
-        struct Line: Decodable { var share: Double }
-        let line = try #require(output.split(separator: "\n").first { $0.contains(#"{"share""#) }, "no share printed:\n\(output)")
-        return try JSONDecoder().decode(Line.self, from: Data(line.drop { $0 != "{" }.utf8)).share
+    struct Measured: Decodable {
+        var share: Double
+        var cgroups: [String]
+        var limited: Bool { cgroups.contains { $0.contains("/wishes-") } }
+    }
+
+    static func measured(in output: String) throws -> Measured {
+        let line = try #require(output.split(separator: "\n").first { $0.contains(#"{"share""#) }, "nothing measured:\n\(output)")
+        return try JSONDecoder().decode(Measured.self, from: Data(line.drop { $0 != "{" }.utf8))
     }
 
     @Test(.enabled(if: canLimit, "no cpu cgroup can be made on this machine"))
-    func aFunctionOf256MBGetsAboutAnEighthOfACPU() async throws {
+    func aFunctionOf256MBGetsAtMostAnEighthOfACPU() async throws {
         let (status, output) = try await Self.runtimeAPI(["--memory-size", "256"])
         #expect(status == 0, "\(output)")
-        let share = try Self.share(in: output)
-        // 256 / 1769 = 0.145; CFS grants it per 100 ms period, so a second's worth lands close.
-        #expect(share > 0.10 && share < 0.19, "got \(share) of a CPU")
+        let measured = try Self.measured(in: output)
+        #expect(measured.limited, "in a cgroup of the local cloud: \(measured.cgroups)")
+        // 256 / 1769 = 0.145 of a CPU, granted per 100 ms period. Only the ceiling is checked: other
+        // tests on the same cores can leave it less, never more.
+        #expect(measured.share < 0.19, "got \(measured.share) of a CPU")
         #expect(!output.contains("no cpu cgroup"))
     }
 
-    @Test func withoutAMemorySizeTheEmulatorRunsOnWholeCores() async throws {
+    @Test func withoutAMemorySizeTheEmulatorLeavesTheCPUAlone() async throws {
         let (status, output) = try await Self.runtimeAPI([])
         #expect(status == 0, "\(output)")
-        #expect(try Self.share(in: output) > 0.5, "AWS's runtime interface emulator does not limit the CPU")
+        let measured = try Self.measured(in: output)
+        #expect(!measured.limited, "AWS's runtime interface emulator does not limit the CPU: \(measured.cgroups)")
     }
 
     @Test func aMemorySizeLambdaWouldRefuseIsNamed() async throws {

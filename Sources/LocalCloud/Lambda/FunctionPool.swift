@@ -67,11 +67,13 @@ final class FunctionPool: Service, Sendable {
 
     /// Invokes the function on a free environment, first come first served.
     func invoke(_ event: [UInt8]) async -> InvocationResult {
-        let instance = await slots.acquire()
+        guard let instance = await slots.acquire() else {
+            return .error(type: "ServiceException", message: "the local Lambda is shutting down; the invocation was not run")
+        }
         let (result, duration, initDuration) = await instance.invoke(event)
         let requestLine = "RequestId: \(await instance.lastRequestID ?? "-")"
         let memory = await instance.program?.peakMemoryMiB.map { "\($0) MB" } ?? "? MB"
-        await slots.release(instance)
+        slots.release(instance)
         let millis = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
         var report =
             "REPORT \(requestLine)\tDuration: \(String(format: "%.2f", millis)) ms\tBilled Duration: \(Int(millis.rounded(.up))) ms\tMemory Size: \(instance.memoryMB) MB\tMax Memory Used: \(memory)"
@@ -208,24 +210,62 @@ final class FunctionPool: Service, Sendable {
     }
 }
 
-/// Free environments, handed to waiting callers in the order they came.
-actor Slots {
-    private var free: [FunctionInstance]
-    private var waiting: [CheckedContinuation<FunctionInstance, Never>] = []
+/// Free environments, handed to waiting callers in the order they came. A caller that is cancelled
+/// while it waits (the local cloud stops) leaves the line at once: otherwise an event source's
+/// poller would wait forever for an environment that shutdown never frees, and the cloud with it.
+final class Slots: Sendable {
+    private struct State {
+        var free: [FunctionInstance]
+        var waiting: [(id: Int, continuation: CheckedContinuation<FunctionInstance?, Never>)] = []
+        var nextID = 0
+    }
 
-    init(_ instances: [FunctionInstance]) { free = instances }
+    private let state: NIOLockedValueBox<State>
 
-    func acquire() async -> FunctionInstance {
-        if let instance = free.popLast() { return instance }
-        return await withCheckedContinuation { waiting.append($0) }
+    init(_ instances: [FunctionInstance]) { state = NIOLockedValueBox(State(free: instances)) }
+
+    /// A free environment, or nil once the caller is cancelled.
+    func acquire() async -> FunctionInstance? {
+        let id = state.withLockedValue { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<FunctionInstance?, Never>) in
+                enum Next {
+                    case take(FunctionInstance)
+                    case cancelled, wait
+                }
+                let next = state.withLockedValue { state -> Next in
+                    if let instance = state.free.popLast() { return .take(instance) }
+                    if Task.isCancelled { return .cancelled }
+                    state.waiting.append((id, continuation))
+                    return .wait
+                }
+                switch next {
+                case .take(let instance): continuation.resume(returning: instance)
+                case .cancelled: continuation.resume(returning: nil)
+                case .wait: break
+                }
+            }
+        } onCancel: {
+            let left = state.withLockedValue { state -> CheckedContinuation<FunctionInstance?, Never>? in
+                guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiting.remove(at: index).continuation
+            }
+            left?.resume(returning: nil)
+        }
     }
 
     func release(_ instance: FunctionInstance) {
-        guard !waiting.isEmpty else {
-            free.append(instance)
-            return
+        let waiter = state.withLockedValue { state -> CheckedContinuation<FunctionInstance?, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.free.append(instance)
+                return nil
+            }
+            return state.waiting.removeFirst().continuation
         }
-        waiting.removeFirst().resume(returning: instance)
+        waiter?.resume(returning: instance)
     }
 }
 

@@ -52,9 +52,10 @@ struct EventSourceMapping: Service {
 
     func deliver(_ messages: [SQS.Message]) async throws {
         let event = try event(messages)
-        await concurrency.acquire()
+        // Cancelled while waiting: the cloud is stopping, and the messages come back to the queue.
+        guard await concurrency.acquire() else { return }
         let result = await pool.invoke(event)
-        await concurrency.release()
+        concurrency.release()
         guard case .response(let body) = result else {
             logger.warning(
                 "batch failed; every message will come back",
