@@ -30,7 +30,8 @@ final class FunctionPool: Service, Sendable {
     /// Told once the function can take events: the Runtime API listens (and, run `once`, the bootstrap's pid).
     let onReady: @Sendable (_ instance: FunctionInstance, _ bootstrapPID: Int32?) -> Void
     let logger: Logger
-    private let slots: Slots
+    /// Free environments, handed to callers in the order they came.
+    private let slots: WaitLine<FunctionInstance>
     /// Runtimes that exited: each is an error Lambda would report, so tests hold it at zero.
     let runtimeExits = NIOLockedValueBox(0)
 
@@ -62,7 +63,7 @@ final class FunctionPool: Service, Sendable {
         self.servesInvoke = servesInvoke
         self.onReady = onReady
         self.logger = logger
-        self.slots = Slots(instances)
+        self.slots = WaitLine(instances)
     }
 
     /// Invokes the function on a free environment, first come first served.
@@ -207,65 +208,6 @@ final class FunctionPool: Service, Sendable {
         }
         instance.freezer.remove()
         instance.cpuShare.remove()
-    }
-}
-
-/// Free environments, handed to waiting callers in the order they came. A caller that is cancelled
-/// while it waits (the local cloud stops) leaves the line at once: otherwise an event source's
-/// poller would wait forever for an environment that shutdown never frees, and the cloud with it.
-final class Slots: Sendable {
-    private struct State {
-        var free: [FunctionInstance]
-        var waiting: [(id: Int, continuation: CheckedContinuation<FunctionInstance?, Never>)] = []
-        var nextID = 0
-    }
-
-    private let state: NIOLockedValueBox<State>
-
-    init(_ instances: [FunctionInstance]) { state = NIOLockedValueBox(State(free: instances)) }
-
-    /// A free environment, or nil once the caller is cancelled.
-    func acquire() async -> FunctionInstance? {
-        let id = state.withLockedValue { state in
-            state.nextID += 1
-            return state.nextID
-        }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<FunctionInstance?, Never>) in
-                enum Next {
-                    case take(FunctionInstance)
-                    case cancelled, wait
-                }
-                let next = state.withLockedValue { state -> Next in
-                    if let instance = state.free.popLast() { return .take(instance) }
-                    if Task.isCancelled { return .cancelled }
-                    state.waiting.append((id, continuation))
-                    return .wait
-                }
-                switch next {
-                case .take(let instance): continuation.resume(returning: instance)
-                case .cancelled: continuation.resume(returning: nil)
-                case .wait: break
-                }
-            }
-        } onCancel: {
-            let left = state.withLockedValue { state -> CheckedContinuation<FunctionInstance?, Never>? in
-                guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiting.remove(at: index).continuation
-            }
-            left?.resume(returning: nil)
-        }
-    }
-
-    func release(_ instance: FunctionInstance) {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<FunctionInstance?, Never>? in
-            guard !state.waiting.isEmpty else {
-                state.free.append(instance)
-                return nil
-            }
-            return state.waiting.removeFirst().continuation
-        }
-        waiter?.resume(returning: instance)
     }
 }
 

@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import WishesAWS
 
 /// How many batches the SQS event source mappings may have in the function at once, all mappings
@@ -10,52 +9,12 @@ import WishesAWS
 ///
 /// A poller cancelled while it waits (the local cloud stops) leaves the line at once, holding nothing.
 final class MappingConcurrency: Sendable {
-    private struct State {
-        var free: Int
-        var waiting: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
-        var nextID = 0
-    }
+    private let places: WaitLine<Void>
 
-    private let state: NIOLockedValueBox<State>
-
-    init(_ limit: Int) { state = NIOLockedValueBox(State(free: max(1, limit))) }
+    init(_ limit: Int) { places = WaitLine(Array(repeating: (), count: max(1, limit))) }
 
     /// True with a place taken (give it back with `release`); false once the caller is cancelled.
-    func acquire() async -> Bool {
-        let id = state.withLockedValue { state in
-            state.nextID += 1
-            return state.nextID
-        }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let now = state.withLockedValue { state -> Bool? in
-                    if state.free > 0 {
-                        state.free -= 1
-                        return true
-                    }
-                    if Task.isCancelled { return false }
-                    state.waiting.append((id, continuation))
-                    return nil
-                }
-                if let now { continuation.resume(returning: now) }
-            }
-        } onCancel: {
-            let left = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
-                guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiting.remove(at: index).continuation
-            }
-            left?.resume(returning: false)
-        }
-    }
+    func acquire() async -> Bool { await places.acquire() != nil }
 
-    func release() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
-            guard !state.waiting.isEmpty else {
-                state.free += 1
-                return nil
-            }
-            return state.waiting.removeFirst().continuation
-        }
-        waiter?.resume(returning: true)
-    }
+    func release() { places.release(()) }
 }
