@@ -41,6 +41,19 @@ struct EndToEndJobTests {
         #expect(result["children"] as? [String: Int] == ["SUCCEEDED": 3])
     }
 
+    @Test(.enabled(if: FunctionCPUShareTests.canLimit, "no cpu cgroup can be made on this machine"))
+    func aTaskGetsTheVCPUsItsSizeNamesAndNoMore() async throws {
+        let script = Python.scripts.appendingPathComponent("cpu_share.py").path
+        let id = try await submit(#"{"command":["/usr/bin/python3","\#(script)"],"vcpus":0.25}"#)
+        let result = try await e2e.final(id)
+        #expect(result["state"] as? String == "SUCCEEDED", "\(result)")
+        let output = try await e2e.cloud().call("GET", "/api/wishes/\(id)/output")
+        let measured = try FunctionCPUShareTests.measured(in: output.body)
+        #expect(measured.limited, "in a cgroup of the local cloud: \(measured.cgroups)")
+        // A quarter of a vCPU, granted per 100 ms period; other work on the cores can only lower it.
+        #expect(measured.share < 0.31, "got \(measured.share) of a CPU")
+    }
+
     @Test func aDependencyChainRunsInOrderAndAFailedLinkFailsTheRest() async throws {
         let first = try await submit(#"{"command":["sh","-c","sleep 1; echo first"]}"#)
         let second = try await submit(#"{"wish":"second","dependsOn":["\#(first)"]}"#)

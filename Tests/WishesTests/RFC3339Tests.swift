@@ -35,4 +35,29 @@ import WishesAWS
         #expect(RFC3339.format(whole) == "2026-12-07T09:37:58.000Z")
         #expect(RFC3339.parse("2026-12-07 09:37:58") == nil)
     }
+
+    @Test func theHandWrittenFormAgreesWithFoundationsFormatStyleEverywhere() throws {
+        var generator = SystemRandomNumberGenerator()
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        // Years 1583 to 9999 (Foundation's calendar is Julian before the Gregorian reform; RFC 3339's
+        // is Gregorian throughout), and the leap days and year ends the calendar arithmetic turns on.
+        var seconds = (0..<20_000).map { _ in Int64.random(in: -12_212_553_600..<253_402_300_800, using: &generator) }
+        seconds += [951_782_400, 4_107_456_000, 1_709_164_800, 946_684_799, -2_203_891_200, -1]
+        for second in seconds {
+            let date = Date(timeIntervalSince1970: Double(second))
+            let ours = RFC3339.format(date)
+            #expect(ours == date.formatted(style), "second \(second)")
+            let foundation = try #require(try? Date(ours, strategy: style))
+            #expect(RFC3339.parse(ours) == foundation, "\(ours)")
+        }
+    }
+
+    @Test func parseRefusesImpossibleDatesAndTrailingText() {
+        #expect(RFC3339.parse("2026-02-29T00:00:00Z") == nil)
+        #expect(RFC3339.parse("2026-13-01T00:00:00Z") == nil)
+        #expect(RFC3339.parse("2026-12-07T24:00:00Z") == nil)
+        #expect(RFC3339.parse("2026-12-07T09:37:58.Z") == nil)
+        #expect(RFC3339.parse("2026-12-07T09:37:58Zjunk") == nil)
+        #expect(RFC3339.parse("2024-02-29T00:00:00.123456789123Z").map(RFC3339.format) == "2024-02-29T00:00:00.123Z")
+    }
 }

@@ -46,6 +46,9 @@ final class FargateStandIn: Service, Sendable {
         var credentials: ContainerCredentials
         /// Every request must be signed with a key the local cloud issued, as ECS checks.
         var signatureCheck: SignatureCheck
+        /// Each task gets the vCPUs its size names (256 CPU units are a quarter of one), as Fargate
+        /// gives them, where this machine lets a cpu cgroup be made.
+        var limitsCPU = true
     }
 
     let options: Options
@@ -56,11 +59,20 @@ final class FargateStandIn: Service, Sendable {
     /// Each task's life (start, wait, stop), Spot interruptions and stops: children of `run`.
     let work = ChildTasks()
     let cluster = "arn:aws:ecs:us-east-1:000000000000:cluster/wishes"
+    /// Whether cpu cgroups can be made here, asked once so a machine without them warns once.
+    let limitsCPU: Bool
 
     init(options: Options, events: EventBus, logger: Logger) {
         self.options = options
         self.events = events
         self.logger = logger
+        if options.limitsCPU {
+            let probe = CPUShare.make(name: "fargate-probe", cpus: 1, logger: logger, holder: "Fargate's tasks")
+            limitsCPU = probe != .unlimited
+            probe.remove()
+        } else {
+            limitsCPU = false
+        }
         table = TaskTable(burst: options.launchBurst, rate: options.launchRate, stoppedRetention: options.stoppedRetention)
         definitions = TaskDefinitionBook(containerName: options.containerName, environment: options.environment)
     }
@@ -204,7 +216,7 @@ final class FargateStandIn: Service, Sendable {
                 id: id, arn: "arn:aws:ecs:us-east-1:000000000000:task/wishes/\(id)", clusterArn: cluster,
                 taskDefinitionArn: definition.taskDefinitionArn ?? input.taskDefinition,
                 startedBy: input.startedBy, group: input.group, capacityProvider: provider,
-                cpu: input.overrides?.cpu ?? "256", memory: input.overrides?.memory ?? "512", overrides: input.overrides,
+                cpu: input.overrides?.cpu ?? definition.cpu ?? "256", memory: input.overrides?.memory ?? definition.memory ?? "512", overrides: input.overrides,
                 tags: input.tags ?? [], containerName: essential)
             tasks.append(task)
         }
@@ -247,13 +259,17 @@ final class FargateStandIn: Service, Sendable {
                 return
             }
             defer { layout.removeVolumes() }
+            // Without it a task here runs on whole cores, and a wish sized at a quarter of a vCPU would
+            // finish four times sooner than in Fargate, its timeouts never met.
+            let share = limitsCPU ? CPUShare.make(name: "task-\(task.id)", cpus: task.vcpus, logger: logger, holder: "Fargate's tasks") : .unlimited
+            defer { share.remove() }
             if let pending = await table.update(task.id, { $0.lastStatus = "PENDING" }) {
                 events.publishTaskState(taskARN: pending.arn, detail: pending.eventDetail)
             }
             // The containers the essential one depends on run first, to their end: the init container
             // installs CountToThree into the task's volume.
             for container in layout.dependencies {
-                guard let program = await startContainer(container, of: task, name: "Fargate \(task.id.prefix(8)) \(container.name)") else {
+                guard let program = await startContainer(container, of: task, name: "Fargate \(task.id.prefix(8)) \(container.name)", share: share) else {
                     await options.credentials.revoke(grant.id)
                     return
                 }
@@ -267,7 +283,7 @@ final class FargateStandIn: Service, Sendable {
                     return
                 }
             }
-            guard let program = await startContainer(layout.essential, of: task, name: "Fargate \(task.id.prefix(8))") else {
+            guard let program = await startContainer(layout.essential, of: task, name: "Fargate \(task.id.prefix(8))", share: share) else {
                 await options.credentials.revoke(grant.id)
                 return
             }
@@ -321,7 +337,7 @@ final class FargateStandIn: Service, Sendable {
 
     /// Starts one container's process as the task's own (StopTask and shutdown reach it), or stops
     /// the task saying why it could not.
-    func startContainer(_ container: TaskLayout.Container, of task: LocalTask, name: String) async -> ChildProgram? {
+    func startContainer(_ container: TaskLayout.Container, of task: LocalTask, name: String, share: CPUShare = .unlimited) async -> ChildProgram? {
         let (executable, arguments) = Self.containerized(container.executable, container.arguments)
         let program = ChildProgram(name: name, executable: executable, arguments: arguments, environment: container.environment)
         do {
@@ -330,6 +346,9 @@ final class FargateStandIn: Service, Sendable {
             await failToStart(task, reason: "CannotStartContainerError: container \(container.name): \(error)")
             return nil
         }
+        // Adopted as it starts, before its first instruction is much more than the loader's: what it
+        // forks from here on (a wish's command) shares the task's vCPUs, as in one Fargate task.
+        share.adopt(program.pid)
         await table.attach(task.id, program)
         return program
     }

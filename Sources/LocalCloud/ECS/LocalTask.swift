@@ -13,6 +13,7 @@ struct LocalTask: Sendable {
     var startedBy: String?
     var group: String?
     var capacityProvider: String
+    /// CPU units, as ECS writes a task's size: 1,024 are one vCPU.
     var cpu: String
     var memory: String
     var overrides: ECS.TaskOverride?
@@ -24,6 +25,9 @@ struct LocalTask: Sendable {
     var exitCode: Int?
     var stopCode: String?
     var stoppedReason: String?
+
+    /// The vCPUs the task's size buys; Fargate's smallest, a quarter, for a size it does not state.
+    var vcpus: Double { (Double(cpu) ?? 256) / 1024 }
 
     var ecsTask: ECS.Task {
         var task = ECS.Task(taskArn: arn, lastStatus: lastStatus)

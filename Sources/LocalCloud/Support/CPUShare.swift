@@ -47,7 +47,7 @@ struct CPUShare: Sendable, Equatable {
     ///
     /// On cgroup v2 a process has one cgroup, so an environment the `freezer` holds in a v2 cgroup
     /// gets its share in that same one.
-    static func make(name: String, cpus: Double, freezer: Freezer = Freezer(kind: .none), logger: Logger) -> CPUShare {
+    static func make(name: String, cpus: Double, freezer: Freezer = Freezer(kind: .none), logger: Logger, holder: String = "functions") -> CPUShare {
         let unique = "wishes-\(getpid())-\(name)"
         let quota = max(1_000, Int((cpus * Double(periodMicroseconds)).rounded()))
         let manager = FileManager.default
@@ -78,7 +78,7 @@ struct CPUShare: Sendable, Equatable {
             rmdir(path)
         }
         logger.warning(
-            "no cpu cgroup here (run as root for Lambda's share of the CPU): the function runs on whole cores, faster than Lambda would run it",
+            "no cpu cgroup here (run as root for AWS's share of the CPU): \(holder) run on whole cores, faster than AWS would run them",
             metadata: ["vcpus": "\(cpus)"])
         return .unlimited
     }

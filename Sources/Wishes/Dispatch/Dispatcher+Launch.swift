@@ -47,7 +47,7 @@ extension Dispatcher {
             // RunTask with the same clientToken returns the task it already started, never a second one.
             logger.info("attempt claimed earlier without a task; launching with the same client token", metadata: ["attempt": "\(identity.attempt)"])
         }
-        let output: ECS.TasksOutput
+        let output: ECS.RunTaskOutput
         let pool = message.onDemand == true ? "FARGATE" : spec.queue.capacityProvider
         do {
             output = try await aws.ecs.runTask(

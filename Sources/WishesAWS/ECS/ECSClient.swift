@@ -14,7 +14,7 @@ public struct ECSClient: Sendable {
     }
 
     /// Starts tasks. ECS reports capacity and placement problems in `failures`, not as an error.
-    public func runTask(_ input: ECS.RunTaskInput) async throws(AWSClientError) -> ECS.TasksOutput {
+    public func runTask(_ input: ECS.RunTaskInput) async throws(AWSClientError) -> ECS.RunTaskOutput {
         if let token = input.clientToken, token.isEmpty || token.count > 64 {
             throw .service(
                 AWSServiceError(

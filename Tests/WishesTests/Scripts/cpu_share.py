@@ -1,6 +1,7 @@
 """Spins for a second of wall time and prints, as JSON, the share of one CPU it got: what a function
-under `LocalCloud runtime-api --memory-size MB` may use (MB / 1769 of a vCPU, as Lambda gives), and
-its cpu cgroups (v1's cpu hierarchy and v2's)."""
+under `LocalCloud runtime-api --memory-size MB` may use (MB / 1769 of a vCPU, as Lambda gives), or a
+wish's command in a local Fargate task (its size's vCPUs), and its cpu cgroups (v1's cpu hierarchy
+and v2's)."""
 import json
 import time
 
