@@ -131,6 +131,12 @@ final class FunctionPool: Service, Sendable {
     /// The one bootstrap of a bare Runtime API: started once, its exit ends the pool.
     func runOnce(_ instance: FunctionInstance, executable: String, arguments: [String]) async {
         let environment = self.environment.merging(Self.lambdaEnvironment(instance: instance)) { _, lambda in lambda }
+        // Foundation sets up its process machinery (a monitor thread, its run loop) at the first
+        // spawn, several ms that Init Duration would count as the bootstrap's. The local cloud has
+        // spawned moto and more by the time it starts a function; a bare Runtime API spawns here
+        // first, so it does so once with a program that exits at once.
+        let primer = ChildProgram(name: "primer", executable: "/bin/true", environment: [:])
+        if (try? primer.start(onLine: { _ in })) != nil { _ = await primer.wait() }
         let program = ChildProgram(name: instance.name, executable: executable, arguments: arguments, environment: environment)
         let spawned = ContinuousClock.now
         do {
