@@ -9,7 +9,6 @@ import http.server
 import os
 import socketserver
 import statistics
-import subprocess
 import sys
 import threading
 import time
