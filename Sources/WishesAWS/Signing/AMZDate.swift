@@ -18,16 +18,7 @@ struct AMZDate: Sendable, Equatable {
         let (year, month, day) = Self.civil(fromDays: days)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16)
-        func put(_ value: Int64, _ width: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var value = max(0, value)
-            for _ in 0..<width {
-                bytes.append(0x30 + UInt8(value / divisor % 10))
-                value %= divisor
-                divisor /= 10
-            }
-        }
+        func put(_ value: Int64, _ width: Int) { DecimalDigits.append(value, width: width, to: &bytes) }
         put(year, 4)
         put(month, 2)
         put(day, 2)

@@ -32,16 +32,7 @@ public enum RFC3339 {
         let (year, month, day) = AMZDate.civil(fromDays: days)
         var bytes = [UInt8]()
         bytes.reserveCapacity(24)
-        func put(_ value: Int64, digits: Int) {
-            var divisor: Int64 = 1
-            for _ in 1..<digits { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
-                rest %= divisor
-                divisor /= 10
-            }
-        }
+        func put(_ value: Int64, digits: Int) { DecimalDigits.append(value, width: digits, to: &bytes) }
         // Years outside 0...9999 are not RFC 3339; Foundation prints them its own way.
         guard (0...9999).contains(year) else {
             return Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
